@@ -1,0 +1,3 @@
+from consolidate.cli import main
+
+main()

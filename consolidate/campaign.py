@@ -1,0 +1,141 @@
+"""The campaign: which form, which year, which district, the deadline and the unit list, from a small
+TOML file with command-line overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from consolidate.form import Form, FormError, load_form
+from consolidate.issues import Issue, RunError
+from consolidate.units import UnitList
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One reporting round of one district."""
+
+    title: str
+    year: int
+    district: str
+    deadline: dt.date | None = None
+    office: str = ""
+    province: str = ""
+    email: str = ""
+    units_file: Path | None = None
+    form_file: Path | None = None
+    start: dt.date | None = None  # first day of the week
+    end: dt.date | None = None  # last day of the week
+    opening: dt.date | None = None  # opening ceremony, may precede the week
+    schedule_deadline: dt.date | None = None  # the schedule is gathered before the week
+    signer_title: str = "TRƯỞNG PHÒNG"
+    signer: str = ""
+    source: Path | None = field(default=None, compare=False)
+
+    def form(self) -> Form:
+        """The form definition this campaign uses."""
+        return load_form(self.form_file)
+
+    @property
+    def window(self) -> tuple[dt.date, dt.date] | None:
+        """Dates on which activities may take place: the opening day (if earlier) through the end."""
+        if not self.start or not self.end:
+            return None
+        first = min(self.start, self.opening) if self.opening else self.start
+        return first, self.end
+
+
+def _date(value: object, key: str, where: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            pass
+    raise RunError(f"Tệp đợt báo cáo {where}: ngày {key} = {text!r} không hợp lệ (viết 15/10/2021).")
+
+
+def default_campaign(year: int | None = None) -> Campaign:
+    """A campaign with no file: this year, no deadline."""
+    year = year or dt.date.today().year
+    return Campaign(title=f"Tuần lễ hưởng ứng học tập suốt đời năm {year}", year=year, district="")
+
+
+def load_campaign(path: str | Path | None, **overrides: object) -> Campaign:
+    """Load a campaign TOML (section [campaign]); keyword overrides win over the file (None is ignored)."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if path is None:
+        camp = default_campaign(int(overrides["year"]) if "year" in overrides else None)
+        base = Path.cwd()
+        data: dict = {}
+    else:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8")).get("campaign", {})
+        except FileNotFoundError:
+            raise RunError(f"Không tìm thấy tệp đợt báo cáo {path}.") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise RunError(f"Tệp đợt báo cáo {path} sai cú pháp: {exc}.") from None
+        base = path.parent
+        where = str(path)
+        for key in ("title", "year"):
+            if key not in data:
+                raise RunError(f"Tệp đợt báo cáo {where}: thiếu khóa {key}.")
+        try:
+            year = int(data["year"])
+        except (TypeError, ValueError):
+            raise RunError(f"Tệp đợt báo cáo {where}: năm {data['year']!r} không hợp lệ.") from None
+        camp = Campaign(
+            title=str(data["title"]), year=year, district=str(data.get("district", "")),
+            deadline=_date(data.get("deadline"), "deadline", where), office=str(data.get("office", "")),
+            province=str(data.get("province", "")), email=str(data.get("email", "")),
+            units_file=(base / data["units"]) if data.get("units") else None,
+            form_file=(base / data["form"]) if data.get("form") else None,
+            start=_date(data.get("start"), "start", where), end=_date(data.get("end"), "end", where),
+            opening=_date(data.get("opening"), "opening", where),
+            schedule_deadline=_date(data.get("schedule_deadline"), "schedule_deadline", where),
+            signer_title=str(data.get("signer_title", "TRƯỞNG PHÒNG")), signer=str(data.get("signer", "")),
+            source=path,
+        )
+    changes: dict[str, object] = {}
+    for key, value in overrides.items():
+        if key in ("deadline", "start", "end", "opening", "schedule_deadline"):
+            changes[key] = _date(value, key, "(dòng lệnh)")
+        elif key == "year":
+            changes[key] = int(value)  # type: ignore[arg-type]
+        elif key in ("units_file", "form_file"):
+            changes[key] = Path(str(value))
+        else:
+            changes[key] = str(value)
+    return replace(camp, **changes) if changes else camp
+
+
+def prepare(campaign_file: str | Path | None, units_file: str | Path | None,
+            **overrides: object) -> tuple[Campaign, Form, UnitList | None, list[Issue]]:
+    """Load campaign, form and unit list for a command; unit-list problems come back as issues."""
+    from consolidate.units import load_units
+
+    campaign = load_campaign(campaign_file, **overrides)
+    if units_file:
+        campaign = replace(campaign, units_file=Path(units_file))
+    if campaign.units_file is None:
+        raise RunError("Chưa có danh sách đơn vị: dùng --units TỆP hoặc khai báo units = \"...\" trong tệp đợt báo cáo.")
+    try:
+        form = campaign.form()
+    except FormError as exc:
+        raise RunError(str(exc)) from None
+    units, issues = load_units(campaign.units_file)
+    return campaign, form, units, issues

@@ -1,0 +1,181 @@
+"""Command line: ``consolidate templates | check | merge | report``.
+
+A thin shell: parse options, call the library, print what it returns, choose the exit code
+(0 ok, 1 problems found, 2 bad usage). Library modules are imported inside the commands so that
+``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _campaign_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--title", help="Ghi đè tên đợt báo cáo.")(f)
+    f = click.option("--district", help="Ghi đè tên huyện/quận.")(f)
+    f = click.option("--deadline", help="Ghi đè hạn nộp (dd/mm/yyyy).")(f)
+    f = click.option("--year", type=int, help="Ghi đè năm của đợt báo cáo.")(f)
+    f = click.option("--units", "units_file", type=click.Path(exists=True, dir_okay=False),
+                     help="Danh sách đơn vị (.xlsx hoặc .csv: Mã đơn vị | Tên đơn vị | Loại | Email).")(f)
+    f = click.option("--campaign", "campaign_file", type=click.Path(exists=True, dir_okay=False),
+                     help="Tệp đợt báo cáo (.toml): năm, huyện, hạn nộp, danh sách đơn vị.")(f)
+    return f
+
+
+@contextmanager
+def _guard() -> Iterator[None]:
+    """Turn run-stopping errors into one Vietnamese line and exit 1; Ctrl-C into exit 130."""
+    from consolidate.issues import RunError
+
+    try:
+        yield
+    except RunError as exc:
+        click.echo(f"Lỗi: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Đã dừng theo yêu cầu; không tệp kết quả nào bị ghi dở.", err=True)
+        sys.exit(130)
+
+
+def _prepare(campaign_file: str | None, units_file: str | None, **overrides: Any):  # noqa: ANN202
+    from consolidate.campaign import prepare
+
+    campaign, form, units, issues = prepare(campaign_file, units_file, **overrides)
+    if issues:
+        for issue in issues:
+            click.echo(f"Lỗi: {issue.message}", err=True)
+        click.echo("Chưa ghi tệp nào. Hãy sửa danh sách đơn vị rồi chạy lại.", err=True)
+        sys.exit(1)
+    return campaign, form, units
+
+
+@contextmanager
+def _progress(total_hint: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal; None otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if total < 20:
+            return
+        if "bar" not in bar:
+            bar["bar"] = click.progressbar(length=total, label=total_hint, file=sys.stderr)
+            bar["bar"].__enter__()
+        bar["bar"].update(done - bar["bar"].pos)
+
+    try:
+        yield update
+    finally:
+        if "bar" in bar:
+            bar["bar"].__exit__(None, None, None)
+
+
+def _write_json(path: str, data: dict[str, Any]) -> None:
+    from consolidate.outputs import atomic_write_text
+
+    atomic_write_text(Path(path), json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="consolidate", message="consolidate %(version)s")
+def main() -> None:
+    """Gửi biểu mẫu, kiểm tra và tổng hợp báo cáo của các đơn vị.
+
+    \b
+    Các bước:
+      1. consolidate templates  — tạo biểu mẫu riêng cho từng đơn vị để gửi đi
+      2. consolidate check      — kiểm tra các tệp đơn vị gửi về
+      3. consolidate merge      — tổng hợp thành biểu của huyện
+      4. consolidate report     — soạn dự thảo báo cáo (Word) của huyện
+    """
+
+
+@main.command(context_settings=CONTEXT)
+@_campaign_options
+@click.option("-o", "--output", "out_dir", default="bieu_mau", show_default=True,
+              type=click.Path(file_okay=False), help="Thư mục ghi các biểu mẫu.")
+def templates(campaign_file: str | None, units_file: str | None, out_dir: str, **overrides: Any) -> None:
+    """Tạo một biểu mẫu cho mỗi đơn vị và danh sách gửi thư."""
+    with _guard():
+        campaign, form, units = _prepare(campaign_file, units_file, **overrides)
+        from consolidate.render import render_templates
+        from consolidate.templates import make_templates
+
+        result = make_templates(campaign, form, units, Path(out_dir))
+        click.echo(render_templates(result))
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@_campaign_options
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Ghi kết quả dạng JSON vào tệp này.")
+@click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
+              help="Ghi cho mỗi đơn vị có lỗi một bản sao đánh dấu các ô cần sửa, kèm danh sách gửi thư.")
+def check(folder: str, campaign_file: str | None, units_file: str | None, json_file: str | None,
+          feedback_dir: str | None, **overrides: Any) -> None:
+    """Kiểm tra các tệp báo cáo trong THƯ MỤC."""
+    with _guard():
+        campaign, form, units = _prepare(campaign_file, units_file, **overrides)
+        from consolidate.check import check_folder
+        from consolidate.render import render_check, render_feedback
+
+        with _progress("Đang đọc") as progress:
+            result = check_folder(Path(folder), campaign, form, units, progress=progress)
+        click.echo(render_check(result))
+        if json_file:
+            _write_json(json_file, result.to_dict())
+        if feedback_dir:
+            from consolidate.feedback import write_feedback
+
+            click.echo(render_feedback(write_feedback(result, Path(feedback_dir))))
+        sys.exit(1 if result.has_errors else 0)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@_campaign_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Tệp tổng hợp (.xlsx) sẽ ghi.")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Ghi kết quả và số tổng dạng JSON.")
+@click.option("--include-invalid", is_flag=True,
+              help="Cộng cả số liệu đọc được của đơn vị có lỗi (biểu sẽ ghi rõ là có số liệu chưa kiểm tra).")
+def merge(folder: str, campaign_file: str | None, units_file: str | None, output: str, json_file: str | None,
+          include_invalid: bool, **overrides: Any) -> None:
+    """Tổng hợp các báo cáo hợp lệ trong THƯ MỤC thành biểu của huyện."""
+    with _guard():
+        campaign, form, units = _prepare(campaign_file, units_file, **overrides)
+        from consolidate.merge import merge_folder
+        from consolidate.render import render_merge
+
+        with _progress("Đang đọc") as progress:
+            result = merge_folder(Path(folder), campaign, form, units, Path(output),
+                                  include_invalid=include_invalid, progress=progress)
+        click.echo(render_merge(result))
+        if json_file:
+            _write_json(json_file, result.to_dict())
+        sys.exit(1 if result.run.has_errors else 0)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@_campaign_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Tệp Word (.docx) sẽ ghi.")
+def report(folder: str, campaign_file: str | None, units_file: str | None, output: str, **overrides: Any) -> None:
+    """Soạn dự thảo báo cáo của huyện (Word) từ các báo cáo trong THƯ MỤC."""
+    with _guard():
+        campaign, form, units = _prepare(campaign_file, units_file, **overrides)
+        from consolidate.render import render_report
+        from consolidate.report import write_report
+
+        click.echo(render_report(write_report(Path(folder), campaign, form, units, Path(output))))

@@ -1,0 +1,220 @@
+"""One issue model for every problem the tool reports, and the catalogue of issue codes.
+
+Like frictionless-py's error catalogue: every problem is data (an :class:`Issue`) with a stable
+kebab-case code, a severity and a Vietnamese message built from the catalogue's template. Only what stops
+a whole run is an exception (:class:`RunError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+SEVERITY_NAMES = {"error": "Lỗi", "warning": "Cảnh báo", "info": "Thông tin"}
+
+
+class RunError(Exception):
+    """Something that stops the whole run (bad usage, unusable unit list, unwritable output)."""
+
+
+@dataclass(frozen=True)
+class IssueType:
+    """A catalogue entry: code, default severity, message template (str.format fields) and a title."""
+
+    code: str
+    severity: Severity
+    title: str
+    template: str
+
+
+# The catalogue. Templates use the fields passed to make(): file, sheet, cell, indicator, measure, value,
+# plus any extra keyword. Keep codes stable: they are the machine-readable contract of --json.
+_TYPES = [
+    # unit list, campaign, output
+    IssueType("units-missing-column", "error", "Danh sách đơn vị thiếu cột",
+              "Danh sách đơn vị {file}: thiếu cột {column} (hàng tiêu đề phải có: Mã đơn vị | Tên đơn vị | Loại | Email)."),
+    IssueType("units-duplicate-code", "error", "Trùng mã đơn vị",
+              "Danh sách đơn vị {file}, hàng {row}: mã đơn vị {value!r} đã có ở hàng {first_row}."),
+    IssueType("units-empty-code", "error", "Thiếu mã đơn vị",
+              "Danh sách đơn vị {file}, hàng {row}: thiếu mã đơn vị."),
+    IssueType("units-empty-name", "error", "Thiếu tên đơn vị",
+              "Danh sách đơn vị {file}, hàng {row}: thiếu tên đơn vị (mã {code})."),
+    IssueType("units-bad-email", "error", "Email không hợp lệ",
+              "Danh sách đơn vị {file}, hàng {row}: email {value!r} không hợp lệ."),
+    IssueType("units-duplicate-name", "error", "Trùng tên đơn vị",
+              "Danh sách đơn vị {file}, hàng {row}: tên {value!r} trùng với hàng {first_row}; không thể phân biệt hai đơn vị."),
+    IssueType("units-empty", "error", "Danh sách đơn vị rỗng",
+              "Danh sách đơn vị {file}: không có đơn vị nào."),
+    IssueType("units-unreadable", "error", "Không đọc được danh sách đơn vị",
+              "Không đọc được danh sách đơn vị {file}: {reason}."),
+    # what a file is
+    IssueType("not-a-report", "info", "Không phải báo cáo",
+              "{file}: không phải tệp báo cáo ({reason}), đã bỏ qua."),
+    IssueType("lock-file", "info", "Tệp khóa tạm",
+              "{file}: tệp khóa tạm của Excel/LibreOffice (có người đang mở tệp), đã bỏ qua."),
+    IssueType("wrong-format", "error", "Sai định dạng",
+              "{file}: {reason}. Hãy mở tệp bằng Excel và lưu lại dạng .xlsx rồi gửi lại."),
+    IssueType("encrypted", "error", "Tệp có mật khẩu",
+              "{file}: tệp được đặt mật khẩu nên không đọc được. Đề nghị đơn vị gỡ mật khẩu (Tệp → Thông tin → Bảo vệ sổ làm việc) và gửi lại."),
+    IssueType("corrupt", "error", "Tệp hỏng",
+              "{file}: tệp bị hỏng hoặc chưa tải về đủ ({reason}). Đề nghị đơn vị gửi lại."),
+    IssueType("empty-file", "error", "Tệp rỗng",
+              "{file}: tệp rỗng (0 byte). Đề nghị đơn vị gửi lại."),
+    IssueType("unsafe-file", "error", "Tệp không an toàn",
+              "{file}: tệp bị từ chối vì lý do an toàn ({reason}). Đề nghị đơn vị mở bằng Excel, lưu lại và gửi lại."),
+    IssueType("too-large", "error", "Tệp quá lớn",
+              "{file}: tệp quá lớn để là một biểu báo cáo ({reason})."),
+    IssueType("unreadable", "error", "Không đọc được tệp",
+              "{file}: không đọc được tệp ({reason})."),
+    IssueType("cannot-open", "error", "Không mở được tệp",
+              "{file}: không mở được tệp ({reason}); có thể tệp đang được mở hoặc đang chép dở."),
+    # finding the form
+    IssueType("form-not-found", "error", "Không tìm thấy biểu",
+              "{file}: không tìm thấy bảng \"Biểu tổng hợp\" (hàng tiêu đề có \"Các hoạt động\", \"Số lớp/số cuộc thi\", \"Người\") trên trang nào."),
+    IssueType("column-missing", "error", "Thiếu cột",
+              "{file}, trang {sheet}: bảng thiếu cột {column}."),
+    IssueType("row-missing", "warning", "Thiếu hàng",
+              "{file}, trang {sheet}: không thấy hàng {indicator} \"{label}\"; coi như để trống."),
+    IssueType("row-duplicate", "error", "Hàng lặp lại",
+              "{file}, trang {sheet}, ô {cell}: hàng {indicator} xuất hiện lần thứ hai (lần đầu ở ô {first_cell})."),
+    IssueType("row-unknown", "warning", "Hàng lạ",
+              "{file}, trang {sheet}, ô {cell}: hàng \"{value}\" không có trong biểu mẫu, số liệu của hàng này không được tính."),
+    IssueType("sheet-too-large", "error", "Trang quá lớn",
+              "{file}, trang {sheet}: trang có {reason}, vượt giới hạn an toàn; không đọc."),
+    IssueType("too-many-sheets", "error", "Quá nhiều trang",
+              "{file}: tệp có {count} trang, vượt giới hạn {limit}; không đọc."),
+    # values
+    IssueType("value-unreadable", "error", "Không đọc được số",
+              "{file}, trang {sheet}, ô {cell} (hàng {indicator}, {measure_name}): không đọc được giá trị \"{value}\" thành số."),
+    IssueType("value-not-whole", "error", "Không phải số nguyên",
+              "{file}, trang {sheet}, ô {cell} (hàng {indicator}, {measure_name}): \"{value}\" không phải số nguyên; cần một số nguyên không âm."),
+    IssueType("value-negative", "error", "Số âm",
+              "{file}, trang {sheet}, ô {cell} (hàng {indicator}, {measure_name}): \"{value}\" là số âm; cần một số nguyên không âm."),
+    IssueType("value-not-allowed", "error", "Số liệu ở ô không dùng",
+              "{file}, trang {sheet}, ô {cell}: hàng {indicator} không có số liệu \"{measure_name}\" nhưng ô có giá trị \"{value}\"."),
+    IssueType("value-conflict", "error", "Hai giá trị khác nhau",
+              "{file}, trang {sheet}, hàng {indicator}: cùng một số liệu được ghi hai lần khác nhau ({value} ở ô {cell} và {other} ở ô {other_cell})."),
+    IssueType("formula-no-value", "error", "Công thức chưa có kết quả",
+              "{file}, trang {sheet}, ô {cell} (hàng {indicator}): ô có công thức nhưng tệp không lưu kết quả; hãy mở tệp bằng Excel, lưu lại và gửi lại."),
+    IssueType("formula-computed", "info", "Tính lại công thức",
+              "{file}, trang {sheet}, ô {cell} (hàng {indicator}): công thức không lưu kết quả, đã tính bằng tổng các hàng thành phần = {value}."),
+    IssueType("text-too-long", "warning", "Văn bản quá dài",
+              "{file}, trang {sheet}, ô {cell}: nội dung dài {length} ký tự, vượt giới hạn 32.767 ký tự của Excel; phần thừa bị cắt khi tổng hợp."),
+    IssueType("duplicate-record", "error", "Trùng dòng số liệu",
+              "{file}: hàng {indicator} có nhiều hơn một dòng số liệu."),
+    # identity
+    IssueType("unit-unknown", "error", "Không xác định được đơn vị",
+              "{file}: không xác định được đơn vị gửi báo cáo ({reason}). Hãy đổi tên tệp theo mã đơn vị hoặc ghi đúng dòng \"Đơn vị báo cáo:\"."),
+    IssueType("unit-ambiguous", "error", "Đơn vị không rõ ràng",
+              "{file}: {reason} khớp với nhiều đơn vị ({candidates}); không tự đoán."),
+    IssueType("unit-mismatch", "warning", "Đơn vị không khớp",
+              "{file}: {reason}."),
+    IssueType("identity-source", "info", "Cách xác định đơn vị",
+              "{file}: đơn vị {unit} được xác định theo {reason}."),
+    IssueType("wrong-year", "error", "Sai năm",
+              "{file}: biểu của năm {value}, không phải năm {year} của đợt báo cáo này."),
+    IssueType("wrong-form", "error", "Sai biểu mẫu",
+              "{file}: đây là biểu \"{value}\", không phải biểu \"{expected}\"."),
+    IssueType("old-form-version", "warning", "Mẫu cũ",
+              "{file}: biểu theo mẫu phiên bản {value}, mẫu hiện hành là {expected}; vẫn đọc theo tên hàng."),
+    IssueType("superseded", "info", "Đã có bản mới hơn",
+              "{file}: đơn vị {unit} đã gửi bản mới hơn ({newer}); bản này không được dùng."),
+    # schema: values and rules
+    IssueType("total-mismatch", "error", "Tổng không khớp",
+              "{file}, trang {sheet}, ô {cell}: hàng {indicator} ({measure_name}) ghi {value} nhưng tổng các hàng {parts} là {expected}; {meaning}."),
+    IssueType("total-from-parts", "info", "Tổng được tính từ thành phần",
+              "{file}, trang {sheet}, ô {cell}: hàng {indicator} ({measure_name}) để trống, lấy bằng tổng các hàng {parts} = {expected}."),
+    IssueType("total-without-parts", "warning", "Thiếu số liệu chi tiết",
+              "{file}, trang {sheet}, ô {cell}: hàng {indicator} ({measure_name}) = {value} nhưng các hàng chi tiết {parts} đều để trống."),
+    IssueType("people-less-than-count", "warning", "Số người ít hơn số lớp",
+              "{file}, trang {sheet}, ô {cell}: hàng {indicator} có {value} người nhưng {count} lớp/cuộc; số người ít hơn số lớp, hãy kiểm tra lại."),
+    IssueType("people-missing", "warning", "Thiếu số người",
+              "{file}, trang {sheet}, ô {cell}: hàng {indicator} có {count} lớp/cuộc nhưng để trống số người."),
+    IssueType("over-limit", "warning", "Vượt mức hợp lý",
+              "{file}, trang {sheet}, ô {cell}: hàng {indicator} = {value}, lớn hơn {max} đối với đơn vị loại {type} ({meaning})."),
+    IssueType("outlier", "warning", "Khác thường so với đơn vị cùng loại",
+              "{file}, trang {sheet}, ô {cell}: hàng {indicator} ({measure_name}) = {value}, rất khác các đơn vị cùng loại {type} (trung vị {median}, so với {n} đơn vị: {units})."),
+    IssueType("no-values", "warning", "Biểu trống",
+              "{file}: biểu không có số liệu nào."),
+    # merge / completeness
+    IssueType("unit-missing", "warning", "Chưa nộp",
+              "Đơn vị {unit} ({name}) chưa nộp báo cáo."),
+    IssueType("late", "info", "Nộp muộn",
+              "{file}: nhận lúc {value}, sau hạn {deadline}."),
+    # schedule and narrative (Lịch hoạt động, Báo cáo)
+    IssueType("schedule-bad-time", "error", "Không đọc được giờ",
+              "{file}, trang {sheet}, ô {cell}: không đọc được giờ \"{value}\" (viết như 8h30, 14h00 hoặc 8:30)."),
+    IssueType("schedule-bad-date", "error", "Không đọc được ngày",
+              "{file}, trang {sheet}, ô {cell}: không đọc được ngày \"{value}\" (viết như 01/10 hoặc 01/10/{year})."),
+    IssueType("schedule-out-of-window", "error", "Ngày ngoài Tuần lễ",
+              "{file}, trang {sheet}, ô {cell}: ngày {value} nằm ngoài thời gian Tuần lễ ({start} – {end})."),
+    IssueType("schedule-no-content", "error", "Thiếu nội dung hoạt động",
+              "{file}, trang {sheet}, hàng {row}: có giờ/ngày nhưng không có nội dung hoạt động."),
+    IssueType("schedule-duplicate", "warning", "Hoạt động lặp lại",
+              "{file}, trang {sheet}, ô {cell}: hoạt động \"{value}\" đã ghi ở hàng {first_row}."),
+    IssueType("narrative-empty", "info", "Chưa viết báo cáo",
+              "{file}: phần báo cáo \"{heading}\" để trống."),
+]
+CATALOGUE: dict[str, IssueType] = {t.code: t for t in _TYPES}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in one place. Every field but code, severity and message is optional."""
+
+    severity: Severity
+    code: str
+    message: str
+    file: str | None = None
+    unit: str | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    indicator: str | None = None
+    measure: str | None = None
+    value: str | None = None
+
+    @property
+    def blocking(self) -> bool:
+        """Errors keep a unit out of the merge; warnings and info never do."""
+        return self.severity == "error"
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The JSON shape of an issue (see ``check --json``)."""
+        d = asdict(self)
+        d.pop("unit")
+        d.pop("file")
+        return {k: d[k] for k in ("severity", "code", "indicator", "measure", "sheet", "cell", "value", "message")}
+
+    def with_file(self, file: str) -> Issue:
+        """The same issue attributed to another file name."""
+        return replace(self, file=file)
+
+
+class _Fields(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def make(code: str, *, severity: Severity | None = None, file: str | None = None,
+         unit: str | None = None, sheet: str | None = None, cell: str | None = None,
+         indicator: str | None = None, measure: str | None = None, value: object = None,
+         **extra: object) -> Issue:
+    """Build an issue from the catalogue, formatting its Vietnamese message from the given fields."""
+    from consolidate.form import MEASURE_NAMES
+
+    kind = CATALOGUE[code]
+    text_value = None if value is None else str(value)
+    fields = _Fields(file=file or "", sheet=sheet or "", cell=cell or "", indicator=indicator or "",
+                     measure=measure or "", measure_name=MEASURE_NAMES.get(measure or "", measure or ""),
+                     unit=unit or "", value=text_value if text_value is not None else "")
+    fields.update({k: v for k, v in extra.items()})
+    message = kind.template.format_map(fields)
+    return Issue(severity or kind.severity, code, message, file, unit, sheet, cell, indicator, measure,
+                 text_value)
+
+
+def count(issues: list[Issue], severity: Severity) -> int:
+    """How many issues have this severity."""
+    return sum(1 for i in issues if i.severity == severity)

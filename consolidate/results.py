@@ -1,0 +1,112 @@
+"""What a run over a folder produces: one :class:`FileReport` per file, a status per unit, and the long
+table of values. Shared by ``check``, ``merge`` and ``report``; its JSON form is the ``--json`` contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from consolidate.issues import Issue, count
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from consolidate.campaign import Campaign
+    from consolidate.form import Form
+    from consolidate.units import UnitList
+
+FileStatus = Literal["accepted", "rejected", "superseded", "unknown_unit", "not_a_report", "unreadable"]
+UnitState = Literal["accepted", "rejected", "missing"]
+
+FILE_STATUS_NAMES = {
+    "accepted": "hợp lệ",
+    "rejected": "có lỗi",
+    "superseded": "đã có bản mới hơn",
+    "unknown_unit": "chưa xác định đơn vị",
+    "not_a_report": "không phải báo cáo",
+    "unreadable": "không đọc được",
+}
+UNIT_STATE_NAMES = {"accepted": "đã nộp hợp lệ", "rejected": "có lỗi", "missing": "chưa nộp"}
+
+# Columns of the long table: one row per (file, indicator) for every value row found in a file.
+# count/people/amount are float64 (NaN = blank, kept apart from 0); text/note are str or None;
+# cell_* are true Excel addresses ("D12") of where each value came from, None when blank.
+TABLE_COLUMNS = [
+    "file", "unit", "indicator", "count", "people", "amount", "text", "note", "sheet",
+    "cell_count", "cell_people", "cell_amount", "cell_text", "cell_note",
+]
+
+
+@dataclass
+class FileReport:
+    """The outcome for one file of the folder."""
+
+    file: str  # path relative to the folder, with forward slashes
+    path: Path
+    status: FileStatus
+    unit: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+    parts: tuple[str, ...] = ()  # which parts the file holds: "form", "narrative", "schedule"
+    saved_at: dt.datetime | None = None  # identity sheet's save time, else the file's modification time
+    received_at: dt.datetime | None = None  # the file's modification time
+    identity_source: str | None = None  # "identity" | "title" | "filename"
+
+    @property
+    def errors(self) -> int:
+        """Number of errors."""
+        return count(self.issues, "error")
+
+    @property
+    def warnings(self) -> int:
+        """Number of warnings."""
+        return count(self.issues, "warning")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape of a file (see ``check --json``)."""
+        return {"file": self.file, "unit": self.unit, "status": self.status,
+                "issues": [i.to_dict() for i in self.issues]}
+
+
+@dataclass
+class UnitStatus:
+    """Where a unit of the list stands."""
+
+    status: UnitState
+    file: str | None = None
+
+
+@dataclass
+class RunResult:
+    """Everything ``check`` found in a folder."""
+
+    folder: Path
+    campaign: Campaign
+    form: Form
+    units: UnitList
+    files: list[FileReport]
+    unit_status: dict[str, UnitStatus]
+    table: pd.DataFrame  # TABLE_COLUMNS, for files whose values were read (accepted and rejected)
+    extras: dict[str, Any] = field(default_factory=dict)  # schedule, narrative … (issue 6)
+
+    @property
+    def issues(self) -> list[Issue]:
+        """Every issue of every file, in file order."""
+        return [i for f in self.files for i in f.issues]
+
+    @property
+    def has_errors(self) -> bool:
+        """True when any file has an error."""
+        return any(f.errors for f in self.files)
+
+    def accepted_files(self) -> list[FileReport]:
+        """Files whose values go into the merge."""
+        return [f for f in self.files if f.status == "accepted"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` document."""
+        return {
+            "files": [f.to_dict() for f in self.files],
+            "units": {code: {"status": s.status, "file": s.file} for code, s in self.unit_status.items()},
+        }

@@ -1,0 +1,43 @@
+"""Text normalisation shared by every stage: NFC, control characters, and the folded keys used to match
+labels, headers and unit names whatever their accents, case, spacing or punctuation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# C0 controls except TAB/LF/CR, DEL, C1 controls, and the bidi overrides/isolates that can disguise text.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\ufeff]")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+EXCEL_CELL_LIMIT = 32_767
+
+
+def clean(text: str) -> str:
+    """NFC-normalise, drop control and bidi characters, collapse runs of spaces, strip the ends."""
+    text = unicodedata.normalize("NFC", text)
+    text = _UNSAFE.sub("", text).replace("\u00a0", " ")
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def strip_accents(text: str) -> str:
+    """Remove Vietnamese diacritics (đ→d included), keeping the base letters."""
+    decomposed = unicodedata.normalize("NFD", text)
+    base = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return base.replace("đ", "d").replace("Đ", "D")
+
+
+def fold(text: str) -> str:
+    """Matching key: accent-, case-, space- and punctuation-insensitive ("Trưng bày," → "trungbay")."""
+    return _NON_ALNUM.sub("", strip_accents(clean(text)).lower())
+
+
+def words(text: str) -> list[str]:
+    """Folded words of a text, in order ("Trường Mầm non Mường Giàng" → ["truong", "mam", "non", …])."""
+    return [w for w in _NON_ALNUM.split(strip_accents(clean(text)).lower()) if w]
+
+
+def ascii_slug(text: str, max_len: int = 60) -> str:
+    """ASCII file-name fragment from a Vietnamese name ("Trường TH Chiềng Ơn" → "Truong_TH_Chieng_On")."""
+    parts = re.split(r"[^0-9A-Za-z]+", strip_accents(clean(text)))
+    slug = "_".join(p for p in parts if p)
+    return slug[:max_len].rstrip("_")
