@@ -16,14 +16,19 @@ from typing import Any
 
 import click
 
+from consolidate import cli_vi
+
+cli_vi.install()
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+OPTS = "[TÙY CHỌN]"
 
 
 def _campaign_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--title", help="Ghi đè tên đợt báo cáo.")(f)
-    f = click.option("--district", help="Ghi đè tên huyện/quận.")(f)
-    f = click.option("--deadline", help="Ghi đè hạn nộp (dd/mm/yyyy).")(f)
-    f = click.option("--year", type=int, help="Ghi đè năm của đợt báo cáo.")(f)
+    f = click.option("--title", metavar="TÊN", help="Ghi đè tên đợt báo cáo.")(f)
+    f = click.option("--district", metavar="TÊN", help="Ghi đè tên huyện/quận.")(f)
+    f = click.option("--deadline", metavar="NGÀY", help="Ghi đè hạn nộp (dd/mm/yyyy).")(f)
+    f = click.option("--year", type=int, metavar="NĂM", help="Ghi đè năm của đợt báo cáo.")(f)
     f = click.option("--units", "units_file", type=click.Path(exists=True, dir_okay=False),
                      help="Danh sách đơn vị (.xlsx hoặc .csv: Mã đơn vị | Tên đơn vị | Loại | Email).")(f)
     f = click.option("--campaign", "campaign_file", type=click.Path(exists=True, dir_okay=False),
@@ -87,7 +92,7 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
     atomic_write_text(Path(path), json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(context_settings=CONTEXT, options_metavar=OPTS, subcommand_metavar="LỆNH [THAM SỐ]...")
 @click.version_option(package_name="consolidate", message="consolidate %(version)s")
 def main() -> None:
     """Gửi biểu mẫu, kiểm tra và tổng hợp báo cáo của các đơn vị.
@@ -101,7 +106,7 @@ def main() -> None:
     """
 
 
-@main.command(context_settings=CONTEXT)
+@main.command(context_settings=CONTEXT, options_metavar=OPTS)
 @_campaign_options
 @click.option("-o", "--output", "out_dir", default="bieu_mau", show_default=True,
               type=click.Path(file_okay=False), help="Thư mục ghi các biểu mẫu.")
@@ -116,15 +121,15 @@ def templates(campaign_file: str | None, units_file: str | None, out_dir: str, *
         click.echo(render_templates(result))
 
 
-@main.command(context_settings=CONTEXT)
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@main.command(context_settings=CONTEXT, options_metavar=OPTS)
+@click.argument("folder", metavar="THƯ_MỤC", type=click.Path(exists=True, file_okay=False))
 @_campaign_options
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Ghi kết quả dạng JSON vào tệp này.")
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
               help="Ghi cho mỗi đơn vị có lỗi một bản sao đánh dấu các ô cần sửa, kèm danh sách gửi thư.")
 def check(folder: str, campaign_file: str | None, units_file: str | None, json_file: str | None,
           feedback_dir: str | None, **overrides: Any) -> None:
-    """Kiểm tra các tệp báo cáo trong THƯ MỤC."""
+    """Kiểm tra các tệp báo cáo trong THƯ_MỤC."""
     with _guard():
         campaign, form, units = _prepare(campaign_file, units_file, **overrides)
         from consolidate.check import check_folder
@@ -142,8 +147,8 @@ def check(folder: str, campaign_file: str | None, units_file: str | None, json_f
         sys.exit(1 if result.has_errors else 0)
 
 
-@main.command(context_settings=CONTEXT)
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@main.command(context_settings=CONTEXT, options_metavar=OPTS)
+@click.argument("folder", metavar="THƯ_MỤC", type=click.Path(exists=True, file_okay=False))
 @_campaign_options
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Tệp tổng hợp (.xlsx) sẽ ghi.")
@@ -152,7 +157,7 @@ def check(folder: str, campaign_file: str | None, units_file: str | None, json_f
               help="Cộng cả số liệu đọc được của đơn vị có lỗi (biểu sẽ ghi rõ là có số liệu chưa kiểm tra).")
 def merge(folder: str, campaign_file: str | None, units_file: str | None, output: str, json_file: str | None,
           include_invalid: bool, **overrides: Any) -> None:
-    """Tổng hợp các báo cáo hợp lệ trong THƯ MỤC thành biểu của huyện."""
+    """Tổng hợp các báo cáo hợp lệ trong THƯ_MỤC thành biểu của huyện."""
     with _guard():
         campaign, form, units = _prepare(campaign_file, units_file, **overrides)
         from consolidate.merge import merge_folder
@@ -167,12 +172,12 @@ def merge(folder: str, campaign_file: str | None, units_file: str | None, output
         sys.exit(1 if result.run.has_errors else 0)
 
 
-@main.command(context_settings=CONTEXT)
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@main.command(context_settings=CONTEXT, options_metavar=OPTS)
+@click.argument("folder", metavar="THƯ_MỤC", type=click.Path(exists=True, file_okay=False))
 @_campaign_options
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Tệp Word (.docx) sẽ ghi.")
 def report(folder: str, campaign_file: str | None, units_file: str | None, output: str, **overrides: Any) -> None:
-    """Soạn dự thảo báo cáo của huyện (Word) từ các báo cáo trong THƯ MỤC."""
+    """Soạn dự thảo báo cáo của huyện (Word) từ các báo cáo trong THƯ_MỤC."""
     with _guard():
         campaign, form, units = _prepare(campaign_file, units_file, **overrides)
         from consolidate.render import render_report
