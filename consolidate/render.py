@@ -24,3 +24,18 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
     sep = "  ".join("-" * w for w in widths)
     return "\n".join([line(cells[0]), sep, *(line(r) for r in cells[1:])])
+
+
+def render_templates(result) -> str:  # noqa: ANN001  (templates.TemplatesResult; imported lazily)
+    """Summary of ``consolidate templates``: how many forms, where, and what to do next."""
+    lines = [f"Đã tạo {len(result.files)} biểu mẫu trong thư mục {result.out_dir}"]
+    if result.master is not None:
+        lines.append(f"Biểu mẫu trắng dùng chung: {result.master.name}")
+    lines.append(f"Danh sách gửi thư (email, tệp đính kèm, tiêu đề, nội dung): {result.mailing_list}")
+    no_email = [u for u in result.units if not u.email]
+    if no_email:
+        names = ", ".join(f"{u.code} ({u.name})" for u in no_email)
+        lines.append(f"Chưa có email của {len(no_email)} đơn vị: {names}; cần gửi biểu cho các đơn vị này bằng cách khác.")
+    lines.append("Bước tiếp theo: gửi mỗi đơn vị tệp của mình (có thể trộn thư từ danh sách trên); "
+                 "khi nhận đủ, chép các tệp gửi về vào một thư mục và chạy: consolidate check THƯ_MỤC")
+    return "\n".join(lines)
