@@ -285,7 +285,9 @@ def _write_row(ws: Worksheet, r: int, row: Row, vals: Mapping[str, object], edit
 
     for col in (COL_COUNT, COL_PEOPLE, COL_NOTE):
         if col == COL_PEOPLE and "text" in row.measures:
-            continue  # inside the merged text area
+            # inside the merged text area: same protection as its top-left cell, whichever one a program reads
+            ws.cell(r, col).protection = Protection(locked=not editable)
+            continue
         cell = ws.cell(r, col)
         measure = used.get(col)
         if measure is None:
