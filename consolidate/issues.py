@@ -40,7 +40,7 @@ _TYPES = [
     IssueType("units-empty-code", "error", "Thiếu mã đơn vị",
               "Danh sách đơn vị {file}, hàng {row}: thiếu mã đơn vị."),
     IssueType("units-empty-name", "error", "Thiếu tên đơn vị",
-              "Danh sách đơn vị {file}, hàng {row}: thiếu tên đơn vị (mã {code})."),
+              "Danh sách đơn vị {file}, hàng {row}: thiếu tên đơn vị (mã {value})."),
     IssueType("units-bad-email", "error", "Email không hợp lệ",
               "Danh sách đơn vị {file}, hàng {row}: email {value!r} không hợp lệ."),
     IssueType("units-duplicate-name", "error", "Trùng tên đơn vị",

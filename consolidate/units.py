@@ -134,7 +134,7 @@ def load_units(path: str | Path) -> tuple[UnitList | None, list[Issue]]:
             issues.append(make("units-empty-code", file=name, row=i))
             continue
         if not uname:
-            issues.append(make("units-empty-name", file=name, row=i, code=code))
+            issues.append(make("units-empty-name", file=name, row=i, value=code))
         key = fold(code)
         if key in first_code:
             issues.append(make("units-duplicate-code", file=name, row=i, value=code, first_row=first_code[key]))
