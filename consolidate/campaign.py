@@ -52,6 +52,12 @@ class Campaign:
         return first, self.end
 
 
+DATE_NAMES = {
+    "deadline": "hạn nộp (deadline)", "start": "ngày bắt đầu Tuần lễ (start)", "end": "ngày kết thúc Tuần lễ (end)",
+    "opening": "ngày khai mạc (opening)", "schedule_deadline": "hạn gửi lịch hoạt động (schedule_deadline)",
+}
+
+
 def _date(value: object, key: str, where: str) -> dt.date | None:
     if value in (None, ""):
         return None
@@ -65,7 +71,23 @@ def _date(value: object, key: str, where: str) -> dt.date | None:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             pass
-    raise RunError(f"Tệp đợt báo cáo {where}: ngày {key} = {text!r} không hợp lệ (viết 15/10/2021).")
+    raise RunError(f"{where}: {DATE_NAMES.get(key, key)} = {text!r} không phải ngày hợp lệ (viết ngày/tháng/năm, "
+                   "ví dụ 15/10/2021).")
+
+
+def _year(value: object, where: str) -> int:
+    try:
+        year = int(str(value).strip())
+    except (TypeError, ValueError):
+        year = 0
+    if not 1990 <= year <= 2100:
+        raise RunError(f"{where}: năm {value!r} không hợp lệ (viết bốn chữ số, ví dụ 2021).")
+    return year
+
+
+def _check_order(camp: Campaign) -> None:
+    if camp.start and camp.end and camp.end < camp.start:
+        raise RunError(f"Ngày kết thúc Tuần lễ {camp.end:%d/%m/%Y} trước ngày bắt đầu {camp.start:%d/%m/%Y}.")
 
 
 def default_campaign(year: int | None = None) -> Campaign:
@@ -78,7 +100,7 @@ def load_campaign(path: str | Path | None, **overrides: object) -> Campaign:
     """Load a campaign TOML (section [campaign]); keyword overrides win over the file (None is ignored)."""
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if path is None:
-        camp = default_campaign(int(overrides["year"]) if "year" in overrides else None)
+        camp = default_campaign(_year(overrides["year"], "Tùy chọn --year") if "year" in overrides else None)
         base = Path.cwd()
         data: dict = {}
     else:
@@ -90,14 +112,11 @@ def load_campaign(path: str | Path | None, **overrides: object) -> Campaign:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise RunError(f"Tệp đợt báo cáo {path} sai cú pháp: {exc}.") from None
         base = path.parent
-        where = str(path)
+        where = f"Tệp đợt báo cáo {path}"
         for key in ("title", "year"):
             if key not in data:
-                raise RunError(f"Tệp đợt báo cáo {where}: thiếu khóa {key}.")
-        try:
-            year = int(data["year"])
-        except (TypeError, ValueError):
-            raise RunError(f"Tệp đợt báo cáo {where}: năm {data['year']!r} không hợp lệ.") from None
+                raise RunError(f"{where}: thiếu khóa {key}.")
+        year = _year(data["year"], where)
         camp = Campaign(
             title=str(data["title"]), year=year, district=str(data.get("district", "")),
             deadline=_date(data.get("deadline"), "deadline", where), office=str(data.get("office", "")),
@@ -112,15 +131,17 @@ def load_campaign(path: str | Path | None, **overrides: object) -> Campaign:
         )
     changes: dict[str, object] = {}
     for key, value in overrides.items():
-        if key in ("deadline", "start", "end", "opening", "schedule_deadline"):
-            changes[key] = _date(value, key, "(dòng lệnh)")
+        if key in DATE_NAMES:
+            changes[key] = _date(value, key, f"Tùy chọn --{key.replace('_', '-')}")
         elif key == "year":
-            changes[key] = int(value)  # type: ignore[arg-type]
+            changes[key] = _year(value, "Tùy chọn --year")
         elif key in ("units_file", "form_file"):
             changes[key] = Path(str(value))
         else:
             changes[key] = str(value)
-    return replace(camp, **changes) if changes else camp
+    camp = replace(camp, **changes) if changes else camp
+    _check_order(camp)
+    return camp
 
 
 def prepare(campaign_file: str | Path | None, units_file: str | Path | None,
