@@ -1,0 +1,660 @@
+"""Read returned workbooks as they really arrive: find the form by meaning, read its values and say who
+sent it, or say exactly why not.
+
+Every file goes through :func:`sniff.sniff` (what it is, safety bounds) and is then read with
+python-calamine from the bytes already in memory (never from the path, so the input is opened once,
+read-only). The form is found by its header text on any sheet at any position, and each row by its label;
+positions are never trusted. Values go through :mod:`consolidate.values`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Literal
+
+from consolidate.identity import IDENTITY_SHEET, Identity, parse_identity
+from consolidate.issues import Issue, make
+from consolidate.results import TABLE_COLUMNS
+from consolidate.sniff import check_defusedxml, sniff
+from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, words
+from consolidate.values import as_text, parse_value
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from consolidate.campaign import Campaign
+    from consolidate.form import Form, Row
+    from consolidate.units import UnitList
+
+MAX_ROWS = 500  # the form has ~45 rows; a retyped one with notes and signatures stays well inside
+MAX_COLS = 30
+Kind = Literal["report", "not_a_report", "unreadable"]
+
+if not check_defusedxml():  # pragma: no cover - defusedxml is a hard dependency
+    raise ImportError("defusedxml is required: openpyxl must parse XML through it (SECURITY.md)")
+
+
+def column_letters(index: int) -> str:
+    """Excel column letters of a 0-based column index (0 → "A", 16383 → "XFD")."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass
+class Sheet:
+    """One sheet as read: a bounded grid of calamine values and where it sits in Excel coordinates."""
+
+    name: str
+    rows: list[list[object]]  # values as calamine gives them, bounded to a safe area
+    first_row: int  # 0-based Excel row of rows[0]
+    first_col: int  # 0-based Excel column of rows[r][0]
+    hidden: bool = False
+    uncached: frozenset[str] = frozenset()  # addresses of formula cells that store no value
+
+    def address(self, r: int, c: int) -> str:
+        """True Excel address ("D12") of grid position r, c."""
+        return f"{column_letters(self.first_col + c)}{self.first_row + r + 1}"
+
+    def cell(self, r: int, c: int) -> object:
+        """The value at grid position r, c ('' outside the grid)."""
+        if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
+            return self.rows[r][c]
+        return ""
+
+
+@dataclass
+class ReadFile:
+    """Everything read from one file of the folder."""
+
+    file: str  # path relative to the folder, forward slashes
+    path: Path
+    kind: Kind
+    unit: str | None = None  # unit code when identified (unique match), else None
+    identity_source: str | None = None  # "identity" | "title" | "filename"
+    identity: Identity | None = None
+    saved_at: dt.datetime | None = None  # identity sheet's saved_at, else file mtime
+    received_at: dt.datetime | None = None  # file mtime
+    records: list[dict] = field(default_factory=list)  # rows of results.TABLE_COLUMNS
+    issues: list[Issue] = field(default_factory=list)
+    form_found: bool = False
+    form_sheet: str | None = None
+    sheets: list[Sheet] = field(default_factory=list)
+    superseded_by: str | None = None
+
+
+# ------------------------------------------------------------------------------------------- opening
+
+def load_sheets(data: bytes, rel: str, refused: dict[str, str] | None = None,
+                uncached: dict[str, set[str]] | None = None) -> tuple[list[Sheet] | None, list[Issue]]:
+    """Read every worksheet's bounded area with calamine from bytes already checked by sniff."""
+    from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
+
+    refused, uncached = refused or {}, uncached or {}
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except PasswordError:
+        return None, [make("encrypted", file=rel)]
+    except Exception as exc:  # calamine raises a handful of types for broken files; all mean "corrupt"
+        return None, [make("corrupt", file=rel, reason=_reason(exc))]
+    issues: list[Issue] = []
+    sheets: list[Sheet] = []
+    try:
+        for i, meta in enumerate(wb.sheets_metadata):
+            if meta.typ != SheetTypeEnum.WorkSheet:
+                continue
+            if meta.name in refused:
+                issues.append(make("sheet-too-large", file=rel, sheet=meta.name, reason=refused[meta.name]))
+                continue
+            sh = wb.get_sheet_by_index(i)
+            start = sh.start or (0, 0)
+            rows = [r[:MAX_COLS] for r in sh.to_python(nrows=MAX_ROWS)]
+            sheets.append(Sheet(meta.name, rows, start[0], start[1],
+                                meta.visible != SheetVisibleEnum.Visible,
+                                frozenset(uncached.get(meta.name, ()))))
+    except PasswordError:
+        return None, [make("encrypted", file=rel)]
+    except Exception as exc:
+        return None, [make("corrupt", file=rel, reason=_reason(exc))]
+    finally:
+        wb.close()
+    return sheets, issues
+
+
+def _reason(exc: BaseException) -> str:
+    text = clean(str(exc))[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def open_sheets(path: Path, rel: str) -> tuple[list[Sheet] | None, str, list[Issue]]:
+    """Sniff and read a file: (sheets, kind, issues); sheets is None when it is not a readable report."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, "unreadable", [make("cannot-open", file=rel, reason=_os_reason(exc))]
+    sniffed = sniff(data, rel)
+    if sniffed.kind != "report":
+        return None, sniffed.kind, sniffed.issues
+    sheets, issues = load_sheets(sniffed.data, rel, sniffed.refused_sheets, sniffed.uncached)
+    if sheets is None:
+        return None, "unreadable", sniffed.issues + issues
+    return sheets, "report", sniffed.issues + issues
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "không có quyền đọc"
+    if isinstance(exc, IsADirectoryError):
+        return "là thư mục"
+    return exc.strerror or type(exc).__name__
+
+
+# ----------------------------------------------------------------------------------- finding the form
+
+_LABEL_KEYS = ("cachoatdong", "noidunghoatdong", "hoatdong")
+_NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\s*[.):-]?|[a-zđ]\s*[.)]|[-–•+*])\s+", re.I)
+
+
+@dataclass
+class Layout:
+    """Where the form sits on a sheet: header row end, label column and the value columns."""
+
+    sheet: Sheet
+    header_row: int  # grid row of "Các hoạt động"
+    data_row: int  # first grid row after the header rows
+    label: int
+    count: int | None
+    people: int | None
+    note: int | None
+    stt: int | None
+
+
+def _key(value: object) -> str:
+    return fold(value) if isinstance(value, str) else ""
+
+
+def find_layout(sheet: Sheet) -> Layout | None:
+    """Locate the form's header on a sheet by its text ("Các hoạt động", "Số lớp/số cuộc thi", "Người")."""
+    for r, row in enumerate(sheet.rows):
+        for c, value in enumerate(row):
+            if _key(value) not in _LABEL_KEYS:
+                continue
+            cols: dict[str, tuple[int, int]] = {}  # name → (row, col)
+            for hr in range(r, min(r + 3, len(sheet.rows))):
+                for hc, v in enumerate(sheet.rows[hr]):
+                    k = _key(v)
+                    if not k or hc == c:
+                        continue
+                    if k.startswith("solop") or "socuocthi" in k or k in ("solopsocuoc", "solopcuoc"):
+                        cols.setdefault("count", (hr, hc))
+                    elif k in ("nguoi", "songuoi", "soluongnguoi", "luotnguoi"):
+                        cols.setdefault("people", (hr, hc))
+                    elif k.startswith("ghichu"):
+                        cols.setdefault("note", (hr, hc))
+                    elif k in ("stt", "tt", "so thu tu", "sothutu"):
+                        cols.setdefault("stt", (hr, hc))
+            if "count" not in cols and "people" not in cols:
+                continue
+            last = max(pos[0] for name, pos in cols.items() if name in ("count", "people"))
+            return Layout(sheet, r, last + 1, c, cols.get("count", (0, None))[1],
+                          cols.get("people", (0, None))[1], cols.get("note", (0, None))[1],
+                          cols.get("stt", (0, None))[1])
+    return None
+
+
+class LabelMatcher:
+    """Row labels → form codes: exact folded match (labels and aliases), then a unique prefix match."""
+
+    MIN_PREFIX = 12  # folded characters; shorter texts only ever match exactly
+
+    def __init__(self, form: Form) -> None:
+        self.keys = form.label_keys
+
+    def match(self, text: str) -> str | None:
+        """The code of the row this label names, or None (never a guess between two rows)."""
+        key = fold(text)
+        if not key:
+            return None
+        if key in self.keys:
+            return self.keys[key]
+        stripped = fold(_NUMBERING.sub("", clean(text)))
+        if stripped in self.keys:
+            return self.keys[stripped]
+        if len(stripped) < self.MIN_PREFIX:
+            return None
+        hits = {code for k, code in self.keys.items()
+                if (k.startswith(stripped) or stripped.startswith(k)) and len(k) >= self.MIN_PREFIX}
+        return hits.pop() if len(hits) == 1 else None
+
+
+def _has_value(sheet: Sheet, r: int, cols: list[int | None]) -> bool:
+    return any(c is not None and sheet.cell(r, c) not in ("", None) for c in cols)
+
+
+def _row_label(sheet: Sheet, lay: Layout, r: int) -> str:
+    return as_text(sheet.cell(r, lay.label)) or ""
+
+
+def match_rows(lay: Layout, form: Form) -> tuple[list[tuple[str, int, int]], list[int]]:
+    """(code, grid row, label rows used) for each matched form row, and grid rows left unmatched."""
+    matcher = LabelMatcher(form)
+    sheet = lay.sheet
+    matched: list[tuple[str, int, int]] = []
+    unknown: list[int] = []
+    r = lay.data_row
+    end = len(sheet.rows)
+    value_cols = [lay.count, lay.people]
+    while r < end:
+        label = _row_label(sheet, lay, r)
+        if not label:
+            if _has_value(sheet, r, value_cols):
+                unknown.append(r)
+            r += 1
+            continue
+        # a label wrapped over two rows (the seed's row 5): the continuation has no STT and no value
+        nxt = r + 1
+        while nxt < end and nxt <= r + 2 and not _row_label(sheet, lay, nxt) and not _has_value(sheet, nxt, value_cols):
+            nxt += 1
+        joined = None
+        if nxt < end and _row_label(sheet, lay, nxt) and not _has_value(sheet, nxt, value_cols) \
+                and (lay.stt is None or sheet.cell(nxt, lay.stt) in ("", None)):
+            nxt_label = _row_label(sheet, lay, nxt)
+            if matcher.match(nxt_label) is None:
+                joined = matcher.match(label + " " + nxt_label)
+        if joined is not None:
+            matched.append((joined, r, nxt - r + 1))
+            r = nxt + 1
+            continue
+        code = matcher.match(label)
+        if code is not None:
+            matched.append((code, r, 1))
+        elif _has_value(sheet, r, value_cols):
+            unknown.append(r)
+        r += 1
+    return matched, unknown
+
+
+# ------------------------------------------------------------------------------------------ values
+
+def _nan() -> float:
+    return float("nan")
+
+
+def read_values(lay: Layout, form: Form, rel: str) -> tuple[list[dict], list[Issue]]:
+    """Records (one per form value row found) and the issues of finding rows and reading values."""
+    sheet = lay.sheet
+    matched, unknown = match_rows(lay, form)
+    issues: list[Issue] = []
+    records: list[dict] = []
+    first_at: dict[str, str] = {}
+    totals = {(rule.total, rule.measure) for rule in form.rules}
+    for r in unknown:
+        label = _row_label(sheet, lay, r) or "(không có tên)"
+        issues.append(make("row-unknown", file=rel, sheet=sheet.name, cell=sheet.address(r, lay.label),
+                           value=label))
+    for code, r, _span in matched:
+        row = form.row(code)
+        here = sheet.address(r, lay.label)
+        if code in first_at:
+            issues.append(make("row-duplicate", file=rel, sheet=sheet.name, cell=here, indicator=code,
+                               first_cell=first_at[code]))
+            continue
+        first_at[code] = here
+        if row.is_header:
+            for measure, c in (("count", lay.count), ("people", lay.people)):
+                if c is not None and sheet.cell(r, c) not in ("", None):
+                    issues.append(make("value-not-allowed", file=rel, sheet=sheet.name,
+                                       cell=sheet.address(r, c), indicator=code, measure=measure,
+                                       value=as_text(sheet.cell(r, c))))
+            continue
+        rec, rec_issues = _read_row(sheet, lay, row, r, rel, totals)
+        records.append(rec)
+        issues.extend(rec_issues)
+    for row in form.value_rows:
+        if row.code not in first_at:
+            issues.append(make("row-missing", file=rel, sheet=sheet.name, indicator=row.code, label=row.label))
+    return records, issues
+
+
+def _read_row(sheet: Sheet, lay: Layout, row: Row, r_: int, rel: str,
+              totals: set[tuple[str, str]]) -> tuple[dict, list[Issue]]:
+    rec: dict = {"file": rel, "unit": None, "indicator": row.code, "count": _nan(), "people": _nan(),
+                 "amount": _nan(), "text": None, "note": None, "sheet": sheet.name, "cell_count": None,
+                 "cell_people": None, "cell_amount": None, "cell_text": None, "cell_note": None}
+    issues: list[Issue] = []
+
+    def where(c: int | None, r_: int) -> str | None:
+        return None if c is None else sheet.address(r_, c)
+
+    cols = {"count": lay.count, "people": lay.people}
+    if "text" in row.measures:
+        parts = [(c, as_text(sheet.cell(r_, c))) for c in (lay.count, lay.people) if c is not None]
+        filled = [(c, t) for c, t in parts if t]
+        if filled:
+            text = " ".join(t for _, t in filled)
+            rec["text"], rec["cell_text"] = text, where(filled[0][0], r_)
+            longest = max(_raw_len(sheet.cell(r_, c)) for c, _ in filled)
+            if longest >= EXCEL_CELL_LIMIT:  # at the limit a writer has already cut the text
+                issues.append(make("text-too-long", file=rel, sheet=sheet.name, cell=rec["cell_text"],
+                                   indicator=row.code, length=f"{longest:,}".replace(",", ".")))
+    single = row.single_numeric
+    if single is not None:
+        found = []
+        for c in (lay.count, lay.people):
+            if c is None:
+                continue
+            got = _read_number(sheet, r_, c, row, single, rel, totals, issues)
+            if got is not None:
+                found.append((c, got))
+        if len(found) == 2 and found[0][1] != found[1][1]:
+            (c1, v1), (c2, v2) = found
+            issues.append(make("value-conflict", file=rel, sheet=sheet.name, cell=where(c1, r_),
+                               indicator=row.code, measure=single, value=_fmt(v1), other=_fmt(v2),
+                               other_cell=where(c2, r_)))
+        elif found:
+            rec[single], rec[f"cell_{single}"] = found[0][1], where(found[0][0], r_)
+    else:
+        for measure in row.numeric_measures:
+            c = cols.get(measure)
+            if c is None:
+                continue
+            got = _read_number(sheet, r_, c, row, measure, rel, totals, issues)
+            if got is not None:
+                rec[measure], rec[f"cell_{measure}"] = got, where(c, r_)
+    if lay.note is not None:
+        note = as_text(sheet.cell(r_, lay.note))
+        if note:
+            rec["note"], rec["cell_note"] = note, where(lay.note, r_)
+            length = _raw_len(sheet.cell(r_, lay.note))
+            if length >= EXCEL_CELL_LIMIT:
+                issues.append(make("text-too-long", file=rel, sheet=sheet.name, cell=rec["cell_note"],
+                                   indicator=row.code, length=f"{length:,}".replace(",", ".")))
+    return rec, issues
+
+
+def _raw_len(raw: object) -> int:
+    return len(raw) if isinstance(raw, str) else 0
+
+
+def _fmt(value: float) -> str:
+    return f"{int(value):,}".replace(",", ".") if value.is_integer() else str(value).replace(".", ",")
+
+
+def _read_number(sheet: Sheet, r: int, c: int, row: Row, measure: str, rel: str,
+                 totals: set[tuple[str, str]], issues: list[Issue]) -> float | None:
+    raw = sheet.cell(r, c)
+    addr = sheet.address(r, c)
+    if raw in ("", None) and addr in sheet.uncached:
+        # a formula with no stored result: a total of the form is computed from its parts by the schema
+        if (row.code, measure) not in totals:
+            issues.append(make("formula-no-value", file=rel, sheet=sheet.name, cell=addr, indicator=row.code,
+                               measure=measure))
+        return None
+    parsed = parse_value(raw, measure)
+    if parsed.problem:
+        issues.append(make(parsed.problem, file=rel, sheet=sheet.name, cell=addr, indicator=row.code,
+                           measure=measure, value=parsed.text))
+        return None
+    return parsed.number
+
+
+# ---------------------------------------------------------------------------------------- identity
+
+# Abbreviations people use in names and file names, expanded before comparing word sequences.
+_ABBREV = {"mn": ["mam", "non"], "mg": ["mau", "giao"], "th": ["tieu", "hoc"], "tt": ["thi", "tran"]}
+# Leading words a name may be written without ("xã Chiềng Khay" for "UBND xã Chiềng Khay"); what remains
+# must still hold at least MIN_NAME_WORDS words, so a bare place name ("Chiềng Ơn") never matches.
+_OPTIONAL_LEAD = (["uy", "ban", "nhan", "dan"], ["ubnd"], ["truong"], ["ptdtbt"], ["ptdtnt"], ["ptdt"])
+MIN_NAME_WORDS = 3
+
+
+def _expand(ws: list[str]) -> list[str]:
+    out: list[str] = []
+    for w in ws:
+        out.extend(_ABBREV.get(w, [w]))
+    return out
+
+
+def _name_variants(name: str) -> list[list[str]]:
+    """The unit name's word sequence and the shorter forms people write (leading generic words dropped)."""
+    seq = _expand(words(name))
+    variants = [seq]
+    changed = True
+    while changed:
+        changed = False
+        for lead in _OPTIONAL_LEAD:
+            if seq[:len(lead)] == lead and len(seq) - len(lead) >= MIN_NAME_WORDS:
+                seq = seq[len(lead):]
+                variants.append(seq)
+                changed = True
+    return variants
+
+
+def _find(seq: list[str], sub: list[str]) -> int:
+    n = len(sub)
+    for i in range(len(seq) - n + 1):
+        if seq[i:i + n] == sub:
+            return i
+    return -1
+
+
+def match_units(text: str, units: UnitList, codes: bool = True) -> list[str]:
+    """Codes of the units a text names: a unit code as a whole token, or a whole unit name (with the usual
+    abbreviations and optional leading words), never a shared place name alone. Several means ambiguous."""
+    seq = _expand(words(text))
+    if not seq:
+        return []
+    spans: dict[str, tuple[int, int]] = {}
+    tokens = set(words(text))
+    for u in units:
+        if codes and fold(u.code) in tokens:
+            spans[u.code] = (0, len(seq) + 1)  # a code names the unit outright
+            continue
+        for variant in _name_variants(u.name):
+            at = _find(seq, variant)
+            if at >= 0:
+                spans[u.code] = (at, at + len(variant))
+                break
+    # a match inside a longer match is the longer name's words ("… Mường Giàng" inside "… Mường Giàng 2")
+    keep = [c for c, (a, b) in spans.items()
+            if not any(o != c and oa <= a and b <= ob and (ob - oa) > (b - a) for o, (oa, ob) in spans.items())]
+    return keep
+
+
+_TITLE_KEY = "donvibaocao"
+
+
+def title_line(sheets: list[Sheet]) -> tuple[str, str, str] | None:
+    """The "Đơn vị báo cáo: …" line: (name written, sheet, cell), from the top rows of any sheet."""
+    for sheet in sheets:
+        if sheet.name == IDENTITY_SHEET:
+            continue
+        for r, row in enumerate(sheet.rows[:20]):
+            for c, value in enumerate(row):
+                if not isinstance(value, str) or not fold(value).startswith(_TITLE_KEY):
+                    continue
+                text = clean(value)
+                name = clean(text.split(":", 1)[1]) if ":" in text else ""
+                if not name:  # the name in the next filled cell of the row
+                    name = next((as_text(v) or "" for v in row[c + 1:] if as_text(v)), "")
+                return name, sheet.name, sheet.address(r, c)
+    return None
+
+
+def _identify(rf: ReadFile, sheets: list[Sheet], form: Form, campaign: Campaign, units: UnitList) -> None:
+    """Fill unit, identity and identity_source, in the order of FORM.md "Identity"."""
+    rel = rf.file
+    ident_sheet = next((s for s in sheets if s.name.lower() == IDENTITY_SHEET), None)
+    ident = parse_identity(_anchored(ident_sheet)) if ident_sheet else None
+    title = title_line(sheets)
+    title_units = match_units(title[0], units) if title and title[0] else []
+    if ident is not None:
+        rf.identity = ident
+        if ident.form_id and ident.form_id != form.id:
+            rf.issues.append(make("wrong-form", file=rel, value=ident.form_id, expected=form.id))
+        if ident.year is not None and ident.year != campaign.year:
+            rf.issues.append(make("wrong-year", file=rel, value=ident.year, year=campaign.year))
+        if ident.form_version is not None and ident.form_version != form.version and ident.form_id == form.id:
+            rf.issues.append(make("old-form-version", file=rel, value=ident.form_version, expected=form.version))
+        unit = units.get(ident.unit_code) if ident.unit_code else None
+        if unit is not None:
+            rf.unit, rf.identity_source = unit.code, "identity"
+            if title and len(title_units) == 1 and title_units[0] != unit.code:
+                rf.issues.append(make("unit-mismatch", file=rel, reason=(
+                    f"tệp mẫu của {unit.code} ({unit.name}) nhưng dòng \"Đơn vị báo cáo\" ở ô {title[2]} "
+                    f"ghi \"{title[0]}\"; dùng đơn vị của tệp mẫu")))
+            return
+    if title and title[0]:
+        if len(title_units) == 1:
+            rf.unit, rf.identity_source = title_units[0], "title"
+            rf.issues.append(make("identity-source", file=rel, unit=title_units[0],
+                                  reason=f"dòng \"Đơn vị báo cáo\" (ô {title[2]})"))
+            return
+        if len(title_units) > 1:
+            rf.issues.append(make("unit-ambiguous", file=rel, reason=f"dòng \"Đơn vị báo cáo: {title[0]}\"",
+                                  candidates=", ".join(title_units)))
+            return
+    stem = str(PurePosixPath(rel).with_suffix(""))
+    name_units = match_units(stem, units)
+    if len(name_units) == 1:
+        rf.unit, rf.identity_source = name_units[0], "filename"
+        rf.issues.append(make("identity-source", file=rel, unit=name_units[0], reason="tên tệp"))
+        return
+    if len(name_units) > 1:
+        rf.issues.append(make("unit-ambiguous", file=rel, reason="tên tệp", candidates=", ".join(name_units)))
+        return
+    said = []
+    if ident is not None:
+        said.append(f"mã đơn vị \"{ident.unit_code}\" trong tệp mẫu không có trong danh sách")
+    said.append(f"dòng \"Đơn vị báo cáo\" ghi \"{title[0]}\" không khớp đơn vị nào" if title and title[0]
+                else "không có dòng \"Đơn vị báo cáo:\" ghi tên đơn vị")
+    said.append("tên tệp không chứa mã hay tên đơn vị")
+    rf.issues.append(make("unit-unknown", file=rel, reason="; ".join(said)))
+
+
+def _anchored(sheet: Sheet) -> list[list[object]]:
+    """The identity grid as if it started at A1 (keys in column A), whatever calamine trimmed."""
+    if not sheet.first_col:
+        return sheet.rows
+    pad: list[object] = [""] * sheet.first_col
+    return [pad + list(r) for r in sheet.rows]
+
+
+# ------------------------------------------------------------------------------------------ files
+
+def _mtime(path: Path) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime)
+    except OSError:
+        return None
+
+
+def read_file(path: Path, rel: str, form: Form, campaign: Campaign, units: UnitList) -> ReadFile:
+    """Read one returned file: what it is, the form's values as records, who sent it, and the issues."""
+    received = _mtime(path)
+    sheets, kind, issues = open_sheets(path, rel)
+    rf = ReadFile(rel, path, kind, received_at=received, saved_at=received, issues=list(issues))  # type: ignore[arg-type]
+    if sheets is None:
+        return rf
+    rf.sheets = sheets
+    _identify(rf, sheets, form, campaign, units)
+    if rf.identity and rf.identity.saved_at:
+        rf.saved_at = rf.identity.saved_at
+    layout = None
+    ordered = sorted((s for s in sheets if s.name.lower() != IDENTITY_SHEET), key=lambda s: s.hidden)
+    for sheet in ordered:
+        layout = find_layout(sheet)
+        if layout is not None:
+            break
+    if layout is None:
+        rf.issues.append(make("form-not-found", file=rel))
+        return rf
+    rf.form_found, rf.form_sheet = True, layout.sheet.name
+    records, value_issues = read_values(layout, form, rel)
+    for rec in records:
+        rec["unit"] = rf.unit
+    rf.records = records
+    rf.issues.extend(value_issues)
+    if rf.unit:
+        rf.issues = [i if i.unit else _with_unit(i, rf.unit) for i in rf.issues]
+    return rf
+
+
+def _with_unit(issue: Issue, unit: str) -> Issue:
+    from dataclasses import replace
+
+    return replace(issue, unit=unit)
+
+
+def _guarded(path: Path, rel: str, form: Form, campaign: Campaign, units: UnitList) -> ReadFile:
+    try:
+        return read_file(path, rel, form, campaign, units)
+    except MemoryError:
+        return ReadFile(rel, path, "unreadable", issues=[make("unreadable", file=rel, reason="tệp cần quá nhiều bộ nhớ")])
+    except Exception as exc:  # one bad file must never stop the batch (SECURITY.md)
+        return ReadFile(rel, path, "unreadable", received_at=_mtime(path), saved_at=_mtime(path),
+                        issues=[make("unreadable", file=rel, reason=f"lỗi khi đọc: {_reason(exc)}")])
+
+
+def list_files(folder: Path) -> list[tuple[Path, str]]:
+    """Every file under the folder, recursively, sorted by relative path (forward slashes)."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in files:
+            p = Path(root) / name
+            found.append((p, p.relative_to(folder).as_posix()))
+    return sorted(found, key=lambda t: t[1])
+
+
+def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
+                progress: Callable[[int, int], None] | None = None) -> list[ReadFile]:
+    """Read every file of the folder, each in one guarded call; mark older submissions of a unit."""
+    files = list_files(Path(folder))
+    out: list[ReadFile] = []
+    for i, (path, rel) in enumerate(files, start=1):
+        out.append(_guarded(path, rel, form, campaign, units))
+        if progress is not None:
+            progress(i, len(files))
+    mark_superseded(out)
+    return out
+
+
+def mark_superseded(files: list[ReadFile]) -> None:
+    """Of two submissions from one unit the newest is used (identity save time, else mtime)."""
+    by_unit: dict[str, list[ReadFile]] = {}
+    for f in files:
+        if f.kind == "report" and f.unit:
+            by_unit.setdefault(f.unit, []).append(f)
+    oldest = dt.datetime.min
+    for unit, group in by_unit.items():
+        if len(group) < 2:
+            continue
+        newest = max(group, key=lambda f: (f.saved_at or oldest, f.received_at or oldest, f.file))
+        for f in group:
+            if f is not newest:
+                f.superseded_by = newest.file
+                f.issues.append(make("superseded", file=f.file, unit=unit, newer=newest.file))
+
+
+def records_frame(files: list[ReadFile]) -> pd.DataFrame:
+    """The long table (results.TABLE_COLUMNS) of the given files' records, dtypes per results.py."""
+    import pandas as pd
+
+    rows = [rec for f in files for rec in f.records]
+    frame = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    for col in ("count", "people", "amount"):
+        frame[col] = frame[col].astype("float64")
+    for col in TABLE_COLUMNS:
+        if col not in ("count", "people", "amount"):
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    return frame

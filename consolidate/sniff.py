@@ -1,0 +1,424 @@
+"""What a file in the returned folder really is, and whether it is safe to hand to a spreadsheet parser.
+
+Detection is by content, never by extension (an .xls renamed .xlsx, an HTML page or a CSV saved as .xls
+are common). Every bound of SECURITY.md is checked here, on the bytes, before any parser runs: python-
+calamine has no bound before decompression and builds a dense grid from a sheet's first to its last used
+cell, so one far-corner cell would cost gigabytes. The zip checks use the standard ``zipfile`` module;
+the OLE2 (compound file) directory is walked by hand because ``olefile`` is not a dependency and only
+stream names are needed (a few dozen lines, bounded loops). The worksheet scans use byte regexes rather
+than an XML parser: they only look for cell references and formula cells, and must stay cheap on the
+common path (one pass over a few kilobytes).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Literal
+
+from consolidate.issues import Issue, make
+
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a filled form is tens of KB; a photo-laden workbook a few MB
+MAX_MEMBERS = 1000
+MAX_UNCOMPRESSED = 100 * 1024 * 1024  # declared total of all members
+MAX_RATIO = 100  # per member, for members above RATIO_FLOOR bytes
+RATIO_FLOOR = 1024 * 1024
+MAX_SHEETS = 100
+MAX_SHEET_CELLS = 2_000_000  # the dense grid calamine would build for one sheet (≈ 64 MB)
+
+Format = Literal["xlsx", "xls", "ods"]
+Kind = Literal["report", "not_a_report", "unreadable"]
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".xlsb", ".csv", ".tsv", ".xlt", ".xltx", ".ots")
+
+_IMAGES = [
+    (b"\xff\xd8\xff", "ảnh JPEG"), (b"\x89PNG\r\n\x1a\n", "ảnh PNG"), (b"GIF8", "ảnh GIF"),
+    (b"BM", "ảnh BMP"), (b"II*\x00", "ảnh TIFF"), (b"MM\x00*", "ảnh TIFF"),
+]
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
+_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"(\d+)\"")
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,3})(\d+)\"")
+_CELL_ANY = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_ROW_ANY = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_FORMULA_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_CACHED = re.compile(rb"<v>[^<]|<is>")  # openpyxl writes an empty <v></v> for a formula it never computed
+_ATTR_R = re.compile(rb"\sr=\"([A-Z]{1,3}\d+)\"")
+_SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
+_ATTR = re.compile(rb"([\w:]+)=\"([^\"]*)\"")
+_REL = re.compile(rb"<Relationship\b([^>]*)/?>")
+_ODS_TABLE = re.compile(rb"<table:table(?=[\s>])([^>]*)>")
+_ODS_ROW = re.compile(rb"<table:table-row(?=[\s/>])([^>]*?)(/?)>")
+_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell(?=[\s/>])([^>]*?)(/?)>")
+_ODS_ROWS_REP = re.compile(rb"table:number-rows-repeated=\"(\d+)\"")
+_ODS_COLS_REP = re.compile(rb"table:number-columns-repeated=\"(\d+)\"")
+
+
+@dataclass
+class Sniffed:
+    """What a file is: its format when it is a spreadsheet we read, else issues saying why not."""
+
+    kind: Kind
+    format: Format | None = None
+    issues: list[Issue] = field(default_factory=list)
+    data: bytes = b""  # the file's bytes, read once; parsers get these, never the path
+    refused_sheets: dict[str, str] = field(default_factory=dict)  # sheet name → reason (too large)
+    uncached: dict[str, set[str]] = field(default_factory=dict)  # sheet name → formula cells without a value
+
+
+def is_lock_file(name: str) -> bool:
+    """Excel (``~$…``) and LibreOffice (``.~lock.…#``) lock files."""
+    return name.startswith("~$") or (name.startswith(".~lock.") and name.endswith("#"))
+
+
+def check_defusedxml() -> bool:
+    """True when openpyxl parses XML through defusedxml (entity expansion and external entities refused)."""
+    import openpyxl
+
+    return bool(getattr(openpyxl, "DEFUSEDXML", False))
+
+
+def _not_report(rel: str, reason: str) -> Sniffed:
+    return Sniffed("not_a_report", issues=[make("not-a-report", file=rel, reason=reason)])
+
+
+def _bad(code: str, rel: str, **fields: object) -> Sniffed:
+    return Sniffed("unreadable", issues=[make(code, file=rel, **fields)])
+
+
+def col_index(letters: bytes | str) -> int:
+    """0-based column index of Excel column letters ("A" → 0, "XFD" → 16383)."""
+    n = 0
+    for ch in letters if isinstance(letters, str) else letters.decode():
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def sniff_bytes(data: bytes, rel: str) -> Sniffed:
+    """Classify a file's bytes; for a spreadsheet, check every safety bound before any parser runs."""
+    name = PurePosixPath(rel).name
+    suffix = PurePosixPath(name.lower()).suffix
+    if is_lock_file(name):
+        return Sniffed("not_a_report", issues=[make("lock-file", file=rel)])
+    if not data:
+        return _bad("empty-file", rel)
+    if len(data) > MAX_FILE_BYTES:
+        return _bad("too-large", rel, reason=f"{len(data) // (1024 * 1024)} MB, giới hạn "
+                                             f"{MAX_FILE_BYTES // (1024 * 1024)} MB")
+    head = data[:8]
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return _sniff_zip(data, rel, suffix)
+    if head == OLE_MAGIC:
+        return _sniff_ole(data, rel)
+    if head[:4] == b"PK\x07\x08" or (head[:2] == b"PK" and suffix in SPREADSHEET_SUFFIXES):
+        return _bad("corrupt", rel, reason="tệp nén không hợp lệ")
+    if head[:5] == b"%PDF-":
+        return _not_report(rel, "tệp PDF, không phải bảng tính; nếu đây là báo cáo, đề nghị đơn vị gửi tệp Excel")
+    for magic, what in _IMAGES:
+        if data.startswith(magic):
+            return _not_report(rel, what)
+    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1") or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return _not_report(rel, "ảnh chụp")
+    if data.startswith(b"{\\rtf"):
+        return _not_report(rel, "văn bản Word (RTF)")
+    return _sniff_text(data, rel, suffix)
+
+
+def _sniff_text(data: bytes, rel: str, suffix: str) -> Sniffed:
+    sample = data[:8192]
+    if b"\x00" in sample.lstrip(b"\xff\xfe\xfe\xff"):
+        if suffix in SPREADSHEET_SUFFIXES:
+            return _bad("wrong-format", rel, reason="tệp không phải bảng tính Excel/LibreOffice (nội dung không nhận ra)")
+        return _not_report(rel, "tệp không phải bảng tính")
+    text = sample.decode("utf-8", errors="replace").lstrip("\ufeff \r\n\t").lower()
+    is_sheet_name = suffix in SPREADSHEET_SUFFIXES
+    if "urn:schemas-microsoft-com:office:spreadsheet" in text:
+        return _bad("wrong-format", rel, reason="tệp là bảng tính XML 2003 (SpreadsheetML), không phải .xls/.xlsx thật")
+    if text.startswith(("<!doctype html", "<html", "<table", "<meta", "<head", "<body")) or "<html" in text[:1024]:
+        if is_sheet_name:
+            return _bad("wrong-format", rel, reason="tệp là trang web (HTML) mang đuôi bảng tính, không phải tệp Excel thật")
+        return _not_report(rel, "trang web (HTML)")
+    if text.startswith("<?xml") or text.startswith("<"):
+        if is_sheet_name:
+            return _bad("wrong-format", rel, reason="tệp là văn bản XML, không phải tệp Excel thật")
+        return _not_report(rel, "tệp XML")
+    first = text.split("\n", 1)[0]
+    if is_sheet_name:
+        if "\t" in first:
+            what = "văn bản phân tách bằng dấu tab (TSV)"
+        elif "," in first or ";" in first:
+            what = "văn bản phân tách bằng dấu phẩy (CSV)"
+        else:
+            what = "văn bản thường"
+        return _bad("wrong-format", rel, reason=f"tệp là {what}, không phải tệp Excel thật")
+    return _not_report(rel, "tệp văn bản" if suffix in (".txt", ".md", ".log", "") else f"tệp {suffix}")
+
+
+# ---------------------------------------------------------------------------------------------- zip
+
+def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error):
+        return _bad("corrupt", rel, reason="tệp nén bị cắt cụt hoặc hỏng")
+    if len(infos) > MAX_MEMBERS:
+        return _bad("unsafe-file", rel, reason=f"tệp nén có {len(infos)} thành phần, giới hạn {MAX_MEMBERS}")
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        member = info.filename
+        parts = member.replace("\\", "/").split("/")
+        if member.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", member) or ".." in parts:
+            return _bad("unsafe-file", rel, reason=f"thành phần có đường dẫn không an toàn {member!r}")
+        key = member.lower()
+        if key in seen:
+            return _bad("unsafe-file", rel, reason=f"thành phần {member!r} xuất hiện hai lần")
+        seen.add(key)
+        if info.flag_bits & 0x1:
+            return _bad("encrypted", rel)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            return _bad("unsafe-file", rel, reason=f"phương thức nén không hỗ trợ ({info.compress_type})")
+        total += info.file_size
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            return _bad("unsafe-file", rel, reason=f"thành phần {member!r} nén với tỉ lệ bất thường "
+                                                   f"({info.file_size // max(info.compress_size, 1)}:1)")
+    if total > MAX_UNCOMPRESSED:
+        return _bad("too-large", rel, reason=f"giải nén ra {total // (1024 * 1024)} MB, giới hạn "
+                                             f"{MAX_UNCOMPRESSED // (1024 * 1024)} MB")
+    names = {i.filename for i in infos}
+    try:
+        if "mimetype" in names:
+            mime = zf.read("mimetype").strip()
+            if mime == ODS_MIME:
+                return _check_ods(zf, rel)
+            if mime.startswith(b"application/vnd.oasis.opendocument.text"):
+                return _not_report(rel, "văn bản OpenDocument (.odt)")
+            if mime.startswith(b"application/vnd.oasis.opendocument.presentation"):
+                return _not_report(rel, "bài trình chiếu OpenDocument (.odp)")
+        if "[Content_Types].xml" in names:
+            if "xl/workbook.xml" in names:
+                return _check_xlsx(zf, rel)
+            if "xl/workbook.bin" in names:
+                return _bad("wrong-format", rel, reason="tệp là sổ Excel nhị phân (.xlsb), chương trình chưa đọc dạng này")
+            if "word/document.xml" in names:
+                return _not_report(rel, "văn bản Word (.docx)")
+            if any(n.startswith("ppt/") for n in names):
+                return _not_report(rel, "bài trình chiếu PowerPoint (.pptx)")
+        if suffix in SPREADSHEET_SUFFIXES:
+            return _bad("wrong-format", rel, reason="tệp nén không chứa bảng tính")
+        return _not_report(rel, "tệp nén (zip); hãy giải nén rồi đặt các tệp báo cáo vào thư mục")
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, struct.error, RuntimeError) as exc:
+        # zlib errors, CRC mismatches and truncated members all arrive here
+        return _bad("corrupt", rel, reason=f"không giải nén được ({type(exc).__name__})")
+
+
+def _xml_parts(zf: zipfile.ZipFile) -> dict[str, bytes]:
+    """Every XML part, read within the declared sizes already bounded by the caller."""
+    return {i.filename: zf.read(i) for i in zf.infolist()
+            if i.filename.lower().endswith((".xml", ".rels", ".vml")) and not i.is_dir()}
+
+
+def _refuse_doctype(parts: dict[str, bytes], rel: str) -> Sniffed | None:
+    for member, body in parts.items():
+        if _DOCTYPE.search(body):
+            return _bad("unsafe-file", rel, reason=f"thành phần {member} có khai báo DOCTYPE/ENTITY")
+    return None
+
+
+def _attrs(raw: bytes) -> dict[str, str]:
+    out = {}
+    for k, v in _ATTR.findall(raw):
+        key = k.decode("utf-8", "replace").split(":")[-1]
+        if key == "id" and b":" in k:
+            key = "rid"
+        out[key] = _unescape(v.decode("utf-8", "replace"))
+    return out
+
+
+def _unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+def _check_xlsx(zf: zipfile.ZipFile, rel: str) -> Sniffed:
+    parts = _xml_parts(zf)
+    bad = _refuse_doctype(parts, rel)
+    if bad:
+        return bad
+    workbook = parts.get("xl/workbook.xml", b"")
+    sheets = [_attrs(m) for m in _SHEET_ENTRY.findall(workbook)]
+    if len(sheets) > MAX_SHEETS:
+        return _bad("too-many-sheets", rel, count=len(sheets), limit=MAX_SHEETS)
+    rels = {}
+    for m in _REL.findall(parts.get("xl/_rels/workbook.xml.rels", b"")):
+        a = _attrs(m)
+        target = a.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        rels[a.get("Id", "")] = str(PurePosixPath(target))
+    out = Sniffed("report", "xlsx", data=b"")
+    for sheet in sheets:
+        sheet_name = sheet.get("name", "")
+        body = parts.get(rels.get(sheet.get("rid", ""), ""), b"")
+        reason = _xlsx_area(body)
+        if reason:
+            out.refused_sheets[sheet_name] = reason
+            continue
+        if b"<f" in body:
+            cells = _uncached_formulas(body)
+            if cells:
+                out.uncached[sheet_name] = cells
+    return out
+
+
+def _xlsx_area(body: bytes) -> str | None:
+    """Why calamine must not load this worksheet (its dense grid would be too large), or None."""
+    rows = [int(r) for r in _ROW_REF.findall(body)]
+    cells = _CELL_REF.findall(body)
+    n_cells = len(_CELL_ANY.findall(body))
+    if len(cells) < n_cells or len(rows) < len(_ROW_ANY.findall(body)):
+        # cells or rows without a reference are placed in sequence: bound by their number
+        rows.append(len(_ROW_ANY.findall(body)))
+        cells.append((b"A", str(max(n_cells, 1)).encode()))
+        width = max(n_cells, 1)
+    else:
+        width = 0
+    if not rows and not cells:
+        return None
+    all_rows = rows + [int(r) for _, r in cells]
+    cols = [col_index(c) for c, _ in cells] or [0]
+    height = max(all_rows) - min(all_rows) + 1
+    width = max(width, max(cols) - min(cols) + 1)
+    if height * width > MAX_SHEET_CELLS:
+        return f"vùng dữ liệu {height:,} hàng × {width:,} cột".replace(",", ".")
+    return None
+
+
+def _uncached_formulas(body: bytes) -> set[str]:
+    """Addresses of formula cells that store no cached value (written by a tool that never computed)."""
+    found = set()
+    for m in _FORMULA_CELL.finditer(body):
+        inner = m.group(2) or b""
+        if b"<f" in inner and not _CACHED.search(inner):
+            ref = _ATTR_R.search(m.group(1))
+            if ref:
+                found.add(ref.group(1).decode())
+    return found
+
+
+def _check_ods(zf: zipfile.ZipFile, rel: str) -> Sniffed:
+    parts = _xml_parts(zf)
+    bad = _refuse_doctype(parts, rel)
+    if bad:
+        return bad
+    content = parts.get("content.xml", b"")
+    tables = list(_ODS_TABLE.finditer(content))
+    if len(tables) > MAX_SHEETS:
+        return _bad("too-many-sheets", rel, count=len(tables), limit=MAX_SHEETS)
+    out = Sniffed("report", "ods")
+    for i, m in enumerate(tables):
+        end = tables[i + 1].start() if i + 1 < len(tables) else len(content)
+        name = _attrs(m.group(1)).get("name", f"#{i + 1}")
+        reason = _ods_area(content[m.end():end])
+        if reason:
+            out.refused_sheets[name] = reason
+    return out
+
+
+def _ods_area(body: bytes) -> str | None:
+    """Bound the grid a table's repeated rows × columns expand to; trailing empty repeats cost nothing."""
+    row_marks = list(_ODS_ROW.finditer(body))
+    height = width = 0
+    row_at = 0
+    for i, m in enumerate(row_marks):
+        rep = _ODS_ROWS_REP.search(m.group(1))
+        rows_rep = int(rep.group(1)) if rep else 1
+        end = row_marks[i + 1].start() if i + 1 < len(row_marks) else len(body)
+        inner = b"" if m.group(2) else body[m.end():end]
+        col_at, used_to = 0, 0
+        cells = list(_ODS_CELL.finditer(inner))
+        for j, c in enumerate(cells):
+            rep_c = _ODS_COLS_REP.search(c.group(1))
+            n = int(rep_c.group(1)) if rep_c else 1
+            nxt = cells[j + 1].start() if j + 1 < len(cells) else len(inner)
+            valued = b"value-type" in c.group(1) or (not c.group(2) and b"<text:" in inner[c.end():nxt])
+            col_at += n
+            if valued:
+                used_to = col_at
+        row_at += rows_rep
+        if used_to:
+            height, width = row_at, max(width, used_to)
+        if height * width > MAX_SHEET_CELLS:
+            return f"vùng dữ liệu {height:,} hàng × {width:,} cột".replace(",", ".")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- OLE2
+
+def ole_stream_names(data: bytes, max_entries: int = 4096) -> list[str] | None:
+    """Names in a compound file's directory (legacy .xls/.doc, encrypted OOXML); None when malformed."""
+    if len(data) < 512 or data[:8] != OLE_MAGIC:
+        return None
+    shift = struct.unpack_from("<H", data, 30)[0]
+    if shift not in (9, 12):
+        return None
+    size = 1 << shift
+    first_dir = struct.unpack_from("<i", data, 48)[0]
+    n_fat = struct.unpack_from("<I", data, 44)[0]
+    difat = [s for s in struct.unpack_from("<109i", data, 76) if s >= 0][: max(n_fat, 0)]
+
+    def sector(i: int) -> bytes | None:
+        start = (i + 1) * size
+        if i < 0 or start + size > len(data):
+            return None
+        return data[start:start + size]
+
+    fat: list[int] = []
+    for s in difat:
+        body = sector(s)
+        if body is None:
+            return None
+        fat.extend(struct.unpack(f"<{size // 4}i", body))
+    names: list[str] = []
+    current, seen = first_dir, set()
+    while current >= 0 and current not in seen and len(names) < max_entries:
+        seen.add(current)
+        body = sector(current)
+        if body is None:
+            return None
+        for off in range(0, size, 128):
+            length = struct.unpack_from("<H", body, off + 64)[0]
+            if 2 <= length <= 64 and body[off + 66] in (1, 2, 5):
+                names.append(body[off:off + length - 2].decode("utf-16-le", "replace"))
+        current = fat[current] if current < len(fat) else -2
+    return names
+
+
+def _sniff_ole(data: bytes, rel: str) -> Sniffed:
+    names = ole_stream_names(data)
+    if names is None:
+        return _bad("corrupt", rel, reason="cấu trúc tệp Office cũ không hợp lệ hoặc bị cắt cụt")
+    lower = {n.lower() for n in names}
+    if "encryptioninfo" in lower or "encryptedpackage" in lower:
+        return _bad("encrypted", rel)
+    if "workbook" in lower or "book" in lower:
+        return Sniffed("report", "xls")
+    if "worddocument" in lower:
+        return _not_report(rel, "văn bản Word (.doc)")
+    if "powerpoint document" in lower:
+        return _not_report(rel, "bài trình chiếu PowerPoint (.ppt)")
+    return _bad("wrong-format", rel, reason="tệp Office cũ nhưng không phải bảng tính Excel")
+
+
+def sniff(data: bytes, rel: str) -> Sniffed:
+    """Classify a file's bytes and keep them on the result for the parser."""
+    result = sniff_bytes(data, rel)
+    if result.kind == "report":
+        result.data = data
+    return result
