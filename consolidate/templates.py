@@ -37,6 +37,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from consolidate import outputs
 from consolidate.form import MEASURE_NAMES, Form, Row
 from consolidate.identity import IDENTITY_SHEET, identity_rows
+from consolidate.issues import RunError
 from consolidate.units import Unit, UnitList
 
 if TYPE_CHECKING:
@@ -146,10 +147,30 @@ def _total_codes(form: Form) -> set[str]:
     return {r.total for r in form.rules}
 
 
+def layout_problems(form: Form) -> list[str]:
+    """Rows whose measures do not fit the two numeric columns of the official layout (Vietnamese)."""
+    problems = []
+    for row in form.rows:
+        numeric = row.numeric_measures
+        if "amount" in numeric and len(numeric) > 1:
+            problems.append(f"hàng {row.code}: số tiền (amount) phải là số liệu duy nhất của hàng")
+        if "text" in row.measures and numeric:
+            problems.append(f"hàng {row.code}: nội dung (text) không đi cùng số liệu khác trên một hàng")
+    return problems
+
+
+def check_layout(form: Form) -> None:
+    """Stop the run when the form definition cannot be laid out (RunError names the rows)."""
+    problems = layout_problems(form)
+    if problems:
+        raise RunError(f"Định nghĩa biểu mẫu {form.source}: " + "; ".join(problems) + ".")
+
+
 def write_form_sheet(ws: Worksheet, form: Form, *, title: str, subtitle: str, unit_line: str,
                      values: Mapping[str, Mapping[str, object]] | None = None, editable: bool = True,
                      footer_lines: Sequence[tuple[str, str]] | None = None) -> FormLayout:
     """Write the official form layout on a worksheet; inputs unlocked and validated when ``editable``."""
+    check_layout(form)
     values = values or {}
     footer = DEFAULT_FOOTER if footer_lines is None else tuple(footer_lines)
     last_col = COL_NOTE
@@ -493,6 +514,7 @@ def make_templates(campaign: Campaign, form: Form, units: UnitList, out_dir: str
     names = outputs.unique_names([MASTER_NAME] + [outputs.unit_file_name(u.code, u.name) for u in unit_list])[1:]
     files: list[Path] = []
     mail_rows: list[list[str]] = []
+    check_layout(form)  # before the lock and the first file: a bad definition writes nothing
     with outputs.folder_lock(out_dir):
         for unit, name in zip(unit_list, names):
             wb = unit_workbook(campaign, form, unit, now, extra_sheets)
