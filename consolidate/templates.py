@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -448,6 +449,9 @@ def unit_workbook(campaign: Campaign, form: Form, unit: Unit, now: dt.datetime,
 
 
 def _properties(wb: Workbook, title: str, campaign: Campaign | None) -> None:
+    # structure protection (no password): sheets cannot be renamed, deleted or unhidden by a slip,
+    # which keeps the hidden identity sheet with the file
+    wb.security = WorkbookProtection(lockStructure=True)
     wb.properties.title = title
     wb.properties.creator = (campaign.office if campaign and campaign.office else "consolidate")
 

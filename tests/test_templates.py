@@ -146,6 +146,8 @@ def test_sheet_is_protected_without_password_and_instructions_too(generated, for
     assert not ws.protection.password
     assert ws["B9"].protection.locked is True  # a label cannot be typed over
     assert wb[INSTRUCTIONS_SHEET].protection.sheet is True
+    assert wb.security.lockStructure is True  # no renaming, deleting or unhiding sheets by a slip
+    assert not wb.security.workbookPassword
 
 
 def test_instructions_sheet_says_how_to_fill_deadline_and_where_to_send(generated, units):
