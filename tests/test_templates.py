@@ -429,7 +429,17 @@ def test_module_main_regenerates_the_master(tmp_path, form):
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("fmt", ["xls", "ods", "xlsx"])
 def test_libreoffice_save_keeps_hidden_identity_and_form(generated, form, units, soffice_convert, tmp_path, fmt):
-    src = generated.files[2]
+    layout = layout_of(form)
+    wb = load_workbook(generated.files[2])
+    typed = {("1.1", "count"): 2, ("1.1", "people"): 60, ("10.2", "amount"): 2_500_000_000,
+             ("11", "text"): "Ngày hội đọc sách", ("1.1", "note"): "=ghi chú"}
+    for (code, measure), value in typed.items():
+        ws = wb[form.sheet]
+        ws[layout.cell(code, measure)].value = value
+        if isinstance(value, str):
+            ws[layout.cell(code, measure)].data_type = "s"
+    src = tmp_path / generated.files[2].name
+    wb.save(src)
     out = soffice_convert(src, fmt, tmp_path / "lo")
     data = out.read_bytes()
     wb = CalamineWorkbook.from_filelike(io.BytesIO(data)) if fmt != "xls" else CalamineWorkbook.from_path(str(out))
@@ -442,9 +452,16 @@ def test_libreoffice_save_keeps_hidden_identity_and_form(generated, form, units,
     grid = wb.get_sheet_by_name(form.sheet).to_python()
     assert [r[1] for r in grid[6:6 + len(form.rows)]] == [r.label for r in form.rows]
     assert any(f"Đơn vị báo cáo: {unit.name}" == r[0] for r in grid[:4])
+    col = {"count": 3, "people": 4, "amount": 3, "text": 3, "note": 5}
+    for (code, measure), value in typed.items():
+        assert grid[layout.rows[code] - 1][col[measure]] == value, (code, measure)
     if fmt != "xls":  # hidden state is visible to openpyxl for xlsx; check ods through the manifest
         if fmt == "xlsx":
-            assert load_workbook(out)[IDENTITY_SHEET].sheet_state == "hidden"
+            saved = load_workbook(out)
+            assert saved[IDENTITY_SHEET].sheet_state == "hidden"
+            assert saved[form.sheet].protection.sheet is True
+            assert saved[form.sheet][layout.cell("1.2", "count")].protection.locked is False
+            assert saved[form.sheet][f"B{layout.rows['1.2']}"].protection.locked is True
         else:
             with zipfile.ZipFile(out) as z:
                 assert 'table:display="false"' in z.read("styles.xml").decode() + z.read("content.xml").decode()
