@@ -205,10 +205,6 @@ def write_moved(path: Path) -> None:
             label = "2. " + label  # numbering typed into the label
         ws.write(r, 2, row.stt)
         ws.write(r, 3, label)
-        if row.code == "3":
-            r += 1  # an empty row inserted
-            ws.write(r, 3, "Hoạt động do trường tự thêm")
-            ws.write_string(r, 5, "3")
         values = {"1.7": ("6", "210"), "1.9": ("2", " 38 "), "2": ("1 200", None), "3": (None, "7"),
                   "6.1": ("1", "150 người"), "10.1": ("1.200.000đ", None)}.get(row.code)
         if values:
@@ -216,6 +212,10 @@ def write_moved(path: Path) -> None:
                 ws.write_string(r, 5, values[0])
             if values[1] is not None:
                 ws.write_string(r, 6, values[1])
+        if row.code == "3":
+            r += 2  # an empty row, then a row the unit added
+            ws.write(r, 3, "Hoạt động do trường tự thêm")
+            ws.write_string(r, 5, "3")
         r += 1
     wb.close()
 
