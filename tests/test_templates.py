@@ -21,7 +21,7 @@ from consolidate.templates import (
     AMOUNT_MAX, ERROR_AMOUNT, ERROR_NUMBER, INSTRUCTIONS_SHEET, MAILING_COLUMNS, MAILING_LIST_NAME, MASTER_NAME,
     PROMPT_AMOUNT, PROMPT_NUMBER, PROMPT_TOTAL, make_templates, write_form_sheet, write_master_template,
 )
-from consolidate.units import Unit, UnitList, load_units
+from consolidate.units import Unit, UnitList
 
 NOW = dt.datetime(2021, 9, 20, 8, 30, 0)
 
