@@ -1,0 +1,86 @@
+"""Check a folder of returned files: read every file, validate all values at once, give each file a status
+and each unit of the list its standing.
+
+pandera is imported (through :mod:`consolidate.schema`) only inside :func:`check_folder`, so ``--help`` and
+``templates`` never pay for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from consolidate.issues import Issue, make
+from consolidate.results import FileReport, FileStatus, RunResult, UnitStatus
+
+if TYPE_CHECKING:
+    from consolidate.campaign import Campaign
+    from consolidate.form import Form
+    from consolidate.reader import ReadFile
+    from consolidate.units import UnitList
+
+
+def file_status(rf: ReadFile, issues: list[Issue]) -> FileStatus:
+    """The status of one read file given all its issues."""
+    if rf.kind != "report":
+        return rf.kind  # "not_a_report" | "unreadable"
+    if rf.superseded_by:
+        return "superseded"
+    if rf.unit is None:
+        return "unknown_unit"
+    if any(i.blocking for i in issues):
+        return "rejected"
+    return "accepted"
+
+
+def _late(rf: ReadFile, campaign: Campaign) -> Issue | None:
+    """Information when a file was saved after the deadline, by the identity sheet's save time.
+
+    Not by the file's modification time: a file saved from an email or copied to the folder gets the day
+    of the copy, which says nothing about when the unit finished it.
+    """
+    when = rf.identity.saved_at if rf.identity else None
+    if campaign.deadline is None or when is None or when.date() <= campaign.deadline:
+        return None
+    return make("late", file=rf.file, unit=rf.unit, value=when.strftime("%H:%M %d/%m/%Y"),
+                deadline=campaign.deadline.strftime("%d/%m/%Y"))
+
+
+def unit_statuses(files: list[FileReport], units: UnitList) -> dict[str, UnitStatus]:
+    """Every unit of the list: accepted or rejected with the file that stands for it, else missing."""
+    current = {f.unit: f for f in files if f.unit and f.status in ("accepted", "rejected")}
+    out: dict[str, UnitStatus] = {}
+    for unit in units:
+        f = current.get(unit.code)
+        out[unit.code] = UnitStatus("missing") if f is None else UnitStatus(f.status, f.file)  # type: ignore[arg-type]
+    return out
+
+
+def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
+                 progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Read and validate every file of the folder (one validation for all units) → :class:`RunResult`."""
+    from consolidate import schema
+    from consolidate.reader import read_folder, records_frame
+
+    folder = Path(folder)
+    read = read_folder(folder, form, campaign, units, progress=progress)
+    # values of a superseded submission are neither checked nor merged: the unit sent a newer one
+    current = [rf for rf in read if rf.kind == "report" and not rf.superseded_by]
+    table, schema_issues = schema.validate(records_frame(current), form, units)
+    by_file: dict[str, list[Issue]] = {}
+    for issue in schema_issues:
+        by_file.setdefault(issue.file or "", []).append(issue)
+    reports: list[FileReport] = []
+    for rf in read:
+        issues = list(rf.issues) + by_file.get(rf.file, [])
+        if rf.kind == "report":
+            late = _late(rf, campaign)
+            if late is not None:
+                issues.append(late)
+        parts = ("form",) if rf.form_found else ()
+        reports.append(FileReport(rf.file, rf.path, file_status(rf, issues), rf.unit, issues, parts,
+                                  rf.saved_at, rf.received_at, rf.identity_source))
+    kept = {f.file for f in reports if f.status in ("accepted", "rejected", "unknown_unit")}
+    table = table[table["file"].isin(kept)].reset_index(drop=True)
+    return RunResult(folder, campaign, form, units, reports, unit_statuses(reports, units), table)

@@ -1,0 +1,313 @@
+"""The pandera schema of the long table, derived from the form definition, and its failures as issues.
+
+One validation runs over the long table of every unit of the folder at once (``lazy=True``), so every
+problem of every file is found in one pass and values can be compared between units (outliers).
+
+The schema is built from :class:`~consolidate.form.Form` only: per-value checks from each row's measures,
+one total check per measure from ``form.rules``, over-limit checks from ``form.limits``, outliers from
+``form.outlier_threshold`` / ``outlier_min_units``. Nothing here names a row of the form.
+
+How the rules reach pandera: before validation the table gets helper columns (``_parts_<measure>``: the sum
+of the filled parts for a total row; ``_median_<measure>``/``_scale_<measure>``: what units of the same type
+report), computed with pandas group-bys; every check is then a frame-level check that returns a boolean
+*Series* (one flag per table row). A Series rather than a boolean DataFrame because pandera drops NaN cells
+from a DataFrame check's failure cases, and a blank total or a blank people cell is exactly what some rules
+report. Each check is named ``<issue code>|<measure or limit number>``, which is how a failure case finds
+its way back to an :class:`~consolidate.issues.Issue`; the severity is the catalogue's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from consolidate.form import NUMERIC_MEASURES, Form
+from consolidate.issues import Issue, make
+from consolidate.results import TABLE_COLUMNS
+from consolidate.text import fold
+from consolidate.units import UnitList
+
+# MAD → standard deviation of a normal distribution; mean absolute deviation → the same (Iglewicz &
+# Hoaglin's modified z-score, used when more than half the units report the same value and MAD is 0).
+MAD_SCALE = 1.4826
+MEAN_AD_SCALE = 1.253314
+MAX_PEERS_NAMED = 10
+
+
+def number(value: float) -> str:
+    """A number the Vietnamese way: 1.200.000 for whole numbers, 2,5 for a fraction."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if float(value).is_integer():
+        return f"{int(value):,}".replace(",", ".")
+    return f"{value:,}".replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def _parts_text(codes: list[str]) -> str:
+    """Part rows in a message: all of them when few, else the first and last ("1.1 … 1.13")."""
+    return ", ".join(codes) if len(codes) <= 3 else f"{codes[0]} … {codes[-1]}"
+
+
+# ------------------------------------------------------------------------------------- helper columns
+
+def _prepare(table: pd.DataFrame, form: Form, units: UnitList) -> pd.DataFrame:
+    """A copy of the table (fresh RangeIndex) with the helper columns every check reads."""
+    t = table.reset_index(drop=True).copy()
+    for col in TABLE_COLUMNS:
+        if col in NUMERIC_MEASURES:
+            t[col] = t[col].astype("float64")
+        else:  # None for blank, whatever string dtype the frame was built with
+            t[col] = t[col].astype(object).where(t[col].notna(), None)
+    types = {u.code: u.type for u in units}
+    t["_type"] = pd.Series([types.get(c) if isinstance(c, str) else None for c in t["unit"]], index=t.index,
+                           dtype=object)
+    for m in NUMERIC_MEASURES:
+        t[f"_rule_{m}"] = -1
+        t[f"_parts_{m}"] = np.nan
+    for i, rule in enumerate(form.rules):
+        m = rule.measure
+        parts = t[t["indicator"].isin(rule.parts)]
+        sums = parts.groupby("file")[m].sum(min_count=1)
+        at = t["indicator"].eq(rule.total)
+        t.loc[at, f"_rule_{m}"] = i
+        t.loc[at, f"_parts_{m}"] = t.loc[at, "file"].map(sums).astype("float64")
+    _peer_columns(t, form)
+    return t
+
+
+def _filled(t: pd.DataFrame, m: str) -> pd.Series:
+    """The values with blank totals taken from their parts: what the merge will add up."""
+    blank_total = t[m].isna() & t[f"_rule_{m}"].ge(0)
+    return t[m].where(~blank_total, t[f"_parts_{m}"])
+
+
+def _peer_columns(t: pd.DataFrame, form: Form) -> None:
+    """Median, robust scale and the compared units per (unit type, indicator, measure)."""
+    for m in NUMERIC_MEASURES:
+        t[f"_value_{m}"] = _filled(t, m)
+        t[f"_median_{m}"] = np.nan
+        t[f"_scale_{m}"] = np.nan
+        t[f"_peers_{m}"] = None
+    known = t["_type"].notna()
+    for m in NUMERIC_MEASURES:
+        col = f"_value_{m}"
+        rows = t[known & t[col].notna()]
+        for (_utype, _code), group in rows.groupby(["_type", "indicator"], sort=False):
+            peers = list(dict.fromkeys(group["unit"]))
+            if len(peers) < form.outlier_min_units:
+                continue
+            values = group[col].to_numpy(dtype="float64")
+            median = float(np.median(values))
+            deviation = np.abs(values - median)
+            scale = MAD_SCALE * float(np.median(deviation))
+            if scale == 0:
+                scale = MEAN_AD_SCALE * float(deviation.mean())
+            t.loc[group.index, f"_median_{m}"] = median
+            t.loc[group.index, f"_scale_{m}"] = scale
+            t.loc[group.index, f"_peers_{m}"] = pd.Series([peers] * len(group), index=group.index, dtype=object)
+
+
+# ------------------------------------------------------------------------------------------- checks
+
+Mask = Callable[[pd.DataFrame], pd.Series]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check of the schema: where it fails (a row mask) and which issue it gives."""
+
+    code: str  # issue code (catalogue)
+    key: str  # measure, or the limit's number for over-limit
+    fails: Mask  # True where the row breaks the rule
+
+    @property
+    def name(self) -> str:
+        """The pandera check name that carries code and key back from the failure cases."""
+        return f"{self.code}|{self.key}"
+
+
+def _rules(form: Form, units: UnitList) -> list[Rule]:
+    """Every check, derived from the form."""
+    rules: list[Rule] = []
+    has: dict[str, set[str]] = {m: {r.code for r in form.value_rows if m in r.measures}
+                                for m in (*NUMERIC_MEASURES, "text")}
+    both = has["count"] & has["people"]
+    for m in NUMERIC_MEASURES:
+        rules += [
+            Rule("value-negative", m, lambda t, m=m: t[m].lt(0)),
+            Rule("value-not-whole", m, lambda t, m=m: t[m].notna() & t[m].ne(np.floor(t[m]))),
+        ]
+    for m in (*NUMERIC_MEASURES, "text"):
+        rules.append(Rule("value-not-allowed", m, lambda t, m=m: t[m].notna() & ~t["indicator"].isin(has[m])))
+    rules.append(Rule("duplicate-record", "", lambda t: t.duplicated(["file", "indicator"], keep="first")))
+    rules.append(Rule("row-unknown", "", lambda t: ~t["indicator"].isin([r.code for r in form.value_rows])))
+    for m in sorted({rule.measure for rule in form.rules}, key=NUMERIC_MEASURES.index):
+        is_total = lambda t, m=m: t[f"_rule_{m}"].ge(0)  # noqa: E731
+        rules += [
+            Rule("total-mismatch", m, lambda t, m=m, tot=is_total:
+                 tot(t) & t[m].notna() & t[f"_parts_{m}"].notna() & t[m].ne(t[f"_parts_{m}"])),
+            Rule("total-from-parts", m, lambda t, m=m, tot=is_total:
+                 tot(t) & t[m].isna() & t[f"_parts_{m}"].notna()),
+            # a total of 0 needs no breakdown: its blank parts add up to it
+            Rule("total-without-parts", m, lambda t, m=m, tot=is_total:
+                 tot(t) & t[m].gt(0) & t[f"_parts_{m}"].isna()),
+        ]
+    rules += [
+        Rule("people-less-than-count", "people", lambda t: t["indicator"].isin(both) & t["people"].lt(t["count"])),
+        Rule("people-missing", "people", lambda t: t["indicator"].isin(both) & t["count"].gt(0) & t["people"].isna()),
+    ]
+    for i, limit in enumerate(form.limits):
+        types = {fold(x) for x in limit.types}
+        rules.append(Rule("over-limit", str(i), lambda t, limit=limit, types=types:
+                          t["indicator"].eq(limit.indicator) & t["_type"].map(lambda x: isinstance(x, str) and fold(x) in types)
+                          & t[limit.measure].gt(limit.max)))
+    for m in NUMERIC_MEASURES:
+        rules.append(Rule("outlier", m, lambda t, m=m: t[f"_scale_{m}"].gt(0) & (
+            (t[f"_value_{m}"] - t[f"_median_{m}"]).abs() > form.outlier_threshold * t[f"_scale_{m}"])))
+    rules.append(Rule("no-values", "", _no_values))
+    return rules
+
+
+def _no_values(t: pd.DataFrame) -> pd.Series:
+    """The first row of each file whose every value is blank."""
+    blank = t[[*NUMERIC_MEASURES, "text"]].isna().all(axis=1)
+    empty_files = blank.groupby(t["file"]).transform("all")
+    return empty_files & ~t["file"].duplicated(keep="first")
+
+
+def build_schema(form: Form, units: UnitList) -> tuple[pa.DataFrameSchema, dict[str, Rule]]:
+    """The schema of the prepared long table, and its rules by check name."""
+    rules = _rules(form, units)
+    checks = [pa.Check(lambda t, r=r: ~r.fails(t).fillna(False).astype(bool), name=r.name, ignore_na=False)
+              for r in rules]
+    numeric = {m: pa.Column("float64", nullable=True) for m in NUMERIC_MEASURES}
+    schema = pa.DataFrameSchema(
+        {"file": pa.Column(), "indicator": pa.Column(), **numeric,
+         "text": pa.Column(nullable=True), "sheet": pa.Column(nullable=True)},
+        checks=checks, name=form.name,
+    )
+    return schema, {r.name: r for r in rules}
+
+
+# ------------------------------------------------------------------------------------------- issues
+
+def _column_letters(cell: str) -> tuple[str, str]:
+    letters = "".join(ch for ch in cell if ch.isalpha())
+    return letters, cell[len(letters):]
+
+
+def _cell(t: pd.DataFrame, i: int, m: str) -> str | None:
+    """Where a value is, or would be when it is blank: its row's number, the measure's usual column."""
+    col = f"cell_{m}"
+    if col not in t.columns:
+        return None
+    own = t.at[i, col]
+    if own:
+        return str(own)
+    row_no = next((_column_letters(str(t.at[i, c]))[1] for c in ("cell_count", "cell_people", "cell_amount",
+                                                              "cell_text", "cell_note") if t.at[i, c]), None)
+    same = t.loc[t["file"].eq(t.at[i, "file"]) & t[col].notna(), col]
+    if row_no is None or same.empty:
+        return None
+    letter = same.map(lambda c: _column_letters(str(c))[0]).mode().iloc[0]
+    return f"{letter}{row_no}"
+
+
+def _first_cell(t: pd.DataFrame, i: int) -> str | None:
+    return next((str(t.at[i, c]) for c in ("cell_count", "cell_people", "cell_amount", "cell_text", "cell_note")
+                 if t.at[i, c]), None)
+
+
+def _filled_parts(t: pd.DataFrame, i: int, form: Form, m: str) -> str:
+    rule = form.rules[int(t.at[i, f"_rule_{m}"])]
+    parts = t[t["file"].eq(t.at[i, "file"]) & t["indicator"].isin(rule.parts) & t[m].notna()]
+    order = {code: k for k, code in enumerate(rule.parts)}
+    parts = parts.assign(_o=parts["indicator"].map(order)).sort_values("_o")
+    return ", ".join(f"{code} ({number(v)})" for code, v in zip(parts["indicator"], parts[m]))
+
+
+def _peers_text(peers: list[str]) -> str:
+    named = ", ".join(peers[:MAX_PEERS_NAMED])
+    more = len(peers) - MAX_PEERS_NAMED
+    return named + (f" và {more} đơn vị khác" if more > 0 else "")
+
+
+def _issue(rule: Rule, t: pd.DataFrame, i: int, form: Form) -> Issue:
+    """The issue of one failing row."""
+    code, key = rule.code, rule.key
+    at = t.loc[i]
+    base = {"file": at["file"], "unit": at["unit"] or None, "sheet": at["sheet"] or None, "indicator": at["indicator"]}
+    if code in ("duplicate-record", "no-values"):
+        return make(code, cell=_first_cell(t, i), **base)
+    if code == "row-unknown":
+        return make(code, cell=_first_cell(t, i), value=at["indicator"], **base)
+    if code == "over-limit":
+        limit = form.limits[int(key)]
+        m = limit.measure
+        return make(code, measure=m, cell=_cell(t, i, m), value=number(at[m]), max=number(limit.max),
+                    type=at["_type"], meaning=limit.meaning, **base)
+    m = key
+    raw = at[m]
+    shown = None if raw is None or (isinstance(raw, float) and math.isnan(raw)) else (
+        raw if m == "text" else number(raw))
+    fields: dict[str, object] = {}
+    if code in ("total-mismatch", "total-from-parts", "total-without-parts"):
+        rule_def = form.rules[int(at[f"_rule_{m}"])]
+        expected = at[f"_parts_{m}"]
+        fields = {"meaning": rule_def.meaning,
+                  "parts": _parts_text(list(rule_def.parts)) if code == "total-without-parts"
+                  else _filled_parts(t, i, form, m),
+                  "expected": None if math.isnan(expected) else number(expected)}
+    elif code in ("people-less-than-count", "people-missing"):
+        fields = {"count": number(at["count"])}
+    elif code == "outlier":
+        peers = at[f"_peers_{m}"]
+        shown = number(at[f"_value_{m}"])
+        fields = {"type": at["_type"], "median": number(at[f"_median_{m}"]), "n": len(peers),
+                  "units": _peers_text(peers)}
+    return _tidy(make(code, measure=m, cell=_cell(t, i, m), value=shown, **fields, **base))
+
+
+def _tidy(issue: Issue) -> Issue:
+    """Drop the empty "ô" of a message when the cell of a blank value cannot be told."""
+    if issue.cell:
+        return issue
+    return replace(issue, message=issue.message.replace(", ô : ", ": "))
+
+
+def validate(table: pd.DataFrame, form: Form, units: UnitList) -> tuple[pd.DataFrame, list[Issue]]:
+    """Validate the long table of all files at once: (the table with blank totals filled, the issues).
+
+    Issues come sorted by file, then in table order; each carries file, unit, sheet, cell, indicator,
+    measure, severity, code, value and its Vietnamese message.
+    """
+    t = _prepare(table, form, units)
+    schema, rules = build_schema(form, units)
+    failures: list[tuple[int, str]] = []
+    try:
+        schema.validate(t, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        broken = cases[~cases["check"].isin(list(rules)) | cases["index"].isna()]
+        if not broken.empty:
+            # a column of the wrong type or a check that crashed is a bug, not a problem of a unit's file
+            raise TypeError(f"schema could not run on the long table: {broken.to_dict('records')}")
+        for name, index in cases[["check", "index"]].drop_duplicates().itertuples(index=False):
+            failures.append((int(index), str(name)))
+    order = {r: k for k, r in enumerate(rules)}
+    failures.sort(key=lambda f: (str(t.at[f[0], "file"]), f[0], order[f[1]]))
+    issues = [_issue(rules[name], t, i, form) for i, name in failures]
+    out = table.reset_index(drop=True).copy()
+    for name, rule in rules.items():
+        if rule.code == "total-from-parts":
+            m = rule.key
+            rows = [i for i, n in failures if n == name]
+            out.loc[rows, m] = t.loc[rows, f"_parts_{m}"]
+    unknown_rows = [i for i, n in failures if rules[n].code == "row-unknown"]
+    out = out.drop(index=unknown_rows).reset_index(drop=True)
+    return out[TABLE_COLUMNS], issues
