@@ -39,3 +39,57 @@ def render_templates(result) -> str:  # noqa: ANN001  (templates.TemplatesResult
     lines.append("Bước tiếp theo: gửi mỗi đơn vị tệp của mình (có thể trộn thư từ danh sách trên); "
                  "khi nhận đủ, chép các tệp gửi về vào một thư mục và chạy: consolidate check THƯ_MỤC")
     return "\n".join(lines)
+
+def _vn_number(value: float) -> str:
+    """A whole number written the Vietnamese way (1.200.000)."""
+    return f"{int(value):,}".replace(",", ".")
+
+
+def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported lazily)
+    """Summary of ``consolidate merge``: units merged, missing, with errors, key totals, the output path."""
+    import math
+
+    run = result.run
+    names = {u.code: u.name for u in run.units}
+    merged, total = len(result.merged_units), len(run.units)
+    lines = [f"Đã tổng hợp {merged}/{total} đơn vị vào tệp {result.output}"]
+    if result.included_invalid:
+        bad = result.units_in("rejected")
+        lines.append(f"LƯU Ý (--include-invalid): đã cộng cả số liệu chưa kiểm tra của {len(bad)} đơn vị có lỗi"
+                     + (": " + ", ".join(names[c] for c in bad) if bad else "")
+                     + "; biểu tổng hợp có ghi rõ điều này.")
+    sums = result.totals
+    picks = [("1", "count", "lớp bồi dưỡng"), ("1.0", "people", "người tham gia"),
+             ("10.1", "amount", "đồng ngân sách"), ("10.2", "amount", "đồng huy động khác")]
+    shown = []
+    for code, measure, what in picks:
+        if code in sums.index and measure in sums.columns:
+            value = sums.at[code, measure]
+            if not (isinstance(value, float) and math.isnan(value)):
+                shown.append(f"{_vn_number(value)} {what}")
+    if shown:
+        lines.append("Toàn huyện: " + "; ".join(shown) + ".")
+    missing = result.units_in("missing")
+    if missing:
+        lines.append(f"Chưa nộp ({len(missing)}): " + ", ".join(f"{names[c]} ({c})" for c in missing))
+    rejected = result.units_in("rejected")
+    if rejected:
+        by_file = {f.file: f for f in run.files}
+        parts = []
+        for code in rejected:
+            report = by_file.get(run.unit_status[code].file)
+            parts.append(f"{names[code]} ({code}, {report.errors if report else 0} lỗi)")
+        left_out = "đã cộng vào tổng" if result.included_invalid else "chưa được cộng"
+        lines.append(f"Có lỗi, {left_out} ({len(rejected)}): " + ", ".join(parts))
+    current = {s.file for s in run.unit_status.values() if s.file}
+    others = [f for f in run.files if f.file not in current]
+    if others:
+        lines.append(f"{len(others)} tệp khác trong thư mục không được dùng (bản cũ, không rõ đơn vị, "
+                     "không phải báo cáo, không đọc được).")
+    for issue in result.issues:
+        lines.append(f"Cảnh báo: {issue.message}")
+    lines.append("Xem chi tiết ở các trang \"Tình hình nộp báo cáo\" và \"Lỗi và cảnh báo\" của tệp tổng hợp.")
+    if missing or rejected:
+        lines.append("Bước tiếp theo: liên hệ các đơn vị chưa nộp hoặc có lỗi (chạy consolidate check THƯ_MỤC "
+                     "--feedback THƯ_MỤC_PHẢN_HỒI để gửi các ô cần sửa), rồi chạy lại consolidate merge.")
+    return "\n".join(lines)

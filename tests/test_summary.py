@@ -1,0 +1,291 @@
+"""The district summary workbook: five sheets, text stays text, blank apart from 0, print-ready."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.cell.rich_text import CellRichText
+from python_calamine import CalamineWorkbook
+
+from consolidate.summary import (
+    BY_UNIT_SHEET, CHART_SHEET, ISSUES_SHEET, STATUS_SHEET, lateness, measure_label, place_name, write_summary,
+)
+from test_merge import HYPERLINK, make_result
+
+SHEETS = ["Biểu tổng hợp", BY_UNIT_SHEET, STATUS_SHEET, ISSUES_SHEET, CHART_SHEET]
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory, campaign, form, units):
+    """The summary of the synthetic run, written once, and the MergeResult it came from."""
+    result = make_result(campaign, form, units)
+    path = tmp_path_factory.mktemp("summary") / "tong_hop.xlsx"
+    write_summary(path, result)
+    return path, result
+
+
+@pytest.fixture(scope="module")
+def written_invalid(tmp_path_factory, campaign, form, units):
+    result = make_result(campaign, form, units, include_invalid=True)
+    path = tmp_path_factory.mktemp("summary_invalid") / "tong_hop.xlsx"
+    write_summary(path, result)
+    return path, result
+
+
+def rows_by_label(ws, col: int = 2) -> dict[str, int]:
+    """Sheet row of each form label (first occurrence)."""
+    out: dict[str, int] = {}
+    for r in range(1, ws.max_row + 1):
+        v = ws.cell(r, col).value
+        if isinstance(v, str):
+            out.setdefault(v, r)
+    return out
+
+
+def test_five_sheets_in_order_form_first_and_active(written):
+    wb = load_workbook(written[0])
+    assert wb.sheetnames == SHEETS
+    assert wb.active.title == "Biểu tổng hợp"
+
+
+# --- 1. Biểu tổng hợp ------------------------------------------------------------------------------------
+
+
+def test_form_sheet_holds_the_district_totals_in_the_official_layout(written, form):
+    ws = load_workbook(written[0])["Biểu tổng hợp"]
+    assert ws["A1"].value == "BIỂU TỔNG HỢP"
+    assert ws["A2"].value == "Số liệu kết quả tổ chức tuần lễ học tập suốt đời năm 2021"
+    assert ws["A3"].value == "Đơn vị báo cáo: Phòng Giáo dục và Đào tạo huyện Quỳnh Nhai"
+    assert ws["A4"].value == "Tổng hợp từ 5/23 đơn vị (lập lúc 17:45 ngày 16/10/2021)"
+    assert [ws.cell(5, c).value for c in range(1, 7)] == ["STT", "Các hoạt động", "Đơn vị", "Số lượng", None, "Ghi chú"]
+    rows = rows_by_label(ws)
+    assert list(rows)[1:1 + len(form.rows)] == [r.label for r in form.rows]  # same labels, same order
+    at = lambda label, col: ws.cell(rows[label], col)  # noqa: E731
+    assert at("Các lớp bồi dưỡng, tập huấn tổ chức trong Tuần lễ", 4).value == 13
+    assert at("Tổng số người tham gia, trong đó:", 5).value == 274
+    assert at("Học nghề cho lao động nông thôn", 4).value == 2
+    assert at("Học nghề cho lao động nông thôn", 5).value == 64
+    assert at("Số tin bài về các hoạt động của Tuần lễ", 4).value == 8
+    assert at("Ngân sách nhà nước", 4).value == 5_500_000
+    assert at("Ngân sách nhà nước", 4).number_format == "#,##0"
+    assert at("Kinh phí hỗ trợ, huy động từ các nguồn hợp pháp khác (nếu có)", 4).value is None  # nobody reported
+    assert at("Các nội dung khác (nếu có)", 4).value == "UBND xã Mường Giàng: Tổ chức 2 buổi tọa đàm ở bản"
+    assert at("Số tin bài về các hoạt động của Tuần lễ", 6).value == f"UBND xã Mường Giàng: {HYPERLINK}"
+
+
+def test_form_sheet_is_print_ready_a4_with_the_signature_block(written):
+    ws = load_workbook(written[0])["Biểu tổng hợp"]
+    assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4 == "9"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    assert ws.print_title_rows == "$5:$6"  # the header repeats on every printed page
+    values = [v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert "Quỳnh Nhai, ngày 16 tháng 10 năm 2021" in values
+    assert "TRƯỞNG PHÒNG" in values
+    assert "(Ký tên, đóng dấu)" in values
+    assert ws.protection.sheet is False  # the district edits its own summary freely
+
+
+def test_include_invalid_puts_a_red_warning_under_the_title(written_invalid):
+    ws = load_workbook(written_invalid[0], rich_text=True)["Biểu tổng hợp"]
+    cell = ws["A4"].value
+    assert isinstance(cell, CellRichText)
+    first, warn = cell
+    assert first.text == "Tổng hợp từ 6/23 đơn vị (lập lúc 17:45 ngày 16/10/2021)"
+    assert warn.text == ("\nLƯU Ý: biểu này có cộng cả số liệu CHƯA KIỂM TRA của các đơn vị có lỗi "
+                         "(tổng hợp với --include-invalid): Trường Tiểu học Mường Giàng.")
+    assert warn.font.color.rgb.endswith("C00000") and warn.font.b
+    assert ws[f"D{rows_by_label(ws)['Các lớp bồi dưỡng, tập huấn tổ chức trong Tuần lễ']}"].value == 22
+    by_unit = load_workbook(written_invalid[0])[BY_UNIT_SHEET]
+    assert by_unit["A3"].value.startswith("LƯU Ý: biểu này có cộng cả số liệu CHƯA KIỂM TRA")
+    assert by_unit["A3"].font.color.rgb.endswith("C00000")
+
+
+def test_without_include_invalid_no_warning_line(written):
+    wb = load_workbook(written[0])
+    assert wb[BY_UNIT_SHEET]["A3"].value is None
+    assert not any("CHƯA KIỂM TRA" in str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row)
+
+
+# --- 2. Theo đơn vị ----------------------------------------------------------------------------------------
+
+
+def test_by_unit_columns_grouped_by_type_with_subtotals(written):
+    ws = load_workbook(written[0])[BY_UNIT_SHEET]
+    types = [ws.cell(5, c).value for c in range(4, ws.max_column + 1)]
+    assert [t for t in types if t] == ["Xã", "Mầm non", "Toàn huyện"]  # list order; types with no unit left out
+    names = [ws.cell(6, c).value for c in range(4, ws.max_column + 1)]
+    assert names == ["UBND xã Mường Giàng", "UBND xã Chiềng Ơn", "UBND xã Chiềng Bằng", "UBND xã Chiềng Khoang",
+                     "Cộng Xã", "Trường Mầm non Mường Giàng", "Cộng Mầm non", "Tổng cộng"]
+    codes = [ws.cell(7, c).value for c in range(4, ws.max_column + 1)]
+    assert codes == ["X01", "X02", "X03", "X04", "4 đơn vị", "MN01", "1 đơn vị", "5 đơn vị"]
+    assert ws.freeze_panes == "D8"
+
+
+def test_by_unit_keeps_blank_apart_from_zero_and_sums_per_type(written):
+    ws = load_workbook(written[0])[BY_UNIT_SHEET]
+    rows = rows_by_label(ws)
+    r = rows["Học nghề cho lao động nông thôn"]
+    assert [ws.cell(r, 3).value, ws.cell(r + 1, 3).value] == ["lớp", "người"]
+    assert [ws.cell(r, c).value for c in range(4, 12)] == [2, 0, None, None, 2, None, None, 2]
+    assert [ws.cell(r + 1, c).value for c in range(4, 12)] == [64, 0, None, None, 64, None, None, 64]
+    r = rows["Các lớp bồi dưỡng, tập huấn tổ chức trong Tuần lễ"]
+    assert [ws.cell(r, c).value for c in range(4, 12)] == [2, 0, None, 5, 7, 6, 6, 13]
+    r = rows["Số tin bài về các hoạt động của Tuần lễ"]
+    assert ws.cell(r, 3).value == "Tin, bài/ cuộc"
+    assert [ws.cell(r, c).value for c in range(4, 12)] == [4, 1, 3, None, 8, None, None, 8]
+    r = rows["Ngân sách nhà nước"]
+    assert ws.cell(r, 3).value == "đồng"
+    assert ws.cell(r, 11).value == 5_500_000 and ws.cell(r, 11).number_format == "#,##0"
+    r = rows["Các nội dung khác (nếu có)"]
+    assert ws.cell(r, 4).value == "Tổ chức 2 buổi tọa đàm ở bản"
+
+
+def test_by_unit_lists_the_units_notes_as_text(written):
+    ws = load_workbook(written[0])[BY_UNIT_SHEET]
+    r = rows_by_label(ws)["UBND xã Mường Giàng"]
+    assert [ws.cell(r, c).value for c in range(1, 5)] == [1, "UBND xã Mường Giàng", "2", HYPERLINK]
+    assert ws.cell(r, 4).data_type == "s"
+
+
+def test_measure_label_splits_the_forms_unit_column(form):
+    assert measure_label(form.row("1.5"), "count") == "lớp"
+    assert measure_label(form.row("5.3"), "people") == "người"
+    assert measure_label(form.row("4.2"), "count") == "Quyển"
+    assert measure_label(form.row("11"), "text") == "Nội dung"
+
+
+# --- 3. Tình hình nộp báo cáo -----------------------------------------------------------------------------
+
+
+def test_status_sheet_lists_every_unit_with_state_time_and_lateness(written, units):
+    ws = load_workbook(written[0])[STATUS_SHEET]
+    assert [ws.cell(4, c).value for c in range(1, 12)] == [
+        "STT", "Mã đơn vị", "Tên đơn vị", "Loại", "Tình trạng", "Tệp", "Thời điểm gửi (lưu tệp)", "Hạn nộp",
+        "Số lỗi", "Số cảnh báo", "Email"]
+    table = {ws.cell(r, 2).value: [ws.cell(r, c).value for c in range(1, 12)] for r in range(5, 5 + len(units))}
+    assert list(table) == [u.code for u in units]
+    assert table["X01"] == [1, "X01", "UBND xã Mường Giàng", "Xã", "đã nộp hợp lệ", "X01_UBND_xa_Muong_Giang.xlsx",
+                            dt.datetime(2021, 10, 8, 9, 30), "Đúng hạn", 0, 0, "ubnd.muonggiang@quynhnhai.example"]
+    assert table["X03"][4:8] == ["đã nộp hợp lệ", "X03 (lan 2).ods", dt.datetime(2021, 10, 11, 8), "Đúng hạn"]
+    assert table["X04"][8:10] == [0, 1]
+    assert table["MN01"][7] == "Muộn 3 ngày"
+    assert table["TH01"][4:10] == ["có lỗi", "TH01_Truong_Tieu_hoc_Muong_Giang.xlsx", dt.datetime(2021, 10, 11, 10),
+                                   "Đúng hạn", 1, 0]
+    assert table["X05"][4:10] == ["chưa nộp", None, None, None, None, None]
+    assert ws.auto_filter.ref == f"A4:K{4 + len(units)}"
+    assert ws.freeze_panes == "D5"
+    rules = {str(rng.sqref): [r.formula for r in rng.rules] for rng in ws.conditional_formatting}
+    assert rules["E5:E27"] == [['"đã nộp hợp lệ"'], ['"có lỗi"'], ['"chưa nộp"']]
+
+
+def test_status_sheet_lists_every_other_file_with_its_reason(written):
+    ws = load_workbook(written[0])[STATUS_SHEET]
+    start = rows_by_label(ws, 1)["CÁC TỆP KHÁC TRONG THƯ MỤC (3 tệp không được dùng để tổng hợp)"]
+    got = [[ws.cell(r, c).value for c in range(1, 6)] for r in range(start + 2, start + 5)]
+    assert got == [
+        [1, "X03 (lan 1).xlsx", "đã có bản mới hơn", "UBND xã Chiềng Bằng",
+         "X03 (lan 1).xlsx: đơn vị X03 đã gửi bản mới hơn (X03 (lan 2).ods); bản này không được dùng."],
+        [2, "bao cao tuan le.xlsx", "chưa xác định đơn vị", None,
+         "bao cao tuan le.xlsx: không xác định được đơn vị gửi báo cáo (không có dòng \"Đơn vị báo cáo\"). "
+         "Hãy đổi tên tệp theo mã đơn vị hoặc ghi đúng dòng \"Đơn vị báo cáo:\"."],
+        [3, "Anh le khai mac.jpg", "không phải báo cáo", None,
+         "Anh le khai mac.jpg: không phải tệp báo cáo (ảnh JPEG), đã bỏ qua."],
+    ]
+
+
+def test_lateness_against_the_deadline():
+    deadline = dt.date(2021, 10, 15)
+    assert lateness(dt.datetime(2021, 10, 15, 23, 59), deadline) == "Đúng hạn"
+    assert lateness(dt.datetime(2021, 10, 16, 0, 1), deadline) == "Muộn 1 ngày"
+    assert lateness(dt.datetime(2021, 10, 1), deadline) == "Đúng hạn"
+    assert lateness(None, deadline) is None
+    assert lateness(dt.datetime(2021, 10, 20), None) is None
+
+
+def test_place_name_for_the_date_line():
+    assert place_name("huyện Quỳnh Nhai") == "Quỳnh Nhai"
+    assert place_name("quận Đống Đa") == "Đống Đa"
+    assert place_name("") == "……"
+
+
+# --- 4. Lỗi và cảnh báo ----------------------------------------------------------------------------------
+
+
+def test_issues_sheet_one_row_per_issue_with_autofilter(written):
+    path, result = written
+    ws = load_workbook(path)[ISSUES_SHEET]
+    expected = len(result.run.issues) + len(result.issues)
+    assert ws.max_row == 1 + expected
+    assert ws.auto_filter.ref == f"A1:K{1 + expected}"
+    rows = [[ws.cell(r, c).value for c in range(1, 12)] for r in range(2, 2 + expected)]
+    th01 = next(r for r in rows if r[4] == "total-mismatch")
+    assert th01[1:9] == ["TH01_Truong_Tieu_hoc_Muong_Giang.xlsx", "Trường Tiểu học Mường Giàng", "Lỗi",
+                         "total-mismatch", "Biểu tổng hợp", "D7", "1", "Số lớp/số cuộc thi"]
+    hyper = next(r for r in rows if r[4] == "value-unreadable")
+    assert hyper[9] == HYPERLINK
+    assert rows[-1][3:5] == ["Cảnh báo", "merge-total-differs"]
+    assert rows[-1][1] is None
+
+
+# --- every sheet: unit text stays text -----------------------------------------------------------------------
+
+
+def test_no_formula_anywhere_and_unit_text_reads_back_as_text(written):
+    path = written[0]
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert not re.search(rb"<f[ >]", zf.read(name)), name
+    cal = CalamineWorkbook.from_path(str(path))
+    seen = {}
+    for name in cal.sheet_names:
+        cells = [v for row in cal.get_sheet_by_name(name).to_python() for v in row]
+        seen[name] = [v for v in cells if isinstance(v, str) and "HYPERLINK" in v]
+    assert seen["Biểu tổng hợp"] == [f"UBND xã Mường Giàng: {HYPERLINK}"]
+    assert seen[BY_UNIT_SHEET] == [HYPERLINK]
+    assert HYPERLINK in seen[ISSUES_SHEET]
+
+
+# --- 5. chart --------------------------------------------------------------------------------------------------
+
+
+def test_chart_sheet_has_native_bar_charts_over_a_table_by_unit_type(written):
+    path = written[0]
+    ws = load_workbook(path)[CHART_SHEET]
+    table = [[ws.cell(r, c).value for c in range(1, 8)] for r in range(3, 8)]
+    assert table == [
+        ["Loại đơn vị", "Số đơn vị", "Đã nộp hợp lệ", "Có lỗi", "Chưa nộp", "Số lớp bồi dưỡng (mục 1)",
+         "Số người tham gia (mục 1)"],
+        ["Xã", 11, 4, 0, 7, 7, 64],
+        ["Mầm non", 4, 1, 0, 3, 6, 210],
+        ["Tiểu học", 4, 0, 1, 3, 0, 0],  # TH01 has errors: its numbers are not in the merge
+        ["THCS", 4, 0, 0, 4, 0, 0],
+    ]
+    with zipfile.ZipFile(path) as zf:
+        charts = sorted(n for n in zf.namelist() if n.startswith("xl/charts/chart"))
+        assert len(charts) == 3
+        xml = zf.read(charts[0]).decode()
+    assert '<barChart><barDir val="col"/><grouping val="stacked"/>' in xml
+    assert "<f>'Biểu đồ'!C3</f>" in xml and "<f>'Biểu đồ'!$C$4:$C$7</f>" in xml  # series: "Đã nộp hợp lệ"
+    assert "<f>'Biểu đồ'!$A$4:$A$7</f>" in xml  # categories: the unit types
+
+
+# --- LibreOffice ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_the_summary_and_prints_it(written, soffice_convert, tmp_path):
+    pdf = soffice_convert(written[0], "pdf", tmp_path)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 5  # every sheet printed
+
+
+def test_write_summary_returns_the_path(tmp_path, campaign, form, units):
+    path = write_summary(tmp_path / "x.xlsx", make_result(campaign, form, units))
+    assert path == tmp_path / "x.xlsx" and Path(path).stat().st_size > 0
