@@ -156,9 +156,17 @@ _TYPES = [
     IssueType("schedule-no-content", "error", "Thiếu nội dung hoạt động",
               "{file}, trang {sheet}, hàng {row}: có giờ/ngày nhưng không có nội dung hoạt động."),
     IssueType("schedule-duplicate", "warning", "Hoạt động lặp lại",
-              "{file}, trang {sheet}, ô {cell}: hoạt động \"{value}\" đã ghi ở hàng {first_row}."),
+              "{file}, trang {sheet}, ô {cell}: hoạt động \"{value}\" đã ghi ở hàng {first_row}; chỉ tính một lần."),
+    IssueType("schedule-no-date", "error", "Thiếu ngày",
+              "{file}, trang {sheet}, ô {cell}: hoạt động chưa ghi ngày (viết như 02/10)."),
+    IssueType("schedule-date-swapped", "warning", "Ngày bị đảo tháng/ngày",
+              "{file}, trang {sheet}, ô {cell}: máy ghi ngày {value}, ngoài Tuần lễ; đã hiểu là {read} (ngày và tháng bị đảo). Hãy kiểm tra lại."),
+    IssueType("schedule-unit-unknown", "warning", "Không nhận ra đơn vị của hoạt động",
+              "{file}, trang {sheet}, ô {cell}: không nhận ra đơn vị \"{value}\" trong danh sách đơn vị; lịch tổng hợp giữ nguyên tên như đã ghi."),
+    IssueType("schedule-tt-repeated", "warning", "Số thứ tự lặp lại",
+              "{file}, trang {sheet}, ô {cell}: số thứ tự {value} đã dùng ở hàng {first_row}; lịch tổng hợp đánh số lại từ 1."),
     IssueType("narrative-empty", "info", "Chưa viết báo cáo",
-              "{file}: phần báo cáo \"{heading}\" để trống."),
+              "{file}, trang {sheet}: các mục báo cáo để trống: {heading}."),
 ]
 CATALOGUE: dict[str, IssueType] = {t.code: t for t in _TYPES}
 

@@ -1,0 +1,371 @@
+"""The narrative report ("Báo cáo", Phụ lục 1 of the plan): the sheet a unit writes in, reading its texts
+back (also from a report retyped with the headings as text), and the district's "Tổng hợp báo cáo".
+
+The headings are data (``data/narrative.toml``), like the form: nothing here names a heading.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from consolidate.issues import Issue, make
+from consolidate.schedule import ReadContext, SheetLike
+from consolidate.text import EXCEL_CELL_LIMIT, clean, fold
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from consolidate.campaign import Campaign
+
+__all__ = ["ReadContext", "Heading", "Narrative", "NarrativeRead", "load_narrative", "write_narrative_sheet",
+           "template_writer",
+           "read_narrative", "compile_narrative", "write_narrative_summary"]
+
+DEFAULT_NARRATIVE = Path(__file__).parent / "data" / "narrative.toml"
+SUMMARY_SHEET = "Tổng hợp báo cáo"
+FONT_NAME = "Times New Roman"
+TEXT_ROWS = 6  # rows merged into each heading's text box
+TEXT_ROW_HEIGHT = 30
+LAST_COL = 8
+# Where a retyped report's narrative part ends: what follows is the signature or the form.
+_STOP = ("noinhan", "nguoilapbieu", "thutruongdonvi", "phuluc2", "bieutonghop")
+_NUMBERING = re.compile(r"^\s*(?:[IVX]+\s*[.\-/]\s*)?(?:\d+\s*[.)\-:]|[IVX]+\s*[.)\-:])?\s*")
+_ROMAN = re.compile(r"^\s*[IVX]+\s*[.)\-:]\s*")
+_FILL = PatternFill("solid", fgColor="FFFFFF")
+
+
+@dataclass(frozen=True)
+class Heading:
+    """One heading of Phụ lục 1 ("I.1", "Công tác chỉ đạo, …")."""
+
+    code: str
+    section: str
+    number: str
+    label: str
+    hint: str = ""
+    aliases: tuple[str, ...] = ()
+    amounts: tuple[str, ...] = ()  # form rows whose totals belong under this heading (I.4: 10.1, 10.2)
+    form_table: bool = False  # the merged form goes here (II.4)
+    schedule: bool = False  # the compiled schedule goes here (I.3)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Folded texts that name this heading, longest first."""
+        return tuple(sorted({fold(t) for t in (self.label, *self.aliases)}, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class Section:
+    """A Roman-numbered part of Phụ lục 1 ("I", "TỔ CHỨC TRIỂN KHAI TUẦN LỄ")."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Narrative:
+    """The structure of Phụ lục 1."""
+
+    title: str
+    subtitle: str
+    sheet: str
+    sections: tuple[Section, ...]
+    headings: tuple[Heading, ...]
+
+    def subtitle_for(self, year: int) -> str:
+        """The subtitle with the campaign year."""
+        return self.subtitle.replace("{year}", str(year))
+
+    def in_section(self, code: str) -> list[Heading]:
+        """The headings of one section, in order."""
+        return [h for h in self.headings if h.section == code]
+
+
+@dataclass
+class NarrativeRead:
+    """The texts found in one file, by heading code, and the problems met reading them."""
+
+    sections: dict[str, str] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    found: bool = False  # the Phụ lục 1 headings were found (even with no text under them)
+    sheet: str | None = None
+    cells: dict[str, str] = field(default_factory=dict)  # heading code → address of its first text cell
+
+
+@lru_cache(maxsize=4)
+def load_narrative(path: str | Path | None = None) -> Narrative:
+    """Load the Phụ lục 1 headings (default ``data/narrative.toml``)."""
+    data = tomllib.loads(Path(path or DEFAULT_NARRATIVE).read_text(encoding="utf-8"))
+    head = data["narrative"]
+    sections = tuple(Section(str(s["code"]), str(s["label"])) for s in data["sections"])
+    headings = tuple(
+        Heading(str(h["code"]), str(h["section"]), str(h["number"]), clean(str(h["label"])),
+                clean(str(h.get("hint", ""))), tuple(clean(a) for a in h.get("aliases", [])),
+                tuple(str(a) for a in h.get("amounts", [])), bool(h.get("form_table", False)),
+                bool(h.get("schedule", False)))
+        for h in data["headings"])
+    return Narrative(str(head["title"]), str(head["subtitle"]), str(head["sheet"]), sections, headings)
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+def _font(bold: bool = False, size: float = 12, italic: bool = False, color: str | None = None) -> Font:
+    return Font(name=FONT_NAME, size=size, bold=bold, italic=italic, color=color)
+
+
+def _set_text(cell: Any, value: object) -> None:
+    # text from a unit stays text, never a formula (SECURITY.md)
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+
+
+def _line(ws: Worksheet, row: int, text: str, font: Font, height: float = 20, center: bool = False) -> None:
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=LAST_COL)
+    cell = ws.cell(row, 1)
+    _set_text(cell, text)
+    cell.font = font
+    cell.alignment = Alignment(horizontal="center" if center else "left", vertical="center", wrap_text=True)
+    ws.row_dimensions[row].height = height
+
+
+def write_narrative_sheet(wb: Workbook, campaign: Campaign, unit_name: str) -> Worksheet:
+    """Add the protected "Báo cáo" sheet: every Phụ lục 1 heading with a large unlocked text box under it."""
+    spec = load_narrative()
+    ws = wb.create_sheet(spec.sheet)
+    for col in range(1, LAST_COL + 1):
+        ws.column_dimensions[chr(64 + col)].width = 13
+    _line(ws, 1, spec.title, _font(bold=True, size=14), center=True)
+    _line(ws, 2, spec.subtitle_for(campaign.year), _font(bold=True, size=13), center=True)
+    _line(ws, 3, f"Đơn vị báo cáo: {unit_name}", _font(bold=True))
+    _line(ws, 4, "Ghi nội dung vào ô trắng dưới mỗi mục (Alt+Enter để xuống dòng trong ô). "
+                 "Mục nào không có thì để trống.", _font(italic=True, size=11), 33)
+    dv = DataValidation(showInputMessage=True, allow_blank=True, promptTitle="Báo cáo",
+                        prompt="Viết nội dung của mục này. Alt+Enter để xuống dòng.")
+    ws.add_data_validation(dv)
+    r = 5
+    for section in spec.sections:
+        r += 1
+        _line(ws, r, f"{section.code}. {section.label}", _font(bold=True))
+        for h in spec.in_section(section.code):
+            r += 1
+            _line(ws, r, f"{h.number}. {h.label}", _font(bold=True), _height(h.label))
+            if h.hint:
+                r += 1
+                _line(ws, r, h.hint, _font(italic=True, size=11, color="595959"), _height(h.hint))
+            r += 1
+            ws.merge_cells(start_row=r, start_column=1, end_row=r + TEXT_ROWS - 1, end_column=LAST_COL)
+            box = ws.cell(r, 1)
+            box.alignment = Alignment(vertical="top", wrap_text=True)
+            box.font = _font()
+            box.protection = Protection(locked=False)
+            box.fill = _FILL
+            dv.add(box.coordinate)
+            for k in range(TEXT_ROWS):
+                ws.row_dimensions[r + k].height = TEXT_ROW_HEIGHT
+            r += TEXT_ROWS - 1
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_area = f"A1:{chr(64 + LAST_COL)}{r}"
+    ws.protection.sheet = True
+    ws.protection.formatRows = False  # a long text may need a taller box
+    return ws
+
+
+def _height(text: str, chars: int = 95) -> float:
+    return round(max(1, -(-len(text) // chars)) * 16.5 + 3, 1)
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+def _cell_text(value: object) -> str:
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return clean(str(value).replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _match_heading(text: str, spec: Narrative) -> tuple[Heading, str] | None:
+    """The heading a cell starts with, and what the cell holds after it (a retyped "1. …: text")."""
+    body = _NUMBERING.sub("", text, count=1)
+    key = fold(body)
+    if not key:
+        return None
+    for h in spec.headings:
+        for k in h.keys:
+            if key.startswith(k):
+                return h, _after(body, k)
+    return None
+
+
+def _after(body: str, key: str) -> str:
+    """The part of ``body`` after the characters whose folded form is ``key``."""
+    # the heading is found within a few characters of its folded length (accents and spaces fold away)
+    for i in range(len(key), min(len(body), 3 * len(key) + 20) + 1):
+        if fold(body[:i]) == key:
+            while i < len(body) and body[i] in " .:;,-–)\n":
+                i += 1  # the heading's own punctuation: "(…)." or ":"
+            return body[i:].strip()
+    return ""
+
+
+def _is_section(text: str, spec: Narrative) -> bool:
+    if not _ROMAN.match(text):
+        return False
+    key = fold(_ROMAN.sub("", text, count=1))
+    return any(key == fold(s.label) for s in spec.sections)
+
+
+def _is_stop(text: str) -> bool:
+    key = fold(text)
+    return any(key.startswith(s) for s in _STOP)
+
+
+def read_narrative(sheets: Sequence[SheetLike], ctx: ReadContext) -> NarrativeRead:
+    """Find the Phụ lục 1 headings on any sheet and read the text under each (by heading code)."""
+    spec = load_narrative()
+    hints = {fold(h.hint) for h in spec.headings if h.hint}
+    best: tuple[SheetLike, list[tuple[int, int, Heading, str]]] | None = None
+    for sheet in sorted(sheets, key=lambda s: s.hidden):
+        marks = []
+        for r, row in enumerate(sheet.rows):
+            for c, value in enumerate(row):
+                text = _cell_text(value)
+                if text:
+                    hit = _match_heading(text, spec)
+                    # a heading counts once: a text that starts with a heading's words is text
+                    if hit and hit[0].code not in {m[2].code for m in marks}:
+                        marks.append((r, c, hit[0], hit[1]))
+                        break
+        # two headings at least, so a lone phrase elsewhere in a workbook is never taken for the report
+        if len({m[2].code for m in marks}) >= 2 and (best is None or len(marks) > len(best[1])):
+            best = (sheet, marks)
+    out = NarrativeRead()
+    if best is None:
+        return out
+    sheet, marks = best
+    out.found, out.sheet = True, sheet.name
+    base = {"file": ctx.file, "sheet": sheet.name, "unit": ctx.unit_code}
+    starts = [m[0] for m in marks]
+    for i, (r, _c, heading, rest) in enumerate(marks):
+        end = starts[i + 1] if i + 1 < len(marks) else len(sheet.rows)
+        parts = [rest] if rest else []
+        first_cell = sheet.address(r, _c) if rest else None
+        for rr in range(r + 1, end):
+            row_texts = []
+            for c, value in enumerate(sheet.rows[rr]):
+                text = _cell_text(value)
+                if text and fold(text) not in hints:
+                    row_texts.append(text)
+                    first_cell = first_cell or sheet.address(rr, c)
+            if row_texts and (_is_stop(row_texts[0]) or _is_section(row_texts[0], spec)):
+                break
+            parts.extend(row_texts)
+        text = "\n".join(parts).strip()
+        if len(text) > EXCEL_CELL_LIMIT:
+            out.issues.append(make("text-too-long", cell=first_cell, length=len(text), **base))
+            text = text[:EXCEL_CELL_LIMIT]
+        if text and heading.code not in out.sections:
+            out.sections[heading.code] = text
+            if first_cell:
+                out.cells[heading.code] = first_cell
+    empty = [h for h in spec.headings if h.code not in out.sections and not h.form_table]
+    if empty:
+        names = "; ".join(f"{h.code} {h.label.rstrip('.')}" for h in empty)
+        out.issues.append(make("narrative-empty", heading=names, **base))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- compiling
+
+Compiled = dict[str, list[tuple[str, str]]]
+
+
+def compile_narrative(items: Iterable[tuple[str, Mapping[str, str]]]) -> Compiled:
+    """For each heading code (in Phụ lục 1 order) every unit's text: ``[(unit_name, text), …]``.
+
+    ``items`` are (unit name, sections) pairs in the order units should appear (the unit list's)."""
+    spec = load_narrative()
+    out: Compiled = {h.code: [] for h in spec.headings}
+    for unit_name, sections in items:
+        for code, text in sections.items():
+            if code in out and text.strip():
+                out[code].append((unit_name, text.strip()))
+    return out
+
+
+def write_narrative_summary(wb: Workbook, sections: Mapping[str, Sequence[tuple[str, str]]],
+                            campaign: Campaign) -> Worksheet:
+    """Add "Tổng hợp báo cáo": under each Phụ lục 1 heading, every unit's text beside its name."""
+    spec = load_narrative()
+    ws = wb.create_sheet(SUMMARY_SHEET)
+    ws.column_dimensions["A"].width = 32
+    ws.column_dimensions["B"].width = 95
+
+    def banner(r: int, text: str, font: Font, fill: str | None = None) -> None:
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=2)
+        cell = ws.cell(r, 1)
+        _set_text(cell, text)
+        cell.font = font
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        if fill:
+            cell.fill = PatternFill("solid", fgColor=fill)
+        ws.row_dimensions[r].height = _height(text, 120)
+
+    banner(1, f"TỔNG HỢP BÁO CÁO CỦA CÁC ĐƠN VỊ — {spec.subtitle_for(campaign.year).upper()}",
+           _font(bold=True, size=14))
+    ws.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    if campaign.district:
+        banner(2, campaign.district[:1].upper() + campaign.district[1:], _font(italic=True))
+        ws.cell(2, 1).alignment = Alignment(horizontal="center", vertical="center")
+    r = 3
+    for section in spec.sections:
+        r += 1
+        banner(r, f"{section.code}. {section.label}", _font(bold=True, size=13), "D9D9D9")
+        for h in spec.in_section(section.code):
+            r += 1
+            banner(r, f"{h.number}. {h.label}", _font(bold=True), "F2F2F2")
+            texts = sections.get(h.code, [])
+            if not texts:
+                r += 1
+                banner(r, "(Chưa có đơn vị nào viết mục này.)", _font(italic=True))
+            for unit_name, text in texts:
+                r += 1
+                _set_text(ws.cell(r, 1), unit_name)
+                ws.cell(r, 1).font = _font(bold=True)
+                ws.cell(r, 1).alignment = Alignment(vertical="top", wrap_text=True)
+                _set_text(ws.cell(r, 2), text)
+                ws.cell(r, 2).font = _font()
+                ws.cell(r, 2).alignment = Alignment(vertical="top", wrap_text=True)
+                lines = sum(max(1, -(-len(p) // 100)) for p in text.split("\n"))
+                ws.row_dimensions[r].height = min(409, round(lines * 16.5 + 3, 1))
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_area = f"A1:B{r}"
+    return ws
+
+
+def template_writer(wb: Workbook, campaign: Campaign, form: object, unit: Any) -> None:
+    """``templates.make_templates`` extra-sheet writer: the unit's "Báo cáo" sheet."""
+    write_narrative_sheet(wb, campaign, unit.name)
