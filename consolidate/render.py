@@ -93,3 +93,88 @@ def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported l
         lines.append("Bước tiếp theo: liên hệ các đơn vị chưa nộp hoặc có lỗi (chạy consolidate check THƯ_MỤC "
                      "--feedback THƯ_MỤC_PHẢN_HỒI để gửi các ô cần sửa), rồi chạy lại consolidate merge.")
     return "\n".join(lines)
+
+
+def _short(issue) -> str:  # noqa: ANN001  (issues.Issue)
+    """An issue's message without its leading file name (it is printed as the group's heading)."""
+    text = issue.message
+    for lead in (f"{issue.file}, ", f"{issue.file}: "):
+        if issue.file and text.startswith(lead):
+            return text[len(lead):]
+    return text
+
+
+def check_counts(result) -> dict[str, int]:  # noqa: ANN001  (results.RunResult)
+    """The numbers of the verdict line.
+
+    accepted/rejected/missing: units of the list by their standing; unknown: files that came in but could
+    not be attributed to a unit (status unknown_unit, or unreadable — an unreadable file names nobody).
+    """
+    states = [s.status for s in result.unit_status.values()]
+    return {
+        "units": len(result.unit_status),
+        "accepted": states.count("accepted"),
+        "rejected": states.count("rejected"),
+        "missing": states.count("missing"),
+        "unknown": sum(1 for f in result.files if f.status in ("unknown_unit", "unreadable")),
+    }
+
+
+def verdict(result) -> str:  # noqa: ANN001  (results.RunResult)
+    """The verdict line: "12/15 đơn vị hợp lệ, 2 có lỗi, 1 chưa xác định, 0 chưa nộp"."""
+    n = check_counts(result)
+    return (f"{n['accepted']}/{n['units']} đơn vị hợp lệ, {n['rejected']} có lỗi, "
+            f"{n['unknown']} chưa xác định, {n['missing']} chưa nộp")
+
+
+def render_check(result) -> str:  # noqa: ANN001  (results.RunResult; imported lazily)
+    """Report of ``consolidate check``: a table of files, the issues grouped by file, missing units, verdict."""
+    from consolidate.issues import SEVERITY_NAMES
+    from consolidate.results import FILE_STATUS_NAMES
+
+    names = {u.code: u.name for u in result.units}
+
+    def who(code: str | None) -> str:
+        return f"{names.get(code, code)} ({code})" if code else "(chưa xác định)"
+
+    lines = [f"Kiểm tra thư mục {result.folder}: {len(result.files)} tệp"]
+    if result.files:
+        rows = [(f.file, who(f.unit), FILE_STATUS_NAMES[f.status], f.errors, f.warnings) for f in result.files]
+        lines += ["", table(("Tệp", "Đơn vị", "Trạng thái", "Lỗi", "Cảnh báo"), rows)]
+    with_issues = [f for f in result.files if f.issues]
+    if with_issues:
+        lines += ["", "Chi tiết theo tệp:"]
+        for f in with_issues:
+            lines.append(f"{f.file} — {who(f.unit)}: {FILE_STATUS_NAMES[f.status]}")
+            order = {"error": 0, "warning": 1, "info": 2}
+            for issue in sorted(f.issues, key=lambda i: order[i.severity]):
+                lines.append(f"  {SEVERITY_NAMES[issue.severity]}: {_short(issue)}")
+    missing = [code for code, s in result.unit_status.items() if s.status == "missing"]
+    if missing:
+        lines += ["", f"Đơn vị chưa nộp ({len(missing)}):"]
+        lines += [f"  {who(code)}" for code in missing]
+    lines += ["", verdict(result)]
+    if result.has_errors:
+        lines.append("Các tệp có lỗi chưa được tổng hợp. Dùng --feedback THƯ_MỤC để tạo cho mỗi đơn vị "
+                     "một bản sao đánh dấu các ô cần sửa, kèm danh sách gửi thư.")
+    return "\n".join(lines)
+
+
+def render_feedback(result) -> str:  # noqa: ANN001  (feedback.FeedbackResult; imported lazily)
+    """Summary of ``check --feedback``: the copies written, the mailing list, what could not be sent."""
+    if not result.files and not result.skipped:
+        return "Không tệp nào có lỗi hay điểm cần xem lại; không cần gửi lại cho đơn vị nào."
+    lines = [f"Đã ghi {len(result.files)} bản sao đánh dấu các ô cần sửa vào thư mục {result.out_dir}"]
+    converted = [f for f in result.files if f.converted]
+    if converted:
+        lines.append(f"{len(converted)} tệp gốc dạng .xls/.ods được chép lại giá trị sang .xlsx (không giữ định "
+                     "dạng): " + ", ".join(f.report.file for f in converted))
+    if result.mailing_list is not None:
+        lines.append(f"Danh sách gửi thư (email, đơn vị, tệp đính kèm, tiêu đề, nội dung): {result.mailing_list}")
+    no_email = [f for f in result.files if not f.email]
+    if no_email:
+        lines.append(f"Chưa có email để gửi {len(no_email)} tệp (không rõ đơn vị hoặc đơn vị chưa có email): "
+                     + ", ".join(f.report.file for f in no_email))
+    for file, reason in result.skipped:
+        lines.append(f"Không tạo được bản sao cho {file}: {reason}")
+    return "\n".join(lines)
