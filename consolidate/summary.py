@@ -345,6 +345,17 @@ def sent_at(report: FileReport | None) -> dt.datetime | None:
     return report.saved_at or report.received_at
 
 
+def unit_saved_at(report: FileReport | None) -> dt.datetime | None:
+    """The save time the workbook itself carries (identity sheet), None when only the file's time is known.
+
+    Lateness is judged on this time only, as ``check`` does: a file saved from an email or copied into the
+    folder takes the day of the copy, which says nothing about when the unit finished it.
+    """
+    if report is None or report.saved_at is None or report.saved_at == report.received_at:
+        return None
+    return report.saved_at
+
+
 def other_files(result: MergeResult) -> list[FileReport]:
     """Files of the folder that are no unit's current report: superseded, unknown unit, not a report…"""
     current = {s.file for s in result.run.unit_status.values() if s.file}
@@ -379,13 +390,17 @@ def write_status(wb: Workbook, result: MergeResult) -> Worksheet:
         report = by_file.get(st.file) if st and st.file else None
         when = sent_at(report)
         row = (n, unit.code, unit.name, unit.type, UNIT_STATE_NAMES[state], st.file if st else None,
-               when, lateness(when, deadline), report.errors if report else None,
+               when, lateness(unit_saved_at(report), deadline), report.errors if report else None,
                report.warnings if report else None, unit.email)
         for c, value in enumerate(row, start=1):
             _put(ws, r, c, value, wrap=c in (3, 6), align="center" if c in (1, 2, 8, 9, 10) else None)
         if when is not None:
             ws.cell(r, 7).number_format = "dd/mm/yyyy hh:mm"
     last = r
+    foot = ws.cell(last + 1, 1)
+    set_text(foot, "Hạn nộp được so với thời điểm đơn vị lưu tệp ghi trong biểu mẫu; để trống khi tệp không "
+                   "có thông tin này (thời điểm chép tệp vào thư mục không cho biết đơn vị nộp lúc nào).")
+    foot.font = _font(italic=True, size=10)
     ws.auto_filter.ref = f"A{head}:{get_column_letter(len(STATUS_HEADERS))}{last}"
     ws.freeze_panes = ws.cell(head + 1, 4)
     if last > head:
@@ -399,7 +414,7 @@ def write_status(wb: Workbook, result: MergeResult) -> Worksheet:
                                       CellIsRule(operator="greaterThan", formula=["0"], fill=FILL_BAD))
 
     others = other_files(result)
-    r += 2
+    r += 3
     _title(ws, r, f"CÁC TỆP KHÁC TRONG THƯ MỤC ({len(others)} tệp không được dùng để tổng hợp)", 6, size=12)
     r += 1
     _header(ws, r, OTHER_HEADERS)

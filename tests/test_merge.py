@@ -16,6 +16,7 @@ from consolidate.results import TABLE_COLUMNS, FileReport, RunResult, UnitStatus
 
 HYPERLINK = '=HYPERLINK("http://vi-du.example","bấm vào đây")'
 NOW = dt.datetime(2021, 10, 16, 17, 45)
+COPIED = dt.datetime(2021, 10, 16, 8, 0)  # when the clerk saved the attachments into the folder (mtime)
 
 # What each file holds: {indicator: {measure: value}}; anything not listed is blank.
 FILES = {
@@ -74,7 +75,8 @@ def make_run(campaign, form, units, folder: Path = Path("da_nhan"), files=None) 
     status = {u.code: UnitStatus("missing") for u in units}
     for rel, (unit, state, saved, values) in files.items():
         reports.append(FileReport(rel, folder / rel, state, unit, _issues(rel, state, unit),
-                                  ("form",) if values else (), saved, saved, "identity" if unit else None))
+                                  ("form",) if values else (), saved, COPIED if saved else None,
+                                  "identity" if unit else None))
         if state in ("accepted", "rejected"):
             status[unit] = UnitStatus(state, rel)
         if not values:

@@ -177,10 +177,25 @@ def test_status_sheet_lists_every_unit_with_state_time_and_lateness(written, uni
     assert table["TH01"][4:10] == ["có lỗi", "TH01_Truong_Tieu_hoc_Muong_Giang.xlsx", dt.datetime(2021, 10, 11, 10),
                                    "Đúng hạn", 1, 0]
     assert table["X05"][4:10] == ["chưa nộp", None, None, None, None, None]
+    foot = ws.cell(5 + len(units), 1).value
+    assert foot.startswith("Hạn nộp được so với thời điểm đơn vị lưu tệp ghi trong biểu mẫu")
     assert ws.auto_filter.ref == f"A4:K{4 + len(units)}"
     assert ws.freeze_panes == "D5"
     rules = {str(rng.sqref): [r.formula for r in rng.rules] for rng in ws.conditional_formatting}
     assert rules["E5:E27"] == [['"đã nộp hợp lệ"'], ['"có lỗi"'], ['"chưa nộp"']]
+
+
+def test_lateness_needs_the_units_own_save_time():
+    from consolidate.results import FileReport
+    from consolidate.summary import unit_saved_at
+
+    copied = dt.datetime(2021, 10, 20, 8, 0)
+    assert unit_saved_at(FileReport("a.xlsx", Path("a.xlsx"), "accepted", "X01", saved_at=copied,
+                                    received_at=copied)) is None  # only the copy's time: not judged
+    saved = dt.datetime(2021, 10, 14, 22, 0)
+    assert unit_saved_at(FileReport("a.xlsx", Path("a.xlsx"), "accepted", "X01", saved_at=saved,
+                                    received_at=copied)) == saved
+    assert unit_saved_at(None) is None
 
 
 def test_status_sheet_lists_every_other_file_with_its_reason(written):
