@@ -40,6 +40,7 @@ def render_templates(result) -> str:  # noqa: ANN001  (templates.TemplatesResult
                  "khi nhận đủ, chép các tệp gửi về vào một thư mục và chạy: consolidate check THƯ_MỤC")
     return "\n".join(lines)
 
+
 def _vn_number(value: float) -> str:
     """A whole number written the Vietnamese way (1.200.000)."""
     return f"{int(value):,}".replace(",", ".")
@@ -95,6 +96,30 @@ def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported l
     return "\n".join(lines)
 
 
+def render_report(result) -> str:  # noqa: ANN001  (report.ReportResult; imported lazily)
+    """Summary of ``consolidate report``: where the Word draft is and what went into it."""
+    run = result.run
+    total = len(run.units)
+    lines = [f"Đã ghi dự thảo báo cáo (Word): {result.output}",
+             f"Số liệu tổng hợp từ {len(result.reported)}/{total} đơn vị; còn lỗi: {len(result.rejected)}; "
+             f"chưa nộp: {len(result.missing)}."]
+    if result.activities:
+        lines.append(f"Lịch tuần lễ: {result.activities} hoạt động của {result.schedule_units} đơn vị, "
+                     "xếp theo ngày và giờ.")
+    else:
+        lines.append("Lịch tuần lễ: chưa có đơn vị nào gửi lịch hoạt động.")
+    lines.append(f"Phần báo cáo (Phụ lục 1): {result.narrative_units} đơn vị đã viết.")
+    if result.missing:
+        lines.append("Chưa nộp: " + ", ".join(u.name for u in result.missing) + ".")
+    errors = [i for i in result.issues if i.severity == "error"]
+    if errors:
+        lines.append(f"Có {len(errors)} lỗi ở lịch hoạt động (các hoạt động đó không đưa vào lịch):")
+        lines += [f"  {i.message}" for i in errors]
+    lines.append("Mở tệp bằng Word để biên tập: dưới mỗi mục là nguyên văn của từng đơn vị, "
+                 "số liệu và lịch đã được tổng hợp sẵn.")
+    return "\n".join(lines)
+
+
 def _short(issue) -> str:  # noqa: ANN001  (issues.Issue)
     """An issue's message without its leading file name (it is printed as the group's heading)."""
     text = issue.message
@@ -104,25 +129,9 @@ def _short(issue) -> str:  # noqa: ANN001  (issues.Issue)
     return text
 
 
-def check_counts(result) -> dict[str, int]:  # noqa: ANN001  (results.RunResult)
-    """The numbers of the verdict line.
-
-    accepted/rejected/missing: units of the list by their standing; unknown: files that came in but could
-    not be attributed to a unit (status unknown_unit, or unreadable — an unreadable file names nobody).
-    """
-    states = [s.status for s in result.unit_status.values()]
-    return {
-        "units": len(result.unit_status),
-        "accepted": states.count("accepted"),
-        "rejected": states.count("rejected"),
-        "missing": states.count("missing"),
-        "unknown": sum(1 for f in result.files if f.status in ("unknown_unit", "unreadable")),
-    }
-
-
 def verdict(result) -> str:  # noqa: ANN001  (results.RunResult)
     """The verdict line: "12/15 đơn vị hợp lệ, 2 có lỗi, 1 chưa xác định, 0 chưa nộp"."""
-    n = check_counts(result)
+    n = result.counts()
     return (f"{n['accepted']}/{n['units']} đơn vị hợp lệ, {n['rejected']} có lỗi, "
             f"{n['unknown']} chưa xác định, {n['missing']} chưa nộp")
 

@@ -1,0 +1,217 @@
+"""report.py: the district's Word report from a folder of returned templates (numbers, narrative, schedule),
+opened with python-docx and converted by LibreOffice; render_report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from docx import Document
+from openpyxl import Workbook, load_workbook
+
+from consolidate import narrative, schedule
+from consolidate.issues import RunError
+from consolidate.render import render_report
+from consolidate.report import build_report, vn_number, write_report
+from consolidate.templates import make_templates, write_form_sheet
+
+NOW = dt.datetime(2021, 9, 20, 8, 30)
+
+
+def layout_of(form):
+    """Where each value goes on the form sheet (write_form_sheet is deterministic)."""
+    return write_form_sheet(Workbook().active, form, title="t", subtitle="s", unit_line="Đơn vị báo cáo: x")
+
+
+def text_box_rows(ws) -> list[int]:
+    boxes = [r for r in ws.merged_cells.ranges if r.max_row - r.min_row == narrative.TEXT_ROWS - 1]
+    return sorted(r.min_row for r in boxes)
+
+
+FILLED = {
+    # unit: (form values, narrative texts by heading index, schedule rows)
+    "X01": ({("1.1", "count"): 2, ("1.1", "people"): 40, ("10.1", "amount"): 1_200_000,
+             ("10.2", "amount"): 300_000, ("11", "text"): "Ngày hội đọc sách ở bản Phiêng Lanh"},
+            {0: "Xã ban hành Kế hoạch số 45/KH-UBND.", 6: "Đề nghị huyện cấp thêm sách."},
+            [("8h30", "01/10", "Lễ phát động Tuần lễ cấp xã")]),
+    "X02": ({("1.1", "count"): 1, ("1.1", "people"): 25, ("10.1", "amount"): 2_000_000},
+            {0: "Xã giao Trung tâm học tập cộng đồng chủ trì."},
+            [("14h00", "02/10", "Hội sách thiếu nhi"), ("7h30", "02/10", "Thi kể chuyện theo sách")]),
+    "X03": ({("1.1", "count"): "nhiều"}, {}, []),  # an unreadable number: the file is rejected
+}
+
+
+@pytest.fixture(scope="module")
+def returned(tmp_path_factory, campaign, form, units):
+    """A folder of three returned templates (two valid, one with an error) of the Quỳnh Nhai list."""
+    base = tmp_path_factory.mktemp("report")
+    picked = [units.get(code) for code in FILLED]
+    made = make_templates(campaign, form, picked, base / "bieu_mau", now=NOW,
+                          extra_sheets=[narrative.template_writer, schedule.template_writer])
+    folder = base / "da_nhan"
+    folder.mkdir()
+    layout = layout_of(form)
+    for path, (code, (values, texts, rows)) in zip(made.files, FILLED.items()):
+        wb = load_workbook(path)
+        ws = wb[form.sheet]
+        for (row, measure), value in values.items():
+            ws[layout.cell(row, measure)].value = value
+        boxes = text_box_rows(wb["Báo cáo"])
+        for i, text in texts.items():
+            wb["Báo cáo"].cell(boxes[i], 1).value = text
+        for i, (time_, date_, content) in enumerate(rows):
+            sheet = wb["Lịch hoạt động"]
+            sheet.cell(7 + i, 2).value, sheet.cell(7 + i, 3).value, sheet.cell(7 + i, 4).value = time_, date_, content
+        wb.save(folder / path.name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def written(returned, campaign, form, units):
+    output = returned.parent / "bao_cao_huyen.docx"
+    return write_report(returned, campaign, form, units, output)
+
+
+def all_text(path: Path) -> str:
+    doc = Document(str(path))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts.append(" | ".join(c.text for c in row.cells))
+    return "\n".join(parts)
+
+
+def table_with_header(doc, first: str, second: str):
+    for table in doc.tables:
+        cells = [c.text for c in table.rows[0].cells]
+        if cells[:2] == [first, second]:
+            return table
+    raise AssertionError(f"no table {first} | {second}")
+
+
+def test_vietnamese_numbers():
+    assert vn_number(1_200_000) == "1.200.000"
+    assert vn_number(3.0) == "3"
+    assert vn_number(float("nan")) == "" and vn_number(None) == ""
+
+
+def test_report_holds_district_totals_and_every_reporting_unit(written, units):
+    assert written.output.exists()
+    assert [u.code for u in written.reported] == ["X01", "X02"]
+    assert [u.code for u in written.rejected] == ["X03"]
+    assert len(written.missing) == len(units) - 3
+    text = all_text(written.output)
+    assert "BÁO CÁO" in text and "Tổng kết Tuần lễ học tập suốt đời năm 2021" in text
+    assert "UBND HUYỆN QUỲNH NHAI" in text and "Quỳnh Nhai, ngày …… tháng …… năm 2021" in text
+    # I.4 Kinh phí: the district's money in đồng
+    assert "- Ngân sách nhà nước: 3.200.000 đồng." in text
+    assert "- Kinh phí hỗ trợ, huy động từ các nguồn hợp pháp khác (nếu có): 300.000 đồng." in text
+    assert "Tổng kinh phí toàn huyện Quỳnh Nhai: 3.500.000 đồng." in text
+    for unit in written.reported:
+        assert unit.name in text
+
+
+def test_form_table_is_phu_luc_2_with_merged_numbers(written, form):
+    doc = Document(str(written.output))
+    table = table_with_header(doc, "STT", "Các hoạt động")
+    assert [c.text for c in table.rows[0].cells] == ["STT", "Các hoạt động", "Đơn vị", "Số lớp/số cuộc thi",
+                                                     "Người", "Ghi chú"]
+    assert len(table.rows) == 1 + len(form.rows)
+    by_label = {row.cells[1].text: [c.text for c in row.cells] for row in table.rows[1:]}
+    assert by_label[form.row("1.1").label][3:5] == ["3", "65"]
+    assert by_label[form.row("1").label][3] == "3"  # the total taken from its parts
+    assert by_label[form.row("1.0").label][4] == "65"
+    assert by_label[form.row("10.1").label][3] == "3.200.000"
+    assert by_label[form.row("1.2").label][3:5] == ["", ""]  # nobody reported it: blank, not 0
+    assert by_label[form.row("11").label][5] == "UBND xã Mường Giàng: Ngày hội đọc sách ở bản Phiêng Lanh"
+
+
+def test_schedule_table_in_date_and_time_order(written):
+    doc = Document(str(written.output))
+    table = table_with_header(doc, "TT", "Giờ")
+    rows = [[c.text for c in row.cells] for row in table.rows[1:]]
+    assert rows == [
+        ["1", "8h30", "01/10", "UBND xã Mường Giàng", "Lễ phát động Tuần lễ cấp xã"],
+        ["2", "7h30", "02/10", "UBND xã Chiềng Ơn", "Thi kể chuyện theo sách"],
+        ["3", "14h00", "02/10", "UBND xã Chiềng Ơn", "Hội sách thiếu nhi"],
+    ]
+    assert written.activities == 3 and written.schedule_units == 2
+
+
+def test_narrative_texts_are_gathered_under_their_heading_with_unit_names(written):
+    doc = Document(str(written.output))
+    paras = [p.text for p in doc.paragraphs]
+    at = paras.index("1. Công tác chỉ đạo, ban hành kế hoạch triển khai, kiểm tra, đôn đốc thực hiện.")
+    assert paras[at + 1: at + 3] == ["UBND xã Mường Giàng: Xã ban hành Kế hoạch số 45/KH-UBND.",
+                                     "UBND xã Chiềng Ơn: Xã giao Trung tâm học tập cộng đồng chủ trì."]
+    at3 = paras.index("3. Kiến nghị, đề xuất")
+    assert paras[at3 + 1] == "UBND xã Mường Giàng: Đề nghị huyện cấp thêm sách."
+    at2 = paras.index("2. Khó khăn, tồn tại")
+    assert paras[at2 + 1] == "(Chưa có đơn vị nào viết mục này.)"
+    assert doc.paragraphs[at].style.name == "Heading 2"
+    assert written.narrative_units == 2
+
+
+def test_units_that_reported_and_did_not_are_listed(written, units):
+    doc = Document(str(written.output))
+    text = all_text(written.output)
+    assert "Đã nộp và được tổng hợp: 2/23 đơn vị; đã nộp nhưng còn lỗi: 1; chưa nộp: 20." in text
+    assert "Các đơn vị đã báo cáo (2): UBND xã Mường Giàng, UBND xã Chiềng Ơn." in text
+    missing_line = next(p.text for p in doc.paragraphs if p.text.startswith("Các đơn vị chưa báo cáo (20): "))
+    for unit in written.missing:
+        assert unit.name in missing_line
+    table = table_with_header(doc, "STT", "Đơn vị")
+    status = {row.cells[1].text: row.cells[3].text for row in table.rows[1:]}
+    assert len(status) == len(units)
+    assert status["UBND xã Mường Giàng"] == "Đã nộp, số liệu hợp lệ"
+    assert status["UBND xã Chiềng Bằng"] == "Đã nộp, còn lỗi (chưa tổng hợp)"
+    assert status[written.missing[0].name] == "Chưa nộp"
+
+
+def test_document_is_times_new_roman_a4(written):
+    doc = Document(str(written.output))
+    for name in ("Normal", "Heading 1", "Heading 2"):
+        assert doc.styles[name].font.name == "Times New Roman"
+    section = doc.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+
+
+def test_render_report(written):
+    out = render_report(written)
+    lines = out.split("\n")
+    assert lines[0] == f"Đã ghi dự thảo báo cáo (Word): {written.output}"
+    assert lines[1] == "Số liệu tổng hợp từ 2/23 đơn vị; còn lỗi: 1; chưa nộp: 20."
+    assert lines[2] == "Lịch tuần lễ: 3 hoạt động của 2 đơn vị, xếp theo ngày và giờ."
+    assert lines[3] == "Phần báo cáo (Phụ lục 1): 2 đơn vị đã viết."
+    assert lines[4].startswith("Chưa nộp: ") and written.missing[-1].name in lines[4]
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_converts_the_report_to_pdf(written, soffice_convert, tmp_path):
+    pdf = soffice_convert(written.output, "pdf", tmp_path)
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
+
+
+def test_inputs_are_untouched_and_output_rules(returned, campaign, form, units, tmp_path):
+    before = {p.name: p.read_bytes() for p in returned.iterdir()}
+    with pytest.raises(RunError, match=r"Tệp báo cáo phải có đuôi \.docx \(đang là x\.pdf\)\."):
+        write_report(returned, campaign, form, units, tmp_path / "x.pdf")
+    with pytest.raises(RunError, match="Hãy ghi tệp báo cáo ra ngoài thư mục báo cáo"):
+        write_report(returned, campaign, form, units, returned / "x.docx")
+    write_report(returned, campaign, form, units, tmp_path / "again.docx")
+    assert {p.name: p.read_bytes() for p in returned.iterdir()} == before
+
+
+def test_extras_from_the_check_are_used_when_present(returned, campaign, form, units, tmp_path):
+    from consolidate.check import check_folder
+
+    run = check_folder(returned, campaign, form, units)
+    entry = schedule.ScheduleEntry(1, dt.time(9), dt.date(2021, 10, 3), "Trường X", "Hoạt động từ check")
+    run.extras["schedule"] = [entry]
+    run.extras["narrative"] = narrative.compile_narrative([("Trường X", {"II.2": "Thiếu kinh phí."})])
+    result = build_report(run, tmp_path / "extras.docx")
+    text = all_text(result.output)
+    assert "1 | 9h00 | 03/10 | Trường X | Hoạt động từ check" in text
+    assert "Trường X: Thiếu kinh phí." in text
+    assert (result.activities, result.narrative_units) == (1, 1)
