@@ -104,9 +104,25 @@ class RunResult:
         """Files whose values go into the merge."""
         return [f for f in self.files if f.status == "accepted"]
 
+    def counts(self) -> dict[str, int]:
+        """The numbers of the verdict line of ``check``.
+
+        units/accepted/rejected/missing: units of the list by their standing; unknown: files that came in
+        but name no unit (status unknown_unit, or unreadable: an unreadable file names nobody).
+        """
+        states = [s.status for s in self.unit_status.values()]
+        return {
+            "units": len(self.unit_status),
+            "accepted": states.count("accepted"),
+            "rejected": states.count("rejected"),
+            "missing": states.count("missing"),
+            "unknown": sum(1 for f in self.files if f.status in ("unknown_unit", "unreadable")),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` document."""
         return {
             "files": [f.to_dict() for f in self.files],
             "units": {code: {"status": s.status, "file": s.file} for code, s in self.unit_status.items()},
+            "summary": self.counts(),
         }

@@ -32,10 +32,13 @@ from consolidate.results import TABLE_COLUMNS
 from consolidate.text import fold
 from consolidate.units import UnitList
 
-# MAD → standard deviation of a normal distribution; mean absolute deviation → the same (Iglewicz &
-# Hoaglin's modified z-score, used when more than half the units report the same value and MAD is 0).
+# MAD → standard deviation of a normal distribution (form.toml: |x − median| > threshold × 1.4826 × MAD).
 MAD_SCALE = 1.4826
-MEAN_AD_SCALE = 1.253314
+# When more than half the units report the same value, MAD is 0 and any other value would be "far"; the
+# scale is then never less than one (class, person, đồng) nor a tenth of the median, so 5 units reporting
+# 1 ceremony flag a unit reporting 40 but not one reporting 2.
+MIN_SCALE = 1.0
+MIN_SCALE_OF_MEDIAN = 0.1
 MAX_PEERS_NAMED = 10
 
 
@@ -104,9 +107,7 @@ def _peer_columns(t: pd.DataFrame, form: Form) -> None:
             values = group[col].to_numpy(dtype="float64")
             median = float(np.median(values))
             deviation = np.abs(values - median)
-            scale = MAD_SCALE * float(np.median(deviation))
-            if scale == 0:
-                scale = MEAN_AD_SCALE * float(deviation.mean())
+            scale = max(MAD_SCALE * float(np.median(deviation)), MIN_SCALE, MIN_SCALE_OF_MEDIAN * abs(median))
             t.loc[group.index, f"_median_{m}"] = median
             t.loc[group.index, f"_scale_{m}"] = scale
             t.loc[group.index, f"_peers_{m}"] = pd.Series([peers] * len(group), index=group.index, dtype=object)
@@ -242,7 +243,9 @@ def _issue(rule: Rule, t: pd.DataFrame, i: int, form: Form) -> Issue:
     code, key = rule.code, rule.key
     at = t.loc[i]
     base = {"file": at["file"], "unit": at["unit"] or None, "sheet": at["sheet"] or None, "indicator": at["indicator"]}
-    if code in ("duplicate-record", "no-values"):
+    if code == "no-values":  # about the whole file, not a row
+        return make(code, file=base["file"], unit=base["unit"], sheet=base["sheet"])
+    if code == "duplicate-record":
         return make(code, cell=_first_cell(t, i), **base)
     if code == "row-unknown":
         return make(code, cell=_first_cell(t, i), value=at["indicator"], **base)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from consolidate.campaign import load_campaign  # noqa: E402
 from consolidate.form import load_form  # noqa: E402
 from consolidate.identity import IDENTITY_SHEET  # noqa: E402
-from consolidate.templates import COL_COUNT, COL_LABEL, COL_PEOPLE, set_text, unit_workbook  # noqa: E402
+from consolidate.templates import COL_COUNT, COL_LABEL, COL_NOTE, COL_PEOPLE, set_text, unit_workbook  # noqa: E402
 from consolidate.units import load_units  # noqa: E402
 
 FORM = load_form()
@@ -73,7 +73,7 @@ def filled(code: str, values: dict, saved_at: dt.datetime, unit_line: str | None
     for row_code, vals in values.items():
         r = rows[FORM.row(row_code).label]
         for measure, value in vals.items():
-            col = COL_PEOPLE if measure == "people" else COL_COUNT
+            col = {"people": COL_PEOPLE, "note": COL_NOTE}.get(measure, COL_COUNT)
             set_text(ws.cell(r, col), value)
     if unit_line is not None:
         set_text(ws["A3"], unit_line)
@@ -100,6 +100,7 @@ def soffice(src: Path, fmt: str, out_dir: Path) -> Path:
 
 
 SAVED = dt.datetime(2021, 10, 12, 9, 30)
+NOTE_FORMULA = '=HYPERLINK("http://example.invalid","xem ảnh")'
 
 # file name → (unit, values, saved_at, unit line override); what each one must produce is in the tests
 FAULTY = {
@@ -134,9 +135,10 @@ def main() -> None:
         src = tmp_dir / "X05_Chieng_Khay.xlsx"
         filled("X05", changed(COMMUNE, r5_2=None, r5_6=None), SAVED).save(src)
         soffice(src, "xls", faulty)
-        # X06 as LibreOffice .ods: 6 = 4 but 6.1 = 1 → total-mismatch (error)
+        # X06 as LibreOffice .ods: 6 = 4 but 6.1 = 1 → total-mismatch (error); a note that looks like a formula
         src = tmp_dir / "X06_Muong_Chien.xlsx"
-        filled("X06", changed(COMMUNE, r6={"count": 4}), SAVED).save(src)
+        filled("X06", changed(COMMUNE, r6={"count": 4}, r6_1={"count": 1, "people": 120, "note": NOTE_FORMULA}),
+               SAVED).save(src)
         soffice(src, "ods", faulty)
     # a form whose unit cannot be told: X07's template with the identity sheet removed and the unit line blank
     wb = filled("X07", COMMUNE, SAVED, unit_line="Đơn vị báo cáo: ")
