@@ -104,7 +104,8 @@ def load_sheets(data: bytes, rel: str, refused: dict[str, str] | None = None,
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError:
         return None, [make("encrypted", file=rel)]
-    except Exception as exc:  # calamine raises a handful of types for broken files; all mean "corrupt"
+    except BaseException as exc:  # calamine's errors, and its Rust panics (a BaseException), mean "corrupt"
+        _reraise_interrupts(exc)
         return None, [make("corrupt", file=rel, reason=_reason(exc))]
     issues: list[Issue] = []
     sheets: list[Sheet] = []
@@ -123,11 +124,18 @@ def load_sheets(data: bytes, rel: str, refused: dict[str, str] | None = None,
                                 frozenset(uncached.get(meta.name, ()))))
     except PasswordError:
         return None, [make("encrypted", file=rel)]
-    except Exception as exc:
+    except BaseException as exc:
+        _reraise_interrupts(exc)
         return None, [make("corrupt", file=rel, reason=_reason(exc))]
     finally:
         wb.close()
     return sheets, issues
+
+
+def _reraise_interrupts(exc: BaseException) -> None:
+    """Ctrl-C and exit pass through; everything else a parser throws is about the file."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        raise exc
 
 
 def _reason(exc: BaseException) -> str:
@@ -600,7 +608,8 @@ def _guarded(path: Path, rel: str, form: Form, campaign: Campaign, units: UnitLi
         return read_file(path, rel, form, campaign, units)
     except MemoryError:
         return ReadFile(rel, path, "unreadable", issues=[make("unreadable", file=rel, reason="tệp cần quá nhiều bộ nhớ")])
-    except Exception as exc:  # one bad file must never stop the batch (SECURITY.md)
+    except BaseException as exc:  # one bad file must never stop the batch (SECURITY.md)
+        _reraise_interrupts(exc)
         return ReadFile(rel, path, "unreadable", received_at=_mtime(path), saved_at=_mtime(path),
                         issues=[make("unreadable", file=rel, reason=f"lỗi khi đọc: {_reason(exc)}")])
 

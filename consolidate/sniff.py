@@ -16,6 +16,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
@@ -161,11 +162,16 @@ def _sniff_text(data: bytes, rel: str, suffix: str) -> Sniffed:
 
 # ---------------------------------------------------------------------------------------------- zip
 
+# What zipfile raises for damaged archives: bad headers, CRC mismatches, zlib streams, odd versions.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError, struct.error,
+               RuntimeError, NotImplementedError, OverflowError)
+
+
 def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error):
+    except _ZIP_ERRORS:
         return _bad("corrupt", rel, reason="tệp nén bị cắt cụt hoặc hỏng")
     if len(infos) > MAX_MEMBERS:
         return _bad("unsafe-file", rel, reason=f"tệp nén có {len(infos)} thành phần, giới hạn {MAX_MEMBERS}")
@@ -213,7 +219,7 @@ def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
         if suffix in SPREADSHEET_SUFFIXES:
             return _bad("wrong-format", rel, reason="tệp nén không chứa bảng tính")
         return _not_report(rel, "tệp nén (zip); hãy giải nén rồi đặt các tệp báo cáo vào thư mục")
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, struct.error, RuntimeError) as exc:
+    except _ZIP_ERRORS as exc:
         # zlib errors, CRC mismatches and truncated members all arrive here
         return _bad("corrupt", rel, reason=f"không giải nén được ({type(exc).__name__})")
 
@@ -361,53 +367,193 @@ def _ods_area(body: bytes) -> str | None:
 
 # ---------------------------------------------------------------------------------------------- OLE2
 
-def ole_stream_names(data: bytes, max_entries: int = 4096) -> list[str] | None:
+class CompoundFile:
+    """The parts of an OLE2 compound file the sniffer needs: directory names and one stream's bytes.
+
+    Every loop is bounded by the file's size; anything inconsistent raises ValueError.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        if len(data) < 512 or data[:8] != OLE_MAGIC:
+            raise ValueError("not a compound file")
+        shift = struct.unpack_from("<H", data, 30)[0]
+        if shift not in (9, 12):
+            raise ValueError("sector size")
+        self.data, self.size = data, 1 << shift
+        self.n_sectors = (len(data) - 512) // self.size + 1
+        n_fat = struct.unpack_from("<I", data, 44)[0]
+        fat_sectors = [s for s in struct.unpack_from("<109i", data, 76) if s >= 0]
+        difat_next, guard = struct.unpack_from("<i", data, 68)[0], 0
+        while difat_next >= 0 and len(fat_sectors) < n_fat and guard < self.n_sectors:
+            body = self._sector(difat_next)
+            ids = struct.unpack(f"<{self.size // 4}i", body)
+            fat_sectors.extend(s for s in ids[:-1] if s >= 0)
+            difat_next, guard = ids[-1], guard + 1
+        self.fat: list[int] = []
+        for s in fat_sectors[:max(n_fat, 1)]:
+            self.fat.extend(struct.unpack(f"<{self.size // 4}i", self._sector(s)))
+        self.entries: list[tuple[str, int, int, int]] = []  # name, type, start sector, size
+        directory = self._chain(struct.unpack_from("<i", data, 48)[0], self.fat, self._sector)
+        for off in range(0, len(directory) - 127, 128):
+            length, kind = struct.unpack_from("<HB", directory, off + 64)
+            if 2 <= length <= 64 and kind in (1, 2, 5):
+                start, size = struct.unpack_from("<iI", directory, off + 116)
+                name = directory[off:off + length - 2].decode("utf-16-le", "replace")
+                self.entries.append((name, kind, start, size))
+        self.mini_cutoff = struct.unpack_from("<I", data, 56)[0]
+
+    def _sector(self, i: int) -> bytes:
+        start = (i + 1) * self.size
+        if i < 0 or start + self.size > len(self.data) + self.size:  # the last sector may be short
+            raise ValueError("sector out of range")
+        return self.data[start:start + self.size]
+
+    def _chain(self, first: int, fat: list[int], read) -> bytes:  # noqa: ANN001
+        out, current, seen = [], first, set()
+        while current >= 0:
+            if current in seen or current >= len(fat) and len(seen) > 0 and current != first:
+                raise ValueError("broken sector chain")
+            seen.add(current)
+            if len(seen) > self.n_sectors * 64:
+                raise ValueError("sector chain too long")
+            out.append(read(current))
+            current = fat[current] if current < len(fat) else -2
+        return b"".join(out)
+
+    @property
+    def names(self) -> list[str]:
+        """Every storage and stream name in the directory."""
+        return [e[0] for e in self.entries]
+
+    def stream(self, name: str) -> bytes:
+        """A stream's bytes (from the regular or the mini stream), cut to its declared size."""
+        entry = next((e for e in self.entries if e[0].lower() == name.lower() and e[1] == 2), None)
+        if entry is None:
+            raise ValueError(f"no stream {name}")
+        _, _, start, size = entry
+        if size >= self.mini_cutoff:
+            body = self._chain(start, self.fat, self._sector)
+        else:
+            root = self.entries[0]
+            mini_fat_bytes = self._chain(struct.unpack_from("<i", self.data, 60)[0], self.fat, self._sector)
+            mini_fat = list(struct.unpack(f"<{len(mini_fat_bytes) // 4}i", mini_fat_bytes))
+            ministream = self._chain(root[2], self.fat, self._sector)
+
+            def mini(i: int) -> bytes:
+                if i * 64 + 64 > len(ministream):
+                    raise ValueError("mini sector out of range")
+                return ministream[i * 64:i * 64 + 64]
+
+            body = self._chain(start, mini_fat, mini)
+        if len(body) < size:
+            raise ValueError("stream shorter than declared")
+        return body[:size]
+
+
+def ole_stream_names(data: bytes) -> list[str] | None:
     """Names in a compound file's directory (legacy .xls/.doc, encrypted OOXML); None when malformed."""
-    if len(data) < 512 or data[:8] != OLE_MAGIC:
+    try:
+        return CompoundFile(data).names
+    except (ValueError, struct.error, IndexError):
         return None
-    shift = struct.unpack_from("<H", data, 30)[0]
-    if shift not in (9, 12):
-        return None
-    size = 1 << shift
-    first_dir = struct.unpack_from("<i", data, 48)[0]
-    n_fat = struct.unpack_from("<I", data, 44)[0]
-    difat = [s for s in struct.unpack_from("<109i", data, 76) if s >= 0][: max(n_fat, 0)]
 
-    def sector(i: int) -> bytes | None:
-        start = (i + 1) * size
-        if i < 0 or start + size > len(data):
-            return None
-        return data[start:start + size]
 
-    fat: list[int] = []
-    for s in difat:
-        body = sector(s)
-        if body is None:
-            return None
-        fat.extend(struct.unpack(f"<{size // 4}i", body))
-    names: list[str] = []
-    current, seen = first_dir, set()
-    while current >= 0 and current not in seen and len(names) < max_entries:
-        seen.add(current)
-        body = sector(current)
-        if body is None:
-            return None
-        for off in range(0, size, 128):
-            length = struct.unpack_from("<H", body, off + 64)[0]
-            if 2 <= length <= 64 and body[off + 66] in (1, 2, 5):
-                names.append(body[off:off + length - 2].decode("utf-16-le", "replace"))
-        current = fat[current] if current < len(fat) else -2
-    return names
+# BIFF records that hold one cell (row and column in their first four bytes) or a run of cells.
+_BIFF_CELLS = {0x0203, 0x027E, 0x00FD, 0x0204, 0x0201, 0x0205, 0x0006, 0x00D6, 0x0406, 0x0002, 0x0003,
+               0x0004, 0x0005, 0x0007, 0x0027}
+_BIFF_RUNS = {0x00BD, 0x00BE}  # MULRK, MULBLANK: first column at 2, last column in the last two bytes
+_BIFF_BOF, _BIFF_EOF, _BIFF_SHEET, _BIFF_DIM, _BIFF_SST = 0x0809, 0x000A, 0x0085, 0x0200, 0x00FC
+
+
+def biff_problems(stream: bytes) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """Per sheet, why calamine must not load it (its grid would be too large); and a whole-file problem
+    (issue code, reason).
+
+    Walks the BIFF8 record stream once: sheet names from BOUNDSHEET, then for each sheet's substream the
+    extent of its cell records and its DIMENSIONS, and the string table's declared counts.
+    """
+    sheets: list[tuple[int, str]] = []
+    pos, n = 0, len(stream)
+    while pos + 4 <= n:
+        rtype, length = struct.unpack_from("<HH", stream, pos)
+        body = stream[pos + 4:pos + 4 + length]
+        if rtype == _BIFF_SHEET and len(body) >= 8:
+            offset, cch, flags = struct.unpack_from("<IBB", body, 0)[0], body[6], body[7]
+            raw = body[8:8 + cch * (2 if flags & 1 else 1)]
+            name = raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")
+            sheets.append((offset, name))
+        elif rtype == _BIFF_SST and len(body) >= 8:
+            unique = struct.unpack_from("<I", body, 4)[0]
+            if unique > n:  # every string takes at least one byte of the stream
+                return {}, ("unsafe-file", f"bảng chuỗi khai báo {unique:,} chuỗi".replace(",", "."))
+        elif rtype == _BIFF_EOF:
+            break
+        pos += 4 + length
+    refused: dict[str, str] = {}
+    if len(sheets) > MAX_SHEETS:
+        return {}, ("too-many-sheets", str(len(sheets)))
+    for offset, name in sheets:
+        pos, first = offset, True
+        rows: list[int] = []
+        cols: list[int] = []
+        while pos + 4 <= n:
+            rtype, length = struct.unpack_from("<HH", stream, pos)
+            body = stream[pos + 4:pos + 4 + length]
+            pos += 4 + length
+            if first:
+                first = False
+                if rtype != _BIFF_BOF:
+                    break
+                continue
+            if rtype == _BIFF_EOF:
+                break
+            if rtype in _BIFF_CELLS and len(body) >= 4:
+                r, c = struct.unpack_from("<HH", body, 0)
+                rows.append(r)
+                cols.append(c)
+            elif rtype in _BIFF_RUNS and len(body) >= 6:
+                r, c1 = struct.unpack_from("<HH", body, 0)
+                c2 = struct.unpack_from("<H", body, len(body) - 2)[0]
+                rows.append(r)
+                cols.extend((c1, c2))
+            elif rtype == _BIFF_DIM and len(body) >= 8:
+                # calamine reserves (last - first row) × (last - first column) cells from this record;
+                # an inverted one wraps around to billions. BIFF8 rows are 32-bit, older ones 16-bit.
+                r1, r2, c1, c2 = struct.unpack_from("<IIHH" if len(body) >= 12 else "<HHHH", body, 0)
+                if r2 < r1 or c2 < c1:
+                    return {}, ("corrupt", f"trang {name}: kích thước trang ghi trong tệp không hợp lệ")
+                if (r2 - r1) * (c2 - c1) > MAX_SHEET_CELLS:
+                    refused[name] = f"vùng dữ liệu {r2 - r1:,} hàng × {c2 - c1:,} cột".replace(",", ".")
+        if rows and name not in refused:
+            height, width = max(rows) - min(rows) + 1, max(cols) - min(cols) + 1
+            if height * width > MAX_SHEET_CELLS:
+                refused[name] = f"vùng dữ liệu {height:,} hàng × {width:,} cột".replace(",", ".")
+    return refused, None
 
 
 def _sniff_ole(data: bytes, rel: str) -> Sniffed:
-    names = ole_stream_names(data)
-    if names is None:
+    try:
+        cfb = CompoundFile(data)
+    except (ValueError, struct.error, IndexError):
         return _bad("corrupt", rel, reason="cấu trúc tệp Office cũ không hợp lệ hoặc bị cắt cụt")
-    lower = {n.lower() for n in names}
+    lower = {n.lower() for n in cfb.names}
     if "encryptioninfo" in lower or "encryptedpackage" in lower:
         return _bad("encrypted", rel)
     if "workbook" in lower or "book" in lower:
+        # calamine builds each sheet's dense grid from its cell records; a damaged record can ask for
+        # 65,536 × 65,536 cells and abort the process, so the records are bounded here first
+        try:
+            stream = cfb.stream("Workbook" if "workbook" in lower else "Book")
+            refused, whole = biff_problems(stream)
+        except (ValueError, struct.error, IndexError):
+            return _bad("corrupt", rel, reason="cấu trúc tệp Excel cũ (.xls) bị hỏng hoặc bị cắt cụt")
+        if whole and whole[0] == "too-many-sheets":
+            return _bad("too-many-sheets", rel, count=whole[1], limit=MAX_SHEETS)
+        if whole:
+            return _bad(whole[0], rel, reason=whole[1])
+        if refused:  # calamine parses every sheet of an .xls when it opens it: refuse the whole file
+            return Sniffed("unreadable", issues=[make("sheet-too-large", file=rel, sheet=name, reason=why)
+                                                 for name, why in refused.items()])
         return Sniffed("report", "xls")
     if "worddocument" in lower:
         return _not_report(rel, "văn bản Word (.doc)")

@@ -57,6 +57,9 @@ BAD_CASES = [
     ("comma_text.xls", "unreadable", "wrong-format", "văn bản phân tách bằng dấu phẩy (CSV)"),
     ("spreadsheetml_2003.xls", "unreadable", "wrong-format", "bảng tính XML 2003 (SpreadsheetML)"),
     ("many_sheets.xlsx", "unreadable", "too-many-sheets", f"tệp có 250 trang, vượt giới hạn {MAX_SHEETS}"),
+    ("far_corner.xls", "unreadable", "sheet-too-large", "trang Sheet: trang có vùng dữ liệu 65.536 hàng × 256 cột"),
+    ("xls_bad_dimensions.xls", "unreadable", "corrupt",
+     "(trang _dinh_danh: kích thước trang ghi trong tệp không hợp lệ)"),
     ("bao_cao.pdf", "not_a_report", "not-a-report", "tệp PDF, không phải bảng tính"),
     ("anh_khai_mac.jpg", "not_a_report", "not-a-report", "ảnh JPEG"),
     ("cong_van.docx", "not_a_report", "not-a-report", "văn bản Word (.docx)"),
@@ -71,7 +74,7 @@ def test_bad_files_are_refused_with_a_vietnamese_reason(name: str, kind: str, co
     got = _sniff(BAD / name)
     assert got.kind == kind
     assert [i.code for i in got.issues] == [code]
-    assert got.issues[0].message.startswith(f"{name}: ")
+    assert got.issues[0].message.startswith((f"{name}: ", f"{name}, "))
     assert words in got.issues[0].message
     assert got.data == b""  # nothing is handed to a parser
 
@@ -140,3 +143,17 @@ def test_other_content_named_as_spreadsheets() -> None:
 
 def test_column_letters() -> None:
     assert [col_index(c) for c in ("A", "Z", "AA", "XFD")] == [0, 25, 26, 16383]
+
+
+def test_an_xls_is_bounded_before_calamine_opens_it() -> None:
+    """calamine parses every sheet of an .xls at open and reserves the DIMENSIONS area: an inverted or
+    far record would abort the process (not an exception), so the whole file is refused first."""
+    from consolidate.sniff import CompoundFile, biff_problems
+
+    good = CompoundFile((GOOD / "template_lo.xls").read_bytes())
+    assert biff_problems(good.stream("Workbook")) == ({}, None)
+    far = CompoundFile((BAD / "far_corner.xls").read_bytes())
+    assert biff_problems(far.stream("Workbook")) == ({"Sheet": "vùng dữ liệu 65.536 hàng × 256 cột"}, None)
+    bad = CompoundFile((BAD / "xls_bad_dimensions.xls").read_bytes())
+    assert biff_problems(bad.stream("Workbook")) == (
+        {}, ("corrupt", "trang _dinh_danh: kích thước trang ghi trong tệp không hợp lệ"))

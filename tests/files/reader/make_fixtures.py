@@ -397,6 +397,17 @@ def make_bad(template: bytes, work: Path) -> None:
         '<row r="1"><c r="A1" t="inlineStr"><is><t>Các hoạt động</t></is></c></row>'
         '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')))
     (BAD / "ods_repeat.ods").write_bytes(_ods_repeat())
+    # an .xls whose second sheet's DIMENSIONS record is inverted (first row 11008 > last row 7), as one
+    # damaged byte leaves it: calamine would reserve 343 GB and abort the whole process
+    xls = (GOOD / "template_lo.xls").read_bytes()
+    dims = bytes.fromhex("00020e00" "00000000" "07000000" "0000" "0200" "0000")
+    assert xls.count(dims) == 1
+    (BAD / "xls_bad_dimensions.xls").write_bytes(xls.replace(dims, bytes.fromhex("00020e00002b000007000000000002000000")))
+    far = openpyxl.Workbook()
+    far.active["A1"] = "Các hoạt động"
+    far.active["IV65536"] = 1  # the last cell of an .xls sheet
+    far.save(work / "far_corner_xls.xlsx")
+    shutil.copy(soffice(work / "far_corner_xls.xlsx", "xls", work / "far"), BAD / "far_corner.xls")
 
 
 def main() -> None:

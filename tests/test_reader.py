@@ -1,0 +1,457 @@
+"""Reading returned workbooks as they really arrive: openpyxl, xlsxwriter and LibreOffice files, the seed
+retyped, moved and renamed forms, Vietnamese numbers, identity, bad files, two submissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import random
+import shutil
+import tempfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from consolidate import reader
+from consolidate.reader import (LabelMatcher, ReadFile, Sheet, column_letters, match_units, read_file,
+                                read_folder, records_frame)
+from consolidate.results import TABLE_COLUMNS
+
+FILES = Path(__file__).parent / "files" / "reader"
+GOOD, IDENT, BAD = FILES / "good", FILES / "identity", FILES / "bad"
+SEED_FILE = "Bieu tong hop TLHTSD 2021 - xa Chieng Khay.xlsx"
+
+
+def _read(path: Path, form, campaign, units, rel: str | None = None) -> ReadFile:
+    return read_file(path, rel or path.name, form, campaign, units)
+
+
+def _values(rf: ReadFile) -> dict[str, dict[str, object]]:
+    """Filled values per indicator, with the cells they came from."""
+    out: dict[str, dict[str, object]] = {}
+    for rec in rf.records:
+        got = {k: v for k, v in rec.items()
+               if k in ("count", "people", "amount", "text", "note", "cell_count", "cell_people", "cell_amount",
+                        "cell_text", "cell_note") and v is not None and not (isinstance(v, float) and math.isnan(v))}
+        if got:
+            out[rec["indicator"]] = got
+    return out
+
+
+def _codes(rf: ReadFile) -> list[str]:
+    return [i.code for i in rf.issues]
+
+
+TEMPLATE_VALUES = {
+    "1": {"count": 8.0, "cell_count": "D8"},
+    "1.0": {"people": 248.0, "cell_people": "E9"},
+    "1.7": {"count": 6.0, "people": 210.0, "cell_count": "D16", "cell_people": "E16"},
+    "1.9": {"count": 2.0, "people": 38.0, "cell_count": "D18", "cell_people": "E18"},
+    "2": {"count": 3.0, "cell_count": "D23"},
+    "3": {"count": 5.0, "cell_count": "D24"},
+    "4.1": {"count": 12.0, "cell_count": "D26"},
+    "4.2": {"count": 340.0, "cell_count": "D27"},
+    "5": {"count": 4.0, "cell_count": "D28"},
+    "5.1": {"count": 1.0, "cell_count": "D29"},
+    "5.2": {"count": 1.0, "cell_count": "D30"},
+    "5.4": {"count": 2.0, "people": 120.0, "cell_count": "D32", "cell_people": "E32"},
+    "6": {"count": 2.0, "cell_count": "D35"},
+    "6.1": {"count": 1.0, "people": 150.0, "cell_count": "D36", "cell_people": "E36"},
+    "6.2": {"count": 1.0, "people": 95.0, "cell_count": "D37", "cell_people": "E37"},
+    "7.1": {"count": 1.0, "cell_count": "D40"},
+    "9.2": {"count": 3.0, "cell_count": "D44"},
+    "10.1": {"amount": 2_000_000.0, "cell_amount": "D46"},
+    "11": {"text": "Tổ chức ngày hội đọc sách cho học sinh", "cell_text": "D48"},
+}
+
+
+# ------------------------------------------------------------------------------ three writers, formats
+
+@pytest.mark.parametrize("name", ["template_openpyxl.xlsx", "template_lo.xlsx", "template_lo.xls",
+                                  "template_lo.ods", "xls_renamed.xlsx"])
+def test_the_same_form_from_every_writer_and_format_reads_the_same(name, form, campaign, units) -> None:
+    rf = _read(GOOD / name, form, campaign, units)
+    assert (rf.kind, rf.unit, rf.identity_source, rf.form_found, rf.form_sheet) == (
+        "report", "MN01", "identity", True, "Biểu tổng hợp")
+    assert rf.issues == []
+    assert len(rf.records) == len(form.value_rows) == 37
+    assert _values(rf) == TEMPLATE_VALUES
+    assert rf.saved_at == dt.datetime(2021, 10, 12, 9, 30)  # the identity sheet's, not the file's mtime
+    assert rf.identity is not None and rf.identity.year == 2021
+    assert [(s.name, s.hidden) for s in rf.sheets] == [("Biểu tổng hợp", False), ("_dinh_danh", True)]
+    assert all(rec["unit"] == "MN01" and rec["file"] == name for rec in rf.records)
+
+
+def test_the_seed_retyped_by_a_unit_without_the_template(form, campaign, units) -> None:
+    """xlsxwriter; the seed's own labels with its typos and its row 5 wrapped over two rows; values as
+    text the way people type them; the unit from the "Đơn vị báo cáo:" line."""
+    rf = _read(GOOD / SEED_FILE, form, campaign, units)
+    assert (rf.unit, rf.identity_source, rf.identity) == ("X05", "title", None)
+    assert [i.message for i in rf.issues] == [
+        f"{SEED_FILE}: đơn vị X05 được xác định theo dòng \"Đơn vị báo cáo\" (ô A1)."]
+    assert _values(rf) == {
+        "1": {"count": 3.0, "cell_count": "D8"},  # "3 lớp"
+        "1.0": {"people": 95.0, "cell_people": "E9"},  # "95 người"
+        "1.5": {"count": 1.0, "people": 35.0, "cell_count": "D14", "cell_people": "E14"},
+        "1.8": {"count": 2.0, "people": 60.0, "cell_count": "D17", "cell_people": "E17"},
+        "2": {"count": 2.0, "cell_count": "D23"},
+        "3": {"count": 1200.0, "cell_count": "D24"},  # "1.200"
+        "4.1": {"count": 4.0, "cell_count": "D26"},
+        "4.2": {"count": 85.0, "cell_count": "D27"},
+        "5": {"count": 2.0, "cell_count": "D28"},  # "Tổ chức các thi, …" wrapped, an empty row between
+        "5.2": {"count": 1.0, "cell_count": "D32"},  # "Trung bày"
+        "5.6": {"count": 1.0, "people": 40.0, "cell_count": "D36", "cell_people": "E36"},
+        "6": {"count": 1.0, "cell_count": "D37"},
+        "6.1": {"count": 1.0, "people": 120.0, "cell_count": "D38", "cell_people": "E38"},
+        "10.1": {"amount": 2_500_000.0, "cell_amount": "D48"},  # "2,5 triệu"
+        "10.2": {"amount": 1_500_000.0, "cell_amount": "E49"},  # "1.500.000 đ" typed in the Người column
+    }
+    assert rf.received_at is not None and rf.saved_at == rf.received_at  # no identity sheet: the mtime
+
+
+def test_a_moved_renamed_nfd_form_with_inserted_rows(form, campaign, units) -> None:
+    """Header at C12 of a sheet named "Bao cao", NFD (Mac) and accent-less labels, a numbered label,
+    no "Ghi chú" column, an empty and an added row; numbers as text."""
+    rf = _read(GOOD / "moved_nfd.xlsx", form, campaign, units)
+    assert (rf.unit, rf.identity_source, rf.form_sheet) == ("TH02", "title", "Bao cao")
+    assert _values(rf) == {
+        "1.7": {"count": 6.0, "people": 210.0, "cell_count": "F21", "cell_people": "G21"},
+        "1.9": {"count": 2.0, "people": 38.0, "cell_count": "F23", "cell_people": "G23"},
+        "2": {"count": 1200.0, "cell_count": "F28"},  # "1 200"
+        "3": {"count": 7.0, "cell_count": "G29"},  # typed in the Người column of a one-measure row
+        "6.1": {"count": 1.0, "people": 150.0, "cell_count": "F43", "cell_people": "G43"},  # "150 người"
+        "10.1": {"amount": 1_200_000.0, "cell_amount": "F49"},  # "1.200.000đ"
+    }
+    assert [i.message for i in rf.issues] == [
+        "moved_nfd.xlsx: đơn vị TH02 được xác định theo dòng \"Đơn vị báo cáo\" (ô C2).",
+        "moved_nfd.xlsx, trang Bao cao, ô D31: hàng \"Hoạt động do trường tự thêm\" không có trong biểu mẫu, "
+        "số liệu của hàng này không được tính.",
+        "moved_nfd.xlsx, trang Bao cao: không thấy hàng 8 \"Tổ chức hội thảo/sinh hoạt chuyên đề\"; coi như để trống.",
+        "moved_nfd.xlsx, trang Bao cao: không thấy hàng 9.1 \"Tập thể\"; coi như để trống.",
+        "moved_nfd.xlsx, trang Bao cao: không thấy hàng 9.2 \"Cá nhân\"; coi như để trống.",
+    ]
+
+
+def test_values_that_must_become_issues(form, campaign, units) -> None:
+    rf = _read(GOOD / "problems.xlsx", form, campaign, units)
+    f, s = "problems.xlsx", "problems.xlsx, trang Biểu tổng hợp"
+    assert [(i.severity, i.code, i.message) for i in rf.issues] == [
+        ("warning", "row-unknown", f"{s}, ô B60: hàng \"Hoạt động ngoại khóa khác\" không có trong biểu mẫu, "
+                                   "số liệu của hàng này không được tính."),
+        ("error", "value-unreadable", f"{s}, ô E18 (hàng 1.9, Người): không đọc được giá trị \"1.5\" thành số."),
+        ("error", "value-conflict", f"{s}, hàng 2: cùng một số liệu được ghi hai lần khác nhau "
+                                    "(3 ở ô D23 và 4 ở ô E23)."),
+        ("error", "value-not-allowed", f"{s}, ô D25: hàng 4 không có số liệu \"Số lớp/số cuộc thi\" nhưng ô có "
+                                       "giá trị \"5\"."),
+        ("error", "value-unreadable", f"{s}, ô D27 (hàng 4.2, Số lớp/số cuộc thi): không đọc được giá trị "
+                                      "\"mười\" thành số."),
+        ("error", "value-unreadable", f"{s}, ô D29 (hàng 5.1, Số lớp/số cuộc thi): không đọc được giá trị "
+                                      "\"nhiều\" thành số."),
+        ("error", "value-unreadable", f"{s}, ô D30 (hàng 5.2, Số lớp/số cuộc thi): không đọc được giá trị "
+                                      "\"x\" thành số."),
+        ("error", "formula-no-value", f"{s}, ô D40 (hàng 7.1): ô có công thức nhưng tệp không lưu kết quả; "
+                                      "hãy mở tệp bằng Excel, lưu lại và gửi lại."),
+        ("warning", "text-too-long", f"{s}, ô D48: nội dung dài 32.767 ký tự, vượt giới hạn 32.767 ký tự của "
+                                     "Excel; phần thừa bị cắt khi tổng hợp."),
+        ("error", "row-duplicate", f"{s}, ô B61: hàng 6.1 xuất hiện lần thứ hai (lần đầu ở ô B36)."),
+        ("warning", "row-missing", f"{s}: không thấy hàng 8 \"Tổ chức hội thảo/sinh hoạt chuyên đề\"; "
+                                   "coi như để trống."),
+    ]
+    assert all(i.file == f and i.unit == "CS02" for i in rf.issues)
+    values = _values(rf)
+    # the uncached total (=SUM) is left blank without an issue: the schema computes it from its parts
+    assert "1" not in values and "7.1" not in values
+    assert values["1.0"] == {"people": 248.0, "cell_people": "D9"}  # people typed in the count column
+    assert values["3"] == {"count": 12.0, "cell_count": "D24"}  # typed twice, the same number
+    assert values["9.1"]["count"] == -1.0 and values["9.2"]["count"] == 2.5  # for the schema to report
+    assert values["10.1"]["amount"] == 2_500_000.0
+    assert values["2"]["note"] == "=HYPERLINK(\"http://vi-du.example\",\"bấm\")"  # text, never a formula
+    assert values["11"]["text"].startswith("Nội dung đảo chiều xxx")  # bidi override stripped
+    assert "1.9" in values and "people" not in values["1.9"]  # unreadable is blank, never 0
+
+
+def test_formulas_count_by_their_cached_value(form, campaign, units) -> None:
+    """The same workbook saved by LibreOffice: every formula now stores its result."""
+    rf = _read(GOOD / "problems_lo.ods", form, campaign, units)
+    values = _values(rf)
+    assert values["1"] == {"count": 8.0, "cell_count": "D8"}
+    assert values["7.1"] == {"count": 1.0, "cell_count": "D40"}
+    assert "formula-no-value" not in _codes(rf)
+
+
+def test_a_real_generated_template_filled_by_openpyxl(tmp_path, form, campaign, units) -> None:
+    from consolidate.templates import make_templates
+
+    made = make_templates(campaign, form, units, tmp_path / "mau", now=dt.datetime(2021, 9, 20, 8, 0))
+    src = next(p for p in made.files if p.name.startswith("TH02_"))
+    blank = _read(src, form, campaign, units)
+    assert (blank.unit, blank.identity_source, blank.issues, _values(blank)) == ("TH02", "identity", [], {})
+    wb = openpyxl.load_workbook(src)
+    ws = wb[form.sheet]
+    header = next((c.row, c.column) for row in ws.iter_rows(max_row=30) for c in row if c.value == "Các hoạt động")
+    cols = {str(c.value).strip(): c.column for r in (header[0], header[0] + 1) for c in ws[r] if c.value}
+    rows = {ws.cell(r, header[1]).value: r for r in range(header[0] + 2, header[0] + 60)}
+    ws.cell(rows[form.row("1.7").label], cols["Số lớp/số cuộc thi"], 4)
+    ws.cell(rows[form.row("1.7").label], cols["Người"], 130)
+    ws.cell(rows[form.row("10.1").label], cols["Số lớp/số cuộc thi"], 1_500_000)
+    ws.cell(rows[form.row("2").label], cols["Ghi chú"], "Đăng trên trang của trường")
+    ident = wb["_dinh_danh"]
+    for row in ident.iter_rows():
+        if row[0].value == "saved_at":
+            row[1].value = dt.datetime(2021, 10, 9, 10, 0)
+    filled = tmp_path / "TH02_filled.xlsx"
+    wb.save(filled)
+    rf = _read(filled, form, campaign, units)
+    assert (rf.unit, rf.identity_source, rf.saved_at) == ("TH02", "identity", dt.datetime(2021, 10, 9, 10, 0))
+    assert rf.issues == []
+    got = _values(rf)
+    assert {k: {m: v for m, v in d.items() if not m.startswith("cell_")} for k, d in got.items()} == {
+        "1.7": {"count": 4.0, "people": 130.0}, "10.1": {"amount": 1_500_000.0},
+        "2": {"note": "Đăng trên trang của trường"}}
+
+
+# ------------------------------------------------------------------------------------------ identity
+
+@pytest.mark.parametrize(("name", "unit", "code", "message"), [
+    ("wrong_year.xlsx", "MN02", "wrong-year", "wrong_year.xlsx: biểu của năm 2020, không phải năm 2021 của đợt báo cáo này."),
+    ("wrong_form.xlsx", "MN02", "wrong-form", "wrong_form.xlsx: đây là biểu \"bieu-khac\", không phải biểu "
+                                             "\"tlhtsd-bieu-tong-hop\"."),
+    ("mismatch.xlsx", "MN01", "unit-mismatch", "mismatch.xlsx: tệp mẫu của MN01 (Trường Mầm non Mường Giàng) nhưng "
+                                               "dòng \"Đơn vị báo cáo\" ở ô A1 ghi \"Trường Tiểu học Mường Giàng\"; "
+                                               "dùng đơn vị của tệp mẫu."),
+    ("unknown_code.xlsx", None, "unit-unknown",
+     "unknown_code.xlsx: không xác định được đơn vị gửi báo cáo (mã đơn vị \"ZZ99\" trong tệp mẫu không có trong "
+     "danh sách; không có dòng \"Đơn vị báo cáo:\" ghi tên đơn vị; tên tệp không chứa mã hay tên đơn vị). Hãy đổi "
+     "tên tệp theo mã đơn vị hoặc ghi đúng dòng \"Đơn vị báo cáo:\"."),
+])
+def test_identity_problems(name, unit, code, message, form, campaign, units) -> None:
+    rf = _read(IDENT / name, form, campaign, units)
+    assert rf.unit == unit
+    assert [(i.code, i.message) for i in rf.issues] == [(code, message)]
+    assert len(rf.records) == 37  # values are still read, for the clerk to see
+
+
+@pytest.mark.parametrize(("file_name", "unit"), [
+    ("MN01.xlsx", "MN01"),
+    ("MN01_Truong_Mam_non_Muong_Giang.xlsx", "MN01"),  # the templates' naming
+    ("Bao cao TLHTSD - Truong Mam non Muong Giang.xls", "MN01"),
+    ("truong tieu hoc muong giang.xlsx", "TH01"),
+    ("UBND xa Chieng On.xlsx", "X02"),
+    ("Truong PTDTBT Tieu hoc Chieng On.xlsx", "TH02"),
+    ("MN02/bao cao.xlsx", "MN02"),  # a unit's folder
+])
+def test_unit_from_the_file_name(tmp_path, file_name, unit, form, campaign, units) -> None:
+    target = tmp_path / file_name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(GOOD / "seed_retyped_no_name.xlsx", target)
+    rf = _read(target, form, campaign, units, rel=file_name)
+    assert (rf.unit, rf.identity_source) == (unit, "filename")
+    assert [i.message for i in rf.issues] == [f"{file_name}: đơn vị {unit} được xác định theo tên tệp."]
+
+
+@pytest.mark.parametrize(("file_name", "code", "message"), [
+    ("Chieng On.xlsx", "unit-unknown", None),  # a place name alone names no unit
+    ("Muong Giang.xlsx", "unit-unknown", None),
+    ("bao cao MN01 va TH01.xlsx", "unit-ambiguous",
+     "bao cao MN01 va TH01.xlsx: tên tệp khớp với nhiều đơn vị (MN01, TH01); không tự đoán."),
+])
+def test_unit_never_guessed(tmp_path, file_name, code, message, form, campaign, units) -> None:
+    target = tmp_path / file_name
+    shutil.copy(GOOD / "seed_retyped_no_name.xlsx", target)
+    rf = _read(target, form, campaign, units)
+    assert rf.unit is None
+    assert _codes(rf) == [code]
+    if message:
+        assert rf.issues[0].message == message
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("UBND xã Chiềng Ơn", ["X02"]),
+    ("Trường PTDTBT Tiểu học Chiềng Ơn", ["TH02"]),
+    ("Trường Tiểu học Chiềng Ơn", ["TH02"]),  # PTDTBT left out
+    ("Trường Mầm non Mường Giàng", ["MN01"]),
+    ("Trường Tiểu học Mường Giàng", ["TH01"]),
+    ("TRUONG MN MUONG GIANG", ["MN01"]),
+    ("xã Chiềng Khay", ["X05"]),
+    ("Chiềng Ơn", []),
+    ("Mường Giàng", []),
+    ("Trường Mường Giàng", []),
+    ("", []),
+])
+def test_unit_names_sharing_a_place_are_never_confused(text, expected, units) -> None:
+    assert match_units(text, units) == expected
+
+
+# --------------------------------------------------------------------------------------- row matching
+
+@pytest.mark.parametrize(("label", "code"), [
+    ("Trung bày, triển lãm sách báo, tư liệu", "5.2"),
+    ("Tổ chức các thi, các buổi tọa đàm về khuyến đọc, khuyến học và xây dựng xã hội học tập", "5"),
+    ("XOA MU CHU", "1.12"),
+    ("Tập thể", "9.1"),
+    ("Cá nhân", "9.2"),
+    ("1.3. Bồi dưỡng nâng cao trình độ tin học cho cán bộ, công chức, viên chức (các cấp)", "1.3"),
+    ("Bồi dưỡng nâng cao trình độ tin học", "1.3"),  # a unique beginning
+    ("Bồi dưỡng nâng cao trình độ", None),  # the beginning of three rows: never a guess
+    ("Hoạt động", None),
+    ("Kinh phí hỗ trợ", "10.2"),  # a unique beginning of 12 letters
+    ("Học nghề", None),  # too short to trust as a beginning
+    ("Tổ chức", None),
+])
+def test_label_matching(label, code, form) -> None:
+    assert LabelMatcher(form).match(label) == code
+
+
+def test_sheet_addresses_are_true_excel_addresses() -> None:
+    sheet = Sheet("x", [[1, 2], [3, 4]], first_row=4, first_col=2)
+    assert [sheet.address(0, 0), sheet.address(1, 1)] == ["C5", "D6"]
+    assert [column_letters(i) for i in (0, 25, 26, 701, 702, 16383)] == ["A", "Z", "AA", "ZZ", "AAA", "XFD"]
+
+
+# ------------------------------------------------------------------------------------------- folder
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+EXPECTED_BAD = {  # file → (kind, issue codes, words of the Vietnamese reason)
+    "anh_khai_mac.jpg": ("not_a_report", ["not-a-report"], "ảnh JPEG"),
+    "bao_cao.pdf": ("not_a_report", ["not-a-report"], "tệp PDF"),
+    "bzip2.xlsx": ("unreadable", ["unsafe-file"], "phương thức nén không hỗ trợ"),
+    "comma_text.xls": ("unreadable", ["wrong-format"], "dấu phẩy (CSV)"),
+    "cong_van.doc": ("not_a_report", ["not-a-report"], "văn bản Word (.doc)"),
+    "cong_van.docx": ("not_a_report", ["not-a-report"], "văn bản Word (.docx)"),
+    "doctype.xlsx": ("unreadable", ["unsafe-file"], "DOCTYPE/ENTITY"),
+    "dotdot.xlsx": ("unreadable", ["unsafe-file"], "đường dẫn không an toàn"),
+    "duplicate_members.xlsx": ("unreadable", ["unsafe-file"], "xuất hiện hai lần"),
+    "empty.xlsx": ("unreadable", ["empty-file"], "tệp rỗng (0 byte)"),
+    "encrypted.xlsx": ("unreadable", ["encrypted"], "đặt mật khẩu"),
+    "far_corner.xlsx": ("report", ["sheet-too-large", "unit-unknown", "form-not-found"],
+                        "1.048.576 hàng × 16.384 cột, vượt giới hạn an toàn"),
+    "ghi_chu.txt": ("not_a_report", ["not-a-report"], "tệp văn bản"),
+    "far_corner.xls": ("unreadable", ["sheet-too-large"], "65.536 hàng × 256 cột"),
+    "xls_bad_dimensions.xls": ("unreadable", ["corrupt"], "kích thước trang ghi trong tệp không hợp lệ"),
+    "many_sheets.xlsx": ("unreadable", ["too-many-sheets"], "250 trang"),
+    "ods_repeat.ods": ("report", ["sheet-too-large", "unit-unknown", "form-not-found"],
+                       "100.000 hàng × 100 cột"),
+    "spreadsheetml_2003.xls": ("unreadable", ["wrong-format"], "SpreadsheetML"),
+    "truncated.xlsx": ("unreadable", ["corrupt"], "bị cắt cụt"),
+    "web_page.xls": ("unreadable", ["wrong-format"], "trang web (HTML)"),
+    "zip_bomb.xlsx": ("unreadable", ["unsafe-file"], "tỉ lệ bất thường"),
+    "~$MN01_Truong_Mam_non_Muong_Giang.xlsx": ("not_a_report", ["lock-file"], "tệp khóa tạm"),
+}
+
+
+def test_a_folder_of_bad_files_and_good_ones(tmp_path, form, campaign, units) -> None:
+    folder = tmp_path / "da_nhan"
+    shutil.copytree(BAD, folder)
+    (folder / "truong").mkdir()
+    shutil.copy(GOOD / "template_openpyxl.xlsx", folder / "truong" / "MN01.xlsx")
+    shutil.copy(GOOD / SEED_FILE, folder / SEED_FILE)
+    before = _digest(folder)
+    calls: list[tuple[int, int]] = []
+    files = read_folder(folder, form, campaign, units, progress=lambda done, total: calls.append((done, total)))
+    assert _digest(folder) == before  # inputs byte-identical after reading
+    names = [f.file for f in files]
+    assert names == sorted(before)  # every file, recursively, sorted, forward slashes
+    assert calls == [(i, len(names)) for i in range(1, len(names) + 1)]
+    by_name = {f.file: f for f in files}
+    for name, (kind, codes, words) in EXPECTED_BAD.items():
+        got = by_name[name]
+        assert (got.kind, _codes(got)) == (kind, codes), name
+        assert words in got.issues[0].message, name
+        assert got.records == []
+    # the run went on: the good files between the bad ones are read in full
+    assert (by_name["truong/MN01.xlsx"].unit, len(by_name["truong/MN01.xlsx"].records)) == ("MN01", 37)
+    assert by_name[SEED_FILE].unit == "X05" and by_name[SEED_FILE].records
+
+
+def test_one_failing_file_never_stops_the_batch(tmp_path, monkeypatch, form, campaign, units) -> None:
+    for name in ("a.xlsx", "b.xlsx", "c.xlsx"):
+        shutil.copy(GOOD / "template_openpyxl.xlsx", tmp_path / name)
+    real = reader.read_file
+
+    def flaky(path, rel, *args):
+        if rel == "b.xlsx":
+            raise RuntimeError("lỗi giả lập")
+        return real(path, rel, *args)
+
+    monkeypatch.setattr(reader, "read_file", flaky)
+    files = read_folder(tmp_path, form, campaign, units)
+    assert [(f.file, f.kind) for f in files] == [("a.xlsx", "report"), ("b.xlsx", "unreadable"), ("c.xlsx", "report")]
+    assert [i.message for i in files[1].issues] == [
+        "b.xlsx: không đọc được tệp (lỗi khi đọc: RuntimeError: lỗi giả lập)."]
+
+
+def test_two_submissions_from_one_unit_the_newest_is_used(tmp_path, form, campaign, units) -> None:
+    shutil.copy(IDENT / "lan_1.xlsx", tmp_path / "lan_1.xlsx")
+    shutil.copy(IDENT / "lan_2_da_sua.xlsx", tmp_path / "lan_2_da_sua.xlsx")  # saved earlier, despite its name
+    files = {f.file: f for f in read_folder(tmp_path, form, campaign, units)}
+    assert files["lan_1.xlsx"].superseded_by is None
+    assert files["lan_2_da_sua.xlsx"].superseded_by == "lan_1.xlsx"
+    assert [(i.severity, i.code, i.message) for i in files["lan_2_da_sua.xlsx"].issues] == [
+        ("info", "superseded", "lan_2_da_sua.xlsx: đơn vị TH03 đã gửi bản mới hơn (lan_1.xlsx); bản này không được dùng.")]
+
+
+def test_without_identity_the_newest_by_modification_time(tmp_path, form, campaign, units) -> None:
+    import os
+
+    for name, when in (("X05 lan dau.xlsx", 1_633_000_000), ("X05 sua lai.xlsx", 1_633_900_000)):
+        shutil.copy(GOOD / SEED_FILE, tmp_path / name)
+        os.utime(tmp_path / name, (when, when))
+    files = {f.file: f for f in read_folder(tmp_path, form, campaign, units)}
+    assert files["X05 lan dau.xlsx"].superseded_by == "X05 sua lai.xlsx"
+    assert files["X05 sua lai.xlsx"].superseded_by is None
+    assert files["X05 sua lai.xlsx"].saved_at == dt.datetime.fromtimestamp(1_633_900_000)
+
+
+def test_records_frame_is_the_long_table(form, campaign, units) -> None:
+    files = [_read(GOOD / "template_openpyxl.xlsx", form, campaign, units),
+             _read(GOOD / SEED_FILE, form, campaign, units)]
+    frame = records_frame(files)
+    assert list(frame.columns) == TABLE_COLUMNS
+    assert len(frame) == 74
+    assert {str(frame[c].dtype) for c in ("count", "people", "amount")} == {"float64"}
+    row = frame[(frame.unit == "X05") & (frame.indicator == "10.2")].iloc[0]
+    assert (row["amount"], row["cell_amount"], row["sheet"]) == (1_500_000.0, "E49", "Sheet1")
+    blank = frame[(frame.unit == "MN01") & (frame.indicator == "1.1")].iloc[0]
+    assert math.isnan(blank["count"]) and blank["cell_count"] is None and blank["note"] is None
+    empty = records_frame([])
+    assert list(empty.columns) == TABLE_COLUMNS and len(empty) == 0
+
+
+# ---------------------------------------------------------------------------------------------- fuzz
+
+SEEDS = {name: (GOOD / name).read_bytes() for name in ("template_openpyxl.xlsx", "template_lo.xls",
+                                                        "template_lo.ods", SEED_FILE)}
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(sorted(SEEDS)), seed=st.integers(min_value=0, max_value=2**32 - 1),
+       how=st.sampled_from(["flip", "truncate", "splice", "zero"]))
+def test_mutated_bytes_only_ever_give_a_readfile(name, seed, how, form, campaign, units) -> None:
+    data = bytearray(SEEDS[name])
+    rnd = random.Random(seed)
+    if how == "flip":
+        for _ in range(rnd.randint(1, 20)):
+            data[rnd.randrange(len(data))] = rnd.randrange(256)
+    elif how == "truncate":
+        data = data[: rnd.randrange(len(data))]
+    elif how == "splice":
+        at = rnd.randrange(len(data))
+        data[at:at] = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 200)))
+    else:
+        at = rnd.randrange(len(data))
+        data[at:at + rnd.randint(1, 4000)] = b"\x00" * 64
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(bytes(data))
+        rf = read_file(path, name, form, campaign, units)  # unguarded: no exception may escape
+    assert isinstance(rf, ReadFile)
+    assert rf.kind in ("report", "not_a_report", "unreadable")
+    assert rf.kind == "report" or rf.issues
