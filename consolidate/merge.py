@@ -212,6 +212,12 @@ def _fmt(value: float) -> str:
     return f"{int(value):,}".replace(",", ".")
 
 
+def _clear_leftovers(output: Path) -> None:
+    """Remove half-written summaries of runs that were killed (we hold the folder lock: none is live)."""
+    for stale in output.parent.glob(f".~tmp-*{output.suffix}"):
+        stale.unlink(missing_ok=True)
+
+
 def merge_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList, output: Path, *,
                  include_invalid: bool = False, progress: Callable[[int, int], None] | None = None,
                  now: dt.datetime | None = None) -> MergeResult:
@@ -234,6 +240,7 @@ def merge_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList, 
                          issues=merge_checks(run, sums, include_invalid))
     try:
         with outputs.folder_lock(output.parent):
+            _clear_leftovers(output)
             outputs.atomic_write(output, lambda tmp: write_summary(tmp, result))
     except PermissionError:
         raise RunError(f"Không ghi được {output}: không có quyền ghi vào thư mục {output.parent} "
