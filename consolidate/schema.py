@@ -99,7 +99,9 @@ def _peer_columns(t: pd.DataFrame, form: Form) -> None:
     known = t["_type"].notna()
     for m in NUMERIC_MEASURES:
         col = f"_value_{m}"
-        rows = t[known & t[col].notna()]
+        # a value that is already an error (negative, not whole) is neither compared nor a yardstick
+        sound = t[col].ge(0) & t[col].eq(np.floor(t[col]))
+        rows = t[known & sound]
         for (_utype, _code), group in rows.groupby(["_type", "indicator"], sort=False):
             peers = list(dict.fromkeys(group["unit"]))
             if len(peers) < form.outlier_min_units:

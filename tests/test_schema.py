@@ -287,3 +287,8 @@ def test_empty_table(form, units):
 @pytest.mark.parametrize(("value", "text"), [(1200000.0, "1.200.000"), (0.0, "0"), (2.5, "2,5"), (1234.25, "1.234,25")])
 def test_number_written_the_vietnamese_way(value, text):
     assert number(value) == text
+
+
+def test_a_value_in_error_is_not_also_an_outlier(form, units):
+    _, issues = run(form, units, _communes(form, [2, 3, 3, 4, 2, -60]))
+    assert [(i.code, i.file) for i in issues] == [("value-negative", "X06.xlsx")]

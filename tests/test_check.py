@@ -1,0 +1,202 @@
+"""check_folder over real returned files: every problem of every file in one run, a status per file and per
+unit, the long table, and the --json document against docs/check.schema.json."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from consolidate.check import check_folder, file_status, unit_statuses
+from consolidate.issues import make
+from consolidate.reader import ReadFile
+from consolidate.render import render_check, verdict
+from consolidate.results import FileReport
+
+from conftest import FILES, ROOT
+
+FAULTY = FILES / "check" / "faulty"
+CLEAN = FILES / "check" / "clean"
+SCHEMA = json.loads((ROOT / "docs" / "check.schema.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def faulty(campaign, form, units):
+    return check_folder(FAULTY, campaign, form, units)
+
+
+def test_every_file_gets_a_status(faulty):
+    assert {f.file: (f.unit, f.status) for f in faulty.files} == {
+        "MN01_Mam_non_Muong_Giang.xlsx": ("MN01", "accepted"),
+        "X01_Muong_Giang.xlsx": ("X01", "accepted"),
+        "X02_Chieng_On.xlsx": ("X02", "rejected"),
+        "X03_Chieng_Bang.xlsx": ("X03", "rejected"),
+        "X04_Chieng_Khoang_lan1.xlsx": ("X04", "superseded"),
+        "X04_Chieng_Khoang_lan2.xlsx": ("X04", "accepted"),
+        "X05_Chieng_Khay.xls": ("X05", "accepted"),
+        "X06_Muong_Chien.ods": ("X06", "rejected"),
+        "bao_cao_tuan_le.xlsx": (None, "unknown_unit"),
+        "ghi_chu.txt": (None, "not_a_report"),
+    }
+    assert [f.file for f in faulty.files] == sorted(p.name for p in FAULTY.iterdir())
+
+
+def test_all_problems_of_all_files_in_one_run(faulty):
+    got = {(i.file, i.severity, i.code, i.indicator, i.measure, i.sheet, i.cell, i.value) for i in faulty.issues}
+    sheet = "Biểu tổng hợp"
+    assert got == {
+        ("MN01_Mam_non_Muong_Giang.xlsx", "warning", "people-less-than-count", "6.2", "people", sheet, "E36", "0"),
+        ("MN01_Mam_non_Muong_Giang.xlsx", "warning", "over-limit", "7.1", "count", sheet, "D39", "3"),
+        ("X02_Chieng_On.xlsx", "error", "total-mismatch", "1", "count", sheet, "D7", "5"),
+        ("X03_Chieng_Bang.xlsx", "error", "value-unreadable", "4.1", "count", sheet, "D25", "mười"),
+        ("X03_Chieng_Bang.xlsx", "error", "value-negative", "4.2", "count", sheet, "D26", "-85"),
+        ("X04_Chieng_Khoang_lan1.xlsx", "info", "superseded", None, None, None, None, None),
+        ("X04_Chieng_Khoang_lan2.xlsx", "info", "total-from-parts", "1.0", "people", sheet, None, None),
+        ("X05_Chieng_Khay.xls", "warning", "total-without-parts", "5", "count", sheet, "D27", "2"),
+        ("X06_Muong_Chien.ods", "error", "total-mismatch", "6", "count", sheet, "D34", "4"),
+        ("bao_cao_tuan_le.xlsx", "error", "unit-unknown", None, None, None, None, None),
+        ("ghi_chu.txt", "info", "not-a-report", None, None, None, None, None),
+    }
+    x02 = next(f for f in faulty.files if f.file == "X02_Chieng_On.xlsx")
+    assert x02.issues[0].message == (
+        "X02_Chieng_On.xlsx, trang Biểu tổng hợp, ô D7: hàng 1 (Số lớp/số cuộc thi) ghi 5 nhưng tổng các hàng "
+        "1.5 (1), 1.8 (2) là 3; số lớp của Tuần lễ bằng tổng số lớp theo loại (1.1 … 1.13).")
+    assert x02.issues[0].unit == "X02"
+
+
+def test_every_unit_of_the_list_has_a_standing(faulty, units):
+    assert set(faulty.unit_status) == {u.code for u in units}
+    reported = {code: (s.status, s.file) for code, s in faulty.unit_status.items() if s.status != "missing"}
+    assert reported == {
+        "X01": ("accepted", "X01_Muong_Giang.xlsx"),
+        "X02": ("rejected", "X02_Chieng_On.xlsx"),
+        "X03": ("rejected", "X03_Chieng_Bang.xlsx"),
+        "X04": ("accepted", "X04_Chieng_Khoang_lan2.xlsx"),
+        "X05": ("accepted", "X05_Chieng_Khay.xls"),
+        "X06": ("rejected", "X06_Muong_Chien.ods"),
+        "MN01": ("accepted", "MN01_Mam_non_Muong_Giang.xlsx"),
+    }
+    assert faulty.unit_status["X07"].file is None
+    assert faulty.has_errors
+    assert faulty.counts() == {"units": 23, "accepted": 4, "rejected": 3, "missing": 16, "unknown": 1}
+    assert verdict(faulty) == "4/23 đơn vị hợp lệ, 3 có lỗi, 1 chưa xác định, 16 chưa nộp"
+
+
+def test_table_holds_current_files_with_totals_filled(faulty, form):
+    files = set(faulty.table["file"])
+    assert "X04_Chieng_Khoang_lan1.xlsx" not in files  # superseded: neither checked nor merged
+    assert "ghi_chu.txt" not in files
+    assert "bao_cao_tuan_le.xlsx" in files  # its values are checked even though nobody can be credited
+    x04 = faulty.table[faulty.table["file"].eq("X04_Chieng_Khoang_lan2.xlsx")].set_index("indicator")
+    assert x04.at["1.0", "people"] == 95.0  # blank total taken from 1.5 + 1.8
+    assert len(x04) == len(form.value_rows)
+
+
+def test_json_validates_against_the_schema(faulty):
+    doc = json.loads(json.dumps(faulty.to_dict(), ensure_ascii=False, default=str))
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
+    assert doc["summary"] == {"units": 23, "accepted": 4, "rejected": 3, "missing": 16, "unknown": 1}
+    assert doc["units"]["X04"] == {"status": "accepted", "file": "X04_Chieng_Khoang_lan2.xlsx"}
+    issue = doc["files"][2]["issues"][0]
+    assert issue == {"severity": "error", "code": "total-mismatch", "indicator": "1", "measure": "count",
+                     "sheet": "Biểu tổng hợp", "cell": "D7", "value": "5", "message": issue["message"]}
+
+
+def test_schema_rejects_a_wrong_document(faulty):
+    doc = json.loads(json.dumps(faulty.to_dict(), ensure_ascii=False, default=str))
+    doc["files"][0]["status"] = "ok"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
+    doc = json.loads(json.dumps(faulty.to_dict(), ensure_ascii=False, default=str))
+    doc["files"][2]["issues"][0]["cell"] = "7D"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+def test_clean_folder_has_no_errors(campaign, form, units):
+    result = check_folder(CLEAN, campaign, form, units)
+    assert [(f.file, f.status, f.issues) for f in result.files] == [
+        ("TH01_Tieu_hoc_Muong_Giang.xlsx", "accepted", []),
+        ("X01_Muong_Giang.xlsx", "accepted", []),
+        ("X02_Chieng_On.xlsx", "accepted", []),
+    ]
+    assert not result.has_errors
+    assert verdict(result) == "3/23 đơn vị hợp lệ, 0 có lỗi, 0 chưa xác định, 20 chưa nộp"
+
+
+def test_saved_after_the_deadline_is_information(campaign, form, units):
+    early = dataclasses.replace(campaign, deadline=dt.date(2021, 10, 11))
+    result = check_folder(CLEAN, early, form, units)
+    late = [(i.file, i.severity, i.message) for i in result.issues if i.code == "late"]
+    assert late[0] == ("TH01_Tieu_hoc_Muong_Giang.xlsx", "info",
+                       "TH01_Tieu_hoc_Muong_Giang.xlsx: nhận lúc 09:30 12/10/2021, sau hạn 11/10/2021.")
+    assert len(late) == 3
+    assert all(f.status == "accepted" for f in result.files)  # information never blocks
+
+
+def test_empty_folder(tmp_path, campaign, form, units):
+    result = check_folder(tmp_path, campaign, form, units)
+    assert result.files == [] and not result.has_errors and result.table.empty
+    assert all(s.status == "missing" for s in result.unit_status.values())
+    assert render_check(result).splitlines()[-1] == "0/23 đơn vị hợp lệ, 0 có lỗi, 0 chưa xác định, 23 chưa nộp"
+
+
+def test_progress_is_reported_per_file(campaign, form, units):
+    seen: list[tuple[int, int]] = []
+    check_folder(CLEAN, campaign, form, units, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def _read(kind: str = "report", unit: str | None = "X01", superseded_by: str | None = None) -> ReadFile:
+    return ReadFile("a.xlsx", Path("a.xlsx"), kind, unit=unit, superseded_by=superseded_by)  # type: ignore[arg-type]
+
+
+def test_file_status_order():
+    error = [make("total-mismatch", file="a.xlsx")]
+    warning = [make("people-missing", file="a.xlsx")]
+    assert file_status(_read("unreadable", None), error) == "unreadable"
+    assert file_status(_read("not_a_report", None), []) == "not_a_report"
+    assert file_status(_read(superseded_by="b.xlsx"), error) == "superseded"
+    assert file_status(_read(unit=None), []) == "unknown_unit"
+    assert file_status(_read(), error) == "rejected"
+    assert file_status(_read(), warning) == "accepted"
+
+
+def test_unit_statuses_use_the_current_file(units):
+    files = [FileReport("old.xlsx", Path("old.xlsx"), "superseded", "X01"),
+             FileReport("new.xlsx", Path("new.xlsx"), "rejected", "X01"),
+             FileReport("x.xlsx", Path("x.xlsx"), "unknown_unit", None)]
+    statuses = unit_statuses(files, units)
+    assert (statuses["X01"].status, statuses["X01"].file) == ("rejected", "new.xlsx")
+    assert (statuses["X02"].status, statuses["X02"].file) == ("missing", None)
+
+
+def test_render_check_groups_issues_by_file(faulty):
+    text = render_check(faulty)
+    lines = text.splitlines()
+    assert lines[0] == f"Kiểm tra thư mục {FAULTY}: 10 tệp"
+    assert lines[2].split() == ["Tệp", "Đơn", "vị", "Trạng", "thái", "Lỗi", "Cảnh", "báo"]
+    row = next(line for line in lines if line.startswith("X03_Chieng_Bang.xlsx "))
+    assert row.split("  ")[0] == "X03_Chieng_Bang.xlsx"
+    assert " ".join(row.split()) == "X03_Chieng_Bang.xlsx UBND xã Chiềng Bằng (X03) có lỗi 2 0"
+    at = lines.index("X03_Chieng_Bang.xlsx — UBND xã Chiềng Bằng (X03): có lỗi")
+    assert lines[at + 1:at + 3] == [
+        "  Lỗi: trang Biểu tổng hợp, ô D25 (hàng 4.1, Số lớp/số cuộc thi): không đọc được giá trị \"mười\" thành số.",
+        "  Lỗi: trang Biểu tổng hợp, ô D26 (hàng 4.2, Số lớp/số cuộc thi): \"-85\" là số âm; cần một số nguyên không âm.",
+    ]
+    assert "Đơn vị chưa nộp (16):" in lines
+    assert "  UBND xã Mường Sại (X07)" in lines
+    assert "4/23 đơn vị hợp lệ, 3 có lỗi, 1 chưa xác định, 16 chưa nộp" in lines
+
+
+def test_check_module_does_not_load_pandera():
+    code = "import sys, consolidate.check, consolidate.cli; print('pandera' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "False"
