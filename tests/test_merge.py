@@ -317,3 +317,31 @@ def test_unwritable_output_folder_is_a_vietnamese_error(fake_check, monkeypatch,
         merge_folder(tmp_path / "in", campaign, form, units, out)
     assert str(exc.value) == (f"Không ghi được {out}: không có quyền ghi vào thư mục {out.parent} hoặc tệp đang "
                               "được mở (có thể trong Excel). Hãy đóng tệp rồi chạy lại.")
+
+
+NUMBERS = {"type": "object", "required": ["count", "people", "amount"], "additionalProperties": False,
+           "properties": {m: {"type": ["integer", "null"], "minimum": 0} for m in ("count", "people", "amount")}}
+MERGE_EXTRA = {
+    "type": "object",
+    "required": ["totals", "merge"],
+    "properties": {
+        "totals": {"type": "object", "additionalProperties": NUMBERS},
+        "units": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["values"],
+            "properties": {"values": {"oneOf": [{"type": "null"},
+                                                {"type": "object", "additionalProperties": NUMBERS}]}}}},
+        "merge": {"type": "object", "required": ["output", "included_invalid", "merged_units", "unit_count"]},
+    },
+}
+
+
+def test_merge_json_is_a_valid_check_document_plus_totals(campaign, form, units):
+    import jsonschema
+
+    from conftest import ROOT
+
+    check_schema = json.loads((ROOT / "docs" / "check.schema.json").read_text(encoding="utf-8"))
+    for include_invalid in (False, True):
+        doc = json.loads(json.dumps(make_result(campaign, form, units, include_invalid).to_dict(), ensure_ascii=False))
+        jsonschema.validate(doc, check_schema, cls=jsonschema.Draft202012Validator)
+        jsonschema.validate(doc, MERGE_EXTRA, cls=jsonschema.Draft202012Validator)
