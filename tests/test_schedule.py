@@ -444,3 +444,47 @@ def test_newest_file_of_each_part_is_used_per_unit():
         ("X02", "form"): "co_gio.xlsx",
         ("X03", "form"): "b.xlsx",
     }
+
+
+# ---------------------------------------------------------------------------------------------- a folder, two rounds
+
+def test_two_rounds_of_the_dong_da_sample_split_into_parts_newest_per_part(dong_da):
+    from consolidate.reader import read_folder
+
+    campaign, form, units = dong_da
+    files = read_folder(DONG_DA / "da_nhan", form, campaign, units)
+    folder = schedule.split_parts(files, campaign, units)
+    by_name = {rf.file: rf for rf in files}
+    parts = folder.parts
+    # round 1: schedule-only files are schedules, not reports with missing numbers
+    assert parts["CS02_Truong_THCS_Ly_Thuong_Kiet_lich.xlsx"] == ("schedule",)
+    assert [i.code for i in by_name["CS02_Truong_THCS_Ly_Thuong_Kiet_lich.xlsx"].issues] == []
+    # round 2: numbers and narrative; a unit's report does not supersede its schedule sent before the week
+    assert parts["CS01_Truong_THCS_Nguyen_Truong_To.xlsx"] == ("form", "narrative")
+    assert by_name["CS01_Truong_THCS_Nguyen_Truong_To_lich.xlsx"].superseded_by is None
+    # TH02 moved its activity in its report file: that schedule is newer, the round-1 file is superseded
+    assert parts["TH02_Truong_Tieu_hoc_Kim_Lien.xlsx"] == ("form", "narrative", "schedule")
+    old = by_name["TH02_Truong_Tieu_hoc_Kim_Lien_lich.xlsx"]
+    assert old.superseded_by == "TH02_Truong_Tieu_hoc_Kim_Lien.xlsx"
+    assert [i.message for i in old.issues] == [
+        "TH02_Truong_Tieu_hoc_Kim_Lien_lich.xlsx: đơn vị TH02 đã gửi bản mới hơn "
+        "(TH02_Truong_Tieu_hoc_Kim_Lien.xlsx); bản này không được dùng."]
+    # a resubmitted report supersedes the first one
+    assert by_name["P12_UBND_phuong_Phuong_Lien (lan 1).xlsx"].superseded_by == "P12_UBND_phuong_Phuong_Lien (lan 2).xlsx"
+    # the compiled schedule: the seed's 16 activities, TH02's moved one in its new place
+    table = [(e.tt, e.time_text, e.date_text, e.unit_code) for e in folder.schedule]
+    assert table == [
+        (1, "8h30", "30/09", "K01"), (2, "8h15", "01/10", "TH01"), (3, "8h30", "01/10", "P20"),
+        (4, "8h30", "02/10", "MN01"), (5, "8h30", "02/10", "P18"), (6, "8h30", "02/10", "P21"),
+        (7, "8h30", "02/10", "P11"), (8, "14h30", "02/10", "P19"), (9, "9h30", "03/10", "CS01"),
+        (10, "14h00", "03/10", "TH02"), (11, "8h15", "04/10", "CS03"), (12, "8h15", "04/10", "TH03"),
+        (13, "8h30", "04/10", "MN02"), (14, "8h30", "04/10", "CS02"), (15, "14h30", "04/10", "P16"),
+        (16, "8h30", "07/10", "MN03"),
+    ]
+    assert folder.schedule[9].content == "Hoạt động trải nghiệm của học sinh khối 5 (dời lịch)"
+    assert folder.schedule[9].place == "Sân trường"
+    # the narrative: every reporting unit's text under each heading, in the unit list's order
+    reporting = [u.name for u in units if any(f.startswith(u.code + "_") and "form" in parts.get(f, ())
+                                              for f in parts)]
+    assert [name for name, _ in folder.narrative["I.1"]] == reporting
+    assert len(reporting) == 25
