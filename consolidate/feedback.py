@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.worksheet import Worksheet
 
 from consolidate import outputs
+from consolidate.identity import IDENTITY_SHEET
 from consolidate.issues import SEVERITY_NAMES, Issue
 from consolidate.results import FileReport, RunResult
 from consolidate.templates import mailing_csv, set_text
@@ -108,7 +109,18 @@ def _rebuild_workbook(report: FileReport) -> Workbook:
                 set_text(ws[sheet.address(r, c)], value)
         if sheet.hidden:
             ws.sheet_state = "hidden"
+        if sheet.name == IDENTITY_SHEET:
+            _restore_save_time(ws)
     return wb
+
+
+def _restore_save_time(ws: Worksheet) -> None:
+    """Put back the identity's ``saved_at = NOW()``: calamine gave its value, and a corrected file sent
+    back must carry its own save time to count as the newer submission."""
+    for row in ws.iter_rows(min_col=1, max_col=2):
+        if row[0].value == "saved_at":
+            row[1].value = "=NOW()"
+            row[1].number_format = "yyyy-mm-dd hh:mm:ss"
 
 
 def _target_cell(ws: Worksheet, ref: str):  # noqa: ANN202

@@ -1,0 +1,230 @@
+"""Feedback copies: each problem cell highlighted with a Vietnamese comment, a first sheet listing the
+problems, a mailing list; readable by openpyxl, calamine and LibreOffice; originals untouched."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from consolidate.check import check_folder
+from consolidate.feedback import FEEDBACK_SHEET, MAILING_LIST_NAME, short_message, write_feedback
+from consolidate.identity import IDENTITY_SHEET
+from consolidate.render import render_feedback
+
+from conftest import FILES
+
+FAULTY = FILES / "check" / "faulty"
+SHEET = "Biểu tổng hợp"
+RED, YELLOW = "00FFC7CE", "00FFEB9C"
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory, campaign, form, units):
+    before = _hashes(FAULTY)
+    result = check_folder(FAULTY, campaign, form, units)
+    out = tmp_path_factory.mktemp("phan_hoi")
+    feedback = write_feedback(result, out)
+    return before, result, feedback, out
+
+
+def test_originals_are_byte_identical(written):
+    before, _result, _feedback, _out = written
+    assert _hashes(FAULTY) == before
+
+
+def test_one_copy_per_file_with_errors_or_warnings(written):
+    _before, _result, feedback, out = written
+    assert [(f.report.file, f.path.name, f.converted, f.marked) for f in feedback.files] == [
+        ("MN01_Mam_non_Muong_Giang.xlsx", "MN01_Mam_non_Muong_Giang_can_sua.xlsx", False, 2),
+        ("X02_Chieng_On.xlsx", "X02_Chieng_On_can_sua.xlsx", False, 1),
+        ("X03_Chieng_Bang.xlsx", "X03_Chieng_Bang_can_sua.xlsx", False, 2),
+        ("X05_Chieng_Khay.xls", "X05_Chieng_Khay_can_sua.xlsx", True, 1),
+        ("X06_Muong_Chien.ods", "X06_Muong_Chien_can_sua.xlsx", True, 1),
+        ("bao_cao_tuan_le.xlsx", "bao_cao_tuan_le_can_sua.xlsx", False, 0),
+    ]
+    assert feedback.skipped == []
+    assert sorted(p.name for p in out.iterdir()) == sorted([f.path.name for f in feedback.files] + [MAILING_LIST_NAME])
+
+
+def test_copy_highlights_and_explains_each_problem_cell(written):
+    _before, _result, feedback, _out = written
+    wb = openpyxl.load_workbook(feedback.files[1].path)  # X02
+    assert wb.sheetnames == [FEEDBACK_SHEET, SHEET, "Hướng dẫn", IDENTITY_SHEET]
+    assert wb.active.title == FEEDBACK_SHEET
+    ws = wb[SHEET]
+    cell = ws["D7"]
+    assert cell.value == 5
+    assert cell.fill.fgColor.rgb == RED
+    assert cell.comment.text == (
+        "Lỗi: Trang Biểu tổng hợp, ô D7: hàng 1 (Số lớp/số cuộc thi) ghi 5 nhưng tổng các hàng 1.5 (1), 1.8 (2) "
+        "là 3; số lớp của Tuần lễ bằng tổng số lớp theo loại (1.1 … 1.13).")
+    assert cell.comment.author == "Phòng GD&ĐT"
+    # the sheet stays protected, the problem cell can be changed
+    assert ws.protection.sheet and cell.protection.locked is False
+    assert ws["D8"].comment is None and ws["D8"].fill.fgColor.rgb != RED
+    assert wb[IDENTITY_SHEET].sheet_state == "hidden"
+    assert wb[IDENTITY_SHEET]["B4"].value == "X02"
+
+
+def test_problem_sheet_lists_every_problem(written):
+    _before, _result, feedback, _out = written
+    wb = openpyxl.load_workbook(feedback.files[0].path)  # MN01: two warnings
+    rows = [r for r in wb[FEEDBACK_SHEET].iter_rows(values_only=True) if any(v is not None for v in r)]
+    assert rows[0][0] == "CÁC LỖI CẦN SỬA"
+    assert rows[1][0] == "Đơn vị: Trường Mầm non Mường Giàng (MN01) — tệp đã gửi: MN01_Mam_non_Muong_Giang.xlsx"
+    assert rows[2][0] == ("Có 0 lỗi cần sửa (ô tô đỏ) và 2 điểm cần xem lại (ô tô vàng); "
+                          "di chuột vào ô để xem ghi chú.")
+    assert rows[3][0] == "Không có lỗi; nếu các số liệu cần xem lại là đúng thì không cần gửi lại."
+    assert rows[4] == ("STT", "Mức độ", "Trang", "Ô", "Nội dung")
+    assert [r[:4] for r in rows[5:]] == [(1, "Cảnh báo", SHEET, "E36"), (2, "Cảnh báo", SHEET, "D39")]
+    assert rows[6][4].startswith("Trang Biểu tổng hợp, ô D39: hàng 7.1 = 3, lớn hơn 1 đối với đơn vị loại Mầm non")
+    assert wb[SHEET]["D39"].fill.fgColor.rgb == YELLOW
+    assert wb[SHEET]["E36"].fill.fgColor.rgb == YELLOW
+
+
+def test_errors_listed_before_warnings_and_unreadable_text_quoted(written):
+    _before, _result, feedback, _out = written
+    wb = openpyxl.load_workbook(feedback.files[2].path)  # X03
+    rows = [r for r in wb[FEEDBACK_SHEET].iter_rows(min_row=7, values_only=True) if r[0] is not None]
+    assert [r[1:4] for r in rows] == [("Lỗi", SHEET, "D25"), ("Lỗi", SHEET, "D26")]
+    assert wb[SHEET]["D25"].value == "mười"
+    assert 'không đọc được giá trị "mười" thành số' in wb[SHEET]["D25"].comment.text
+
+
+def test_xls_and_ods_are_rebuilt_as_xlsx_and_say_so(written):
+    _before, _result, feedback, _out = written
+    wb = openpyxl.load_workbook(feedback.files[4].path)  # X06 from .ods
+    assert wb.sheetnames == [FEEDBACK_SHEET, SHEET, "Hướng dẫn", IDENTITY_SHEET]
+    notes = [r[0] for r in wb[FEEDBACK_SHEET].iter_rows(max_col=1, values_only=True) if r[0]]
+    assert ('Tệp gốc "X06_Muong_Chien.ods" là dạng .xls/.ods nên bản này chỉ chép lại các giá trị sang .xlsx '
+            "(không giữ định dạng). Đơn vị có thể sửa ngay trên tệp gốc của mình theo danh sách dưới đây rồi "
+            "gửi lại.") in notes
+    ws = wb[SHEET]
+    assert ws["D34"].value == 4 and ws["D34"].fill.fgColor.rgb == RED
+    assert ws["B35"].value == "Hoạt động thể dục thể thao"
+    # a unit's text that looks like a formula stays text
+    assert ws["F35"].value == '=HYPERLINK("http://example.invalid","xem ảnh")'
+    assert ws["F35"].data_type == "s"
+    ident = wb[IDENTITY_SHEET]
+    assert ident.sheet_state == "hidden"
+    assert (ident["A4"].value, ident["B4"].value) == ("unit_code", "X06")
+    assert (ident["A7"].value, ident["B7"].value) == ("saved_at", "=NOW()")
+
+
+def test_copy_reads_back_in_calamine(written):
+    _before, _result, feedback, _out = written
+    for f in feedback.files:
+        wb = CalamineWorkbook.from_path(str(f.path))
+        assert wb.sheet_names[0] == FEEDBACK_SHEET
+        assert SHEET in wb.sheet_names
+    wb = CalamineWorkbook.from_path(str(feedback.files[3].path))  # X05 from .xls
+    grid = wb.get_sheet_by_name(SHEET).to_python()
+    start = wb.get_sheet_by_name(SHEET).start or (0, 0)
+    assert grid[27 - 1 - start[0]][4 - 1 - start[1]] == 2.0  # D27: row 5 = 2
+
+
+def test_a_corrected_copy_is_read_as_the_same_unit(tmp_path, written, campaign, form, units):
+    """The unit returns the copy with its problem sheet: the reader is not confused by it."""
+    _before, _result, feedback, _out = written
+    folder = tmp_path / "lan2"
+    folder.mkdir()
+    wb = openpyxl.load_workbook(feedback.files[1].path)
+    wb[SHEET]["D7"].value = 3  # the fix
+    wb.save(folder / "X02_Chieng_On_can_sua.xlsx")
+    wb = openpyxl.load_workbook(feedback.files[4].path)  # rebuilt from .ods, unchanged
+    wb.save(folder / "X06_Muong_Chien_can_sua.xlsx")
+    result = check_folder(folder, campaign, form, units)
+    got = {f.file: (f.unit, f.status, [(i.code, i.cell) for i in f.issues if i.severity != "info"])
+           for f in result.files}
+    assert got == {"X02_Chieng_On_can_sua.xlsx": ("X02", "accepted", []),
+                   "X06_Muong_Chien_can_sua.xlsx": ("X06", "rejected", [("total-mismatch", "D34")])}
+
+
+def test_mailing_list(written, units):
+    _before, _result, feedback, out = written
+    raw = (out / MAILING_LIST_NAME).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0] == ["Email", "Mã đơn vị", "Tên đơn vị", "Tệp đính kèm", "Tiêu đề", "Nội dung"]
+    by_file = {r[3]: r for r in rows[1:]}
+    x02 = by_file["X02_Chieng_On_can_sua.xlsx"]
+    assert x02[:5] == [units.get("X02").email, "X02", "UBND xã Chiềng Ơn", "X02_Chieng_On_can_sua.xlsx",
+                       "Đề nghị sửa và gửi lại Biểu tổng hợp — UBND xã Chiềng Ơn"]
+    assert x02[5].splitlines() == [
+        "Kính gửi: UBND xã Chiềng Ơn,",
+        "",
+        "Phòng Giáo dục và Đào tạo huyện Quỳnh Nhai đã kiểm tra tệp \"X02_Chieng_On.xlsx\" đơn vị gửi về: "
+        "có 1 lỗi cần sửa và 0 điểm cần xem lại.",
+        "Tệp đính kèm X02_Chieng_On_can_sua.xlsx là bản sao của tệp đó: các ô cần sửa được tô màu và có ghi chú, "
+        "danh sách ở trang đầu \"Các lỗi cần sửa\".",
+        "Đề nghị đơn vị sửa và gửi lại tệp về buithiyenqn@gmail.com trước ngày 15/10/2021.",
+        "",
+        "Trân trọng cảm ơn.",
+        "Phòng Giáo dục và Đào tạo huyện Quỳnh Nhai",
+    ]
+    assert by_file["MN01_Mam_non_Muong_Giang_can_sua.xlsx"][4] == ("Đề nghị xem lại Biểu tổng hợp — "
+                                                                   "Trường Mầm non Mường Giàng")
+    assert by_file["bao_cao_tuan_le_can_sua.xlsx"][:3] == ["", "", ""]  # nobody to send it to
+    assert len(rows) == 1 + len(feedback.files)
+
+
+def test_render_feedback(written):
+    _before, _result, feedback, out = written
+    assert render_feedback(feedback).splitlines() == [
+        f"Đã ghi 6 bản sao đánh dấu các ô cần sửa vào thư mục {out}",
+        "2 tệp gốc dạng .xls/.ods được chép lại giá trị sang .xlsx (không giữ định dạng): X05_Chieng_Khay.xls, "
+        "X06_Muong_Chien.ods",
+        f"Danh sách gửi thư (email, đơn vị, tệp đính kèm, tiêu đề, nội dung): {out / MAILING_LIST_NAME}",
+        "Chưa có email để gửi 1 tệp (không rõ đơn vị hoặc đơn vị chưa có email): bao_cao_tuan_le.xlsx",
+    ]
+
+
+def test_nothing_to_send_back(tmp_path, campaign, form, units):
+    result = check_folder(FILES / "check" / "clean", campaign, form, units)
+    feedback = write_feedback(result, tmp_path / "out")
+    assert feedback.files == [] and feedback.mailing_list is None
+    assert list((tmp_path / "out").iterdir()) == []
+    assert render_feedback(feedback) == "Không tệp nào có lỗi hay điểm cần xem lại; không cần gửi lại cho đơn vị nào."
+
+
+def test_an_uncopyable_file_is_skipped_with_a_reason(tmp_path, campaign, form, units):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "X02_Chieng_On.xlsx").write_bytes((FAULTY / "X02_Chieng_On.xlsx").read_bytes())
+    result = check_folder(folder, campaign, form, units)
+    (folder / "X02_Chieng_On.xlsx").write_bytes(b"PK\x03\x04 truncated")  # changed after the check
+    feedback = write_feedback(result, tmp_path / "out")
+    assert feedback.files == [] and [f for f, _ in feedback.skipped] == ["X02_Chieng_On.xlsx"]
+    assert render_feedback(feedback).splitlines()[-1].startswith("Không tạo được bản sao cho X02_Chieng_On.xlsx: ")
+
+
+def test_short_message_drops_the_file_name(written):
+    _before, result, _feedback, _out = written
+    unknown = next(f for f in result.files if f.file == "bao_cao_tuan_le.xlsx").issues[0]
+    assert short_message(unknown).startswith("Không xác định được đơn vị gửi báo cáo (")
+
+
+@pytest.mark.libreoffice
+def test_copy_opens_in_libreoffice_with_highlights_and_comments(written, tmp_path, soffice_convert):
+    _before, _result, feedback, _out = written
+    for f in (feedback.files[1], feedback.files[4]):  # an openpyxl copy and a rebuilt one
+        ods = soffice_convert(f.path, "ods", tmp_path / "ods")
+        back = soffice_convert(ods, "xlsx", tmp_path / "xlsx")
+        wb = openpyxl.load_workbook(back)
+        assert wb.sheetnames[0] == FEEDBACK_SHEET
+        ws = wb[SHEET]
+        ref = "D7" if f.report.unit == "X02" else "D34"
+        assert ws[ref].fill.fgColor.rgb.endswith("FFC7CE")
+        assert "nhưng tổng các hàng" in ws[ref].comment.text
+        listed = [r[3] for r in wb[FEEDBACK_SHEET].iter_rows(values_only=True)]
+        assert ref in listed
