@@ -85,8 +85,15 @@ def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported l
     current = {s.file for s in run.unit_status.values() if s.file}
     others = [f for f in run.files if f.file not in current]
     if others:
-        lines.append(f"{len(others)} tệp khác trong thư mục không được dùng (bản cũ, không rõ đơn vị, "
-                     "không phải báo cáo, không đọc được).")
+        what = {"superseded": "bản cũ (đơn vị đã gửi bản mới hơn)", "unknown_unit": "chưa xác định được đơn vị",
+                "not_a_report": "không phải báo cáo", "unreadable": "không đọc được"}
+        kinds: dict[str, int] = {}
+        for f in others:
+            kinds[f.status] = kinds.get(f.status, 0) + 1
+        order = list(what)
+        ranked = sorted(kinds.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+        detail = ", ".join(f"{n} {what.get(k, k)}" for k, n in ranked)
+        lines.append(f"{len(others)} tệp khác trong thư mục không được dùng: {detail}.")
     for issue in result.issues:
         lines.append(f"Cảnh báo: {issue.message}")
     lines.append("Xem chi tiết ở các trang \"Tình hình nộp báo cáo\" và \"Lỗi và cảnh báo\" của tệp tổng hợp.")

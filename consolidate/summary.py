@@ -362,8 +362,15 @@ def other_files(result: MergeResult) -> list[FileReport]:
     return [f for f in result.run.files if f.file not in current]
 
 
+# the issue that says why a file with this status is left out, before any other
+_REASON_CODES = {"superseded": ("superseded",), "unknown_unit": ("unit-unknown", "unit-ambiguous"),
+                 "not_a_report": ("not-a-report", "lock-file")}
+
+
 def _reason(report: FileReport) -> str:
-    chosen = [i for i in report.issues if i.severity == "error"] or report.issues
+    codes = _REASON_CODES.get(report.status, ())
+    chosen = ([i for i in report.issues if i.code in codes] or [i for i in report.issues if i.severity == "error"]
+              or report.issues)
     return "\n".join(i.message for i in chosen[:3]) or FILE_STATUS_NAMES.get(report.status, report.status)
 
 

@@ -202,8 +202,12 @@ def test_merge_exit_code_and_terminal_summary(merged):
     assert lines[2].startswith("Chưa nộp (15): UBND xã Chiềng Khay (X05), UBND xã Mường Chiên (X06), ")
     assert lines[3] == ("Có lỗi, chưa được cộng (2): UBND xã Chiềng Khoang (X04, 1 lỗi), "
                         "Trường Tiểu học Chiềng Bằng (TH03, 2 lỗi)")
-    assert lines[4] == ("3 tệp khác trong thư mục không được dùng (bản cũ, không rõ đơn vị, không phải báo cáo, "
-                        "không đọc được).")
+    assert lines[4] == ("3 tệp khác trong thư mục không được dùng: 1 bản cũ (đơn vị đã gửi bản mới hơn), "
+                        "2 không phải báo cáo.")
+    assert lines[5:] == [
+        "Xem chi tiết ở các trang \"Tình hình nộp báo cáo\" và \"Lỗi và cảnh báo\" của tệp tổng hợp.",
+        "Bước tiếp theo: liên hệ các đơn vị chưa nộp hoặc có lỗi (chạy consolidate check THƯ_MỤC --feedback "
+        "THƯ_MỤC_PHẢN_HỒI để gửi các ô cần sửa), rồi chạy lại consolidate merge."]
 
 
 def test_every_total_equals_the_sum_of_what_accepted_units_typed(merged, form):
@@ -265,6 +269,11 @@ def test_status_sheet_shows_lateness_resubmission_and_other_files(merged):
     assert by_code["X05"][4] == "chưa nộp"
     others = [ws.cell(r, 2).value for r in range(30, ws.max_row + 1) if isinstance(ws.cell(r, 1).value, int)]
     assert others == ["CS01 (lan 1).xlsx", "Cong van gui kem.txt", "~$X01_UBND_xa_Muong_Giang.xlsx"]
+    first = next(r for r in range(30, ws.max_row + 1) if ws.cell(r, 2).value == "CS01 (lan 1).xlsx")
+    # why it is left out is that a newer one came, not the error it had
+    assert [ws.cell(first, c).value for c in (3, 4, 5)] == [
+        "đã có bản mới hơn", "Trường THCS Mường Giàng",
+        "CS01 (lan 1).xlsx: đơn vị CS01 đã gửi bản mới hơn (CS01 (lan 2 - da sua).xlsx); bản này không được dùng."]
 
 
 def test_a_units_formula_like_note_stays_visible_text_in_every_sheet(merged):

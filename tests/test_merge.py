@@ -345,3 +345,48 @@ def test_merge_json_is_a_valid_check_document_plus_totals(campaign, form, units)
         doc = json.loads(json.dumps(make_result(campaign, form, units, include_invalid).to_dict(), ensure_ascii=False))
         jsonschema.validate(doc, check_schema, cls=jsonschema.Draft202012Validator)
         jsonschema.validate(doc, MERGE_EXTRA, cls=jsonschema.Draft202012Validator)
+
+
+# --- render_merge ------------------------------------------------------------------------------------------
+
+
+def test_render_merge_says_merged_missing_with_errors_and_where(campaign, form, units):
+    from consolidate.render import render_merge
+
+    text = render_merge(make_result(campaign, form, units))
+    lines = text.splitlines()
+    assert lines[0] == "Đã tổng hợp 5/23 đơn vị vào tệp tong_hop.xlsx"
+    assert lines[1] == "Toàn huyện: 13 lớp bồi dưỡng; 274 người tham gia; 5.500.000 đồng ngân sách."
+    assert lines[2].startswith("Chưa nộp (17): UBND xã Chiềng Khay (X05), UBND xã Mường Chiên (X06), ")
+    assert lines[2].endswith(", Trường THCS Mường Sại (CS04)")
+    assert lines[3] == "Có lỗi, chưa được cộng (1): Trường Tiểu học Mường Giàng (TH01, 1 lỗi)"
+    assert lines[4] == ("3 tệp khác trong thư mục không được dùng: 1 bản cũ (đơn vị đã gửi bản mới hơn), "
+                        "1 chưa xác định được đơn vị, 1 không phải báo cáo.")
+    assert lines[5].startswith("Cảnh báo: Tổng hợp: hàng 1 (Số lớp/số cuộc thi) toàn huyện là 13")
+    assert "--include-invalid" not in text
+
+
+def test_render_merge_marks_include_invalid(campaign, form, units):
+    from consolidate.render import render_merge
+
+    lines = render_merge(make_result(campaign, form, units, include_invalid=True)).splitlines()
+    assert lines[0] == "Đã tổng hợp 6/23 đơn vị vào tệp tong_hop.xlsx"
+    assert lines[1] == ("LƯU Ý (--include-invalid): đã cộng cả số liệu chưa kiểm tra của 1 đơn vị có lỗi: "
+                        "Trường Tiểu học Mường Giàng; biểu tổng hợp có ghi rõ điều này.")
+    assert "Có lỗi, đã cộng vào tổng (1): Trường Tiểu học Mường Giàng (TH01, 1 lỗi)" in lines
+
+
+def test_render_merge_when_everyone_reported_has_no_next_step(campaign, form):
+    from consolidate.render import render_merge
+    from consolidate.units import Unit, UnitList
+
+    two = UnitList((Unit("X01", "UBND xã Mường Giàng", "Xã", ""), Unit("X02", "UBND xã Chiềng Ơn", "Xã", "")))
+    files = {k: v for k, v in FILES.items() if v[0] in ("X01", "X02")}
+    run = make_run(campaign, form, two, files=files)
+    sums = totals(run)
+    text = render_merge(MergeResult(run, sums, per_unit(run), Path("out/th.xlsx"), False, NOW, []))
+    assert text.splitlines() == [
+        "Đã tổng hợp 2/2 đơn vị vào tệp out/th.xlsx",
+        "Toàn huyện: 2 lớp bồi dưỡng; 64 người tham gia; 3.500.000 đồng ngân sách.",
+        "Xem chi tiết ở các trang \"Tình hình nộp báo cáo\" và \"Lỗi và cảnh báo\" của tệp tổng hợp.",
+    ]
