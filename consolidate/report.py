@@ -6,7 +6,6 @@ which units reported and which did not. A draft a clerk edits, not a page to ret
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -16,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from consolidate import outputs
 from consolidate.issues import Issue, RunError
-from consolidate.narrative import Heading, Narrative, compile_narrative, load_narrative, read_narrative
-from consolidate.schedule import (Activity, ReadContext, ScheduleEntry, compile_schedule, pick_newest,
-                                  read_schedule)
+from consolidate.narrative import Heading, Narrative, load_narrative
+from consolidate.schedule import ScheduleEntry, split_parts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,40 +93,17 @@ def _texts(run: RunResult, code: str) -> list[tuple[str, str]]:
 
 def gather_parts(run: RunResult) -> tuple[list[ScheduleEntry], dict[str, list[tuple[str, str]]], list[Issue]]:
     """The compiled schedule and narrative of a run: from ``run.extras`` when the check put them there,
-    else read here from each identified unit's newest file holding each part."""
+    else read here from the folder, each unit's newest file of each part (``schedule.split_parts``)."""
     if "schedule" in run.extras and "narrative" in run.extras:
         return list(run.extras["schedule"]), dict(run.extras["narrative"]), []
-    from consolidate.reader import open_sheets
+    from consolidate.reader import read_folder
 
-    units = run.units
-    names = {u.code: u.name for u in units}
-    found: list[tuple[str, str, dt.datetime | None, tuple[Any, ...]]] = []
-    issues: list[Issue] = []
-    for report in run.files:
-        if not report.unit or report.status in ("unreadable", "unknown_unit"):
-            continue
-        sheets, _kind, _ = open_sheets(report.path, report.file)
-        if not sheets:
-            continue
-        ctx = ReadContext(report.file, run.campaign, report.unit, names.get(report.unit), units)
-        sched = read_schedule(sheets, ctx)
-        narr = read_narrative(sheets, ctx)
-        if sched.found and sched.rows:
-            found.append((report.unit, "schedule", report.saved_at, ("schedule", sched)))
-        if narr.found and narr.sections:
-            found.append((report.unit, "narrative", report.saved_at, ("narrative", narr)))
-    chosen = pick_newest(found)
-    activities: list[Activity] = []
-    narrative_items: list[tuple[str, Mapping[str, str]]] = []
-    for unit in units:
-        sched_pick = chosen.get((unit.code, "schedule"))
-        if sched_pick:
-            activities.extend(sched_pick[1].rows)
-            issues.extend(sched_pick[1].issues)
-        narr_pick = chosen.get((unit.code, "narrative"))
-        if narr_pick:
-            narrative_items.append((unit.name, narr_pick[1].sections))
-    return compile_schedule(activities), compile_narrative(narrative_items), issues
+    files = read_folder(run.folder, run.form, run.campaign, run.units)
+    before = {rf.file: len(rf.issues) for rf in files}
+    parts = split_parts(files, run.campaign, run.units)
+    issues = [i for rf in files for i in rf.issues[before[rf.file]:]
+              if i.code.startswith(("schedule-", "narrative-")) and not rf.superseded_by]
+    return parts.schedule, parts.narrative, issues
 
 
 # ---------------------------------------------------------------------------------------------- document

@@ -215,3 +215,52 @@ def test_extras_from_the_check_are_used_when_present(returned, campaign, form, u
     assert "1 | 9h00 | 03/10 | Trường X | Hoạt động từ check" in text
     assert "Trường X: Thiếu kinh phí." in text
     assert (result.activities, result.narrative_units) == (1, 1)
+
+
+@pytest.fixture(scope="module")
+def dong_da_report(tmp_path_factory):
+    from consolidate.campaign import prepare
+
+    sample = Path(__file__).resolve().parent.parent / "samples" / "dong-da-2024"
+    campaign, form, units, issues = prepare(sample / "campaign.toml", None)
+    assert not issues
+    out = tmp_path_factory.mktemp("dong_da") / "bao_cao_dong_da_2024.docx"
+    return write_report(sample / "da_nhan", campaign, form, units, out)
+
+
+def test_dong_da_sample_report_has_the_district_totals_and_every_reporting_unit(dong_da_report):
+    from consolidate.merge import totals
+
+    result = dong_da_report
+    sums = totals(result.run)
+    doc = Document(str(result.output))
+    text = all_text(result.output)
+    assert "UBND QUẬN ĐỐNG ĐA" in text and "Tổng kết Tuần lễ học tập suốt đời năm 2024" in text
+    money = sums.at["10.1", "amount"], sums.at["10.2", "amount"]
+    assert money[0] > 0 and money[1] > 0
+    assert f"- Ngân sách nhà nước: {vn_number(money[0])} đồng." in text
+    assert f"Tổng kinh phí toàn quận Đống Đa: {vn_number(money[0] + money[1])} đồng." in text
+    table = table_with_header(doc, "STT", "Các hoạt động")
+    by_label = {row.cells[1].text: row.cells for row in table.rows[1:]}
+    form = result.run.form
+    for code in sums.index:
+        row = form.row(code)
+        cells = by_label[row.label]
+        if "amount" in row.measures:
+            assert cells[3].text == vn_number(sums.at[code, "amount"])
+        else:
+            assert cells[3].text == vn_number(sums.at[code, "count"]), code
+            assert cells[4].text == vn_number(sums.at[code, "people"]), code
+    assert len(result.reported) >= 20
+    for unit in result.reported:
+        assert unit.name in text
+    # the seed's schedule, numbered 1…16 once each, with TH02's activity moved in its report file
+    sched = table_with_header(doc, "TT", "Giờ")
+    assert [r.cells[0].text for r in sched.rows[1:]] == [str(i) for i in range(1, 17)]
+    assert sched.rows[1].cells[1].text == "8h30" and sched.rows[1].cells[2].text == "30/09"
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_converts_the_sample_report_to_pdf(dong_da_report, soffice_convert, tmp_path):
+    pdf = soffice_convert(dong_da_report.output, "pdf", tmp_path)
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
