@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from consolidate import narrative, schedule
@@ -488,3 +490,29 @@ def test_two_rounds_of_the_dong_da_sample_split_into_parts_newest_per_part(dong_
                                               for f in parts)]
     assert [name for name, _ in folder.narrative["I.1"]] == reporting
     assert len(reporting) == 25
+
+
+def test_real_excel_times_and_dates_in_a_retyped_schedule(dong_da):
+    campaign, _form, units = dong_da
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["STT", "Thời gian", "Ngày tháng", "Đơn vị tổ chức", "Nội dung hoạt động", "Địa điểm"])
+    ws.append([1, dt.time(8, 30), dt.datetime(2024, 10, 2), "MN Láng Thượng", "Ngày hội sách", "Sân trường"])
+    ws.append([2, 0.6041666666666666, 45568, "Tiểu học Kim Liên", "Trải nghiệm", None])
+    ws["B3"].number_format, ws["C3"].number_format = "h:mm", "dd/mm/yyyy"
+    res = schedule.read_schedule(sheets_of_workbook(wb), ReadContext("lich.xlsx", campaign, units=units))
+    assert res.issues == []
+    assert [(a.unit_code, a.date, a.time, a.content, a.place) for a in res.rows] == [
+        ("MN01", dt.date(2024, 10, 2), dt.time(8, 30), "Ngày hội sách", "Sân trường"),
+        ("TH02", dt.date(2024, 10, 3), dt.time(14, 30), "Trải nghiệm", ""),
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.floats(allow_nan=True), st.integers(), st.none(), st.booleans(),
+                 st.datetimes(), st.dates(), st.times(), st.timedeltas()))
+def test_time_and_date_parsing_never_raise(value):
+    t = parse_time(value)
+    d = parse_date(value, 2024)
+    assert t is None or isinstance(t, dt.time)
+    assert d is None or isinstance(d, dt.date)
