@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from consolidate.form import MEASURE_NAMES, Row
+from consolidate.identity import IDENTITY_SHEET, identity_rows
 from consolidate.issues import SEVERITY_NAMES, Issue
 from consolidate.results import FILE_STATUS_NAMES, UNIT_STATE_NAMES, FileReport
 from consolidate.templates import BORDER, COL_NOTE, FONT_NAME, HEADER_FILL, NUMBER_FORMAT, set_text, write_form_sheet
@@ -543,6 +544,26 @@ def write_charts(wb: Workbook, result: MergeResult) -> Worksheet:
     return ws
 
 
+def write_identity(wb: Workbook, result: MergeResult) -> Worksheet:
+    """The hidden identity sheet (identity.py) of the summary as a return: form, year, save time.
+
+    No unit code (the district is not on the district's own list); the province's reader tells the district
+    by the "Đơn vị báo cáo" line, checks the form and year, and keeps the newest of two summaries by
+    ``saved_at``, written as a value (not ``=NOW()``): nothing in the summary is a formula.
+    """
+    run = result.run
+    ws = wb.create_sheet(IDENTITY_SHEET)
+    rows = identity_rows(run.form.id, run.form.version, run.campaign.year, "", reporter(result), result.created_at)
+    for i, (key, value) in enumerate(rows, start=1):
+        ws.cell(i, 1, key)
+        set_text(ws.cell(i, 2), value)
+    ws.cell(len(rows) + 1, 1, "saved_at")
+    saved = ws.cell(len(rows) + 1, 2, result.created_at)
+    saved.number_format = "yyyy-mm-dd hh:mm:ss"
+    ws.sheet_state = "hidden"
+    return ws
+
+
 def build_workbook(result: MergeResult) -> Workbook:
     """The whole summary workbook, in memory."""
     wb = Workbook()
@@ -551,6 +572,7 @@ def build_workbook(result: MergeResult) -> Workbook:
     write_status(wb, result)
     write_issues(wb, result)
     write_charts(wb, result)
+    write_identity(wb, result)
     wb.properties.title = f"{result.run.form.name} — {result.run.campaign.district or result.run.campaign.title}"
     wb.properties.creator = result.run.campaign.office or "consolidate"
     wb.active = 0

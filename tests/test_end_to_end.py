@@ -326,6 +326,13 @@ def test_a_province_merges_district_summaries_with_the_same_tool(merged, tmp_pat
     assert prov["units"]["QN"]["status"] == "accepted" and prov["units"]["ML"]["status"] == "missing"
     assert prov["totals"] == doc["totals"]
 
+    # a summary of another year is refused by the province, by the year the summary carries
+    code, stdout, _ = cli("merge", folder, "--campaign", CAMPAIGN, "--units", units, "--year", "2022", "-o",
+                          tmp_path / "tinh_2022.xlsx", "--json", tmp_path / "tinh_2022.json")
+    prov = json.loads((tmp_path / "tinh_2022.json").read_text(encoding="utf-8"))
+    assert code == 1 and prov["units"]["QN"]["status"] == "rejected"
+    assert [i["code"] for i in prov["files"][0]["issues"] if i["severity"] == "error"] == ["wrong-year"]
+
 
 def test_include_invalid_adds_the_units_with_errors_and_says_so(district, form):
     base, inbox = district

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from openpyxl.cell.rich_text import CellRichText
 from python_calamine import CalamineWorkbook
 
+from consolidate.identity import IDENTITY_SHEET, parse_identity
 from consolidate.summary import (
     BY_UNIT_SHEET, CHART_SHEET, ISSUES_SHEET, STATUS_SHEET, lateness, measure_label, place_name, write_summary,
 )
@@ -49,8 +50,17 @@ def rows_by_label(ws, col: int = 2) -> dict[str, int]:
 
 def test_five_sheets_in_order_form_first_and_active(written):
     wb = load_workbook(written[0])
-    assert wb.sheetnames == SHEETS
+    assert wb.sheetnames == [*SHEETS, IDENTITY_SHEET]
+    assert [ws.sheet_state for ws in wb] == ["visible"] * 5 + ["hidden"]
     assert wb.active.title == "Biểu tổng hợp"
+
+
+def test_identity_sheet_lets_a_province_check_form_year_and_save_time(written):
+    cal = CalamineWorkbook.from_path(str(written[0]))
+    ident = parse_identity(cal.get_sheet_by_name(IDENTITY_SHEET).to_python())
+    assert (ident.form_id, ident.form_version, ident.year) == ("tlhtsd-bieu-tong-hop", 1, 2021)
+    assert (ident.unit_code, ident.unit_name) == ("", "Phòng Giáo dục và Đào tạo huyện Quỳnh Nhai")
+    assert ident.generated_at == ident.saved_at == dt.datetime(2021, 10, 16, 17, 45)
 
 
 # --- 1. Biểu tổng hợp ------------------------------------------------------------------------------------
