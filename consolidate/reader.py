@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
@@ -186,8 +187,14 @@ class Layout:
     stt: int | None
 
 
+@lru_cache(maxsize=8192)
+def _fold(text: str) -> str:
+    """fold() remembered: every returned form repeats the same labels and headers."""
+    return fold(text)
+
+
 def _key(value: object) -> str:
-    return fold(value) if isinstance(value, str) else ""
+    return _fold(value) if isinstance(value, str) else ""
 
 
 def find_layout(sheet: Sheet) -> Layout | None:
@@ -226,10 +233,18 @@ class LabelMatcher:
 
     def __init__(self, form: Form) -> None:
         self.keys = form.label_keys
+        self._seen: dict[str, str | None] = {}  # labels repeat in every file of a folder
 
     def match(self, text: str) -> str | None:
         """The code of the row this label names, or None (never a guess between two rows)."""
-        key = fold(text)
+        if text not in self._seen:
+            if len(self._seen) > 20_000:
+                self._seen.clear()
+            self._seen[text] = self._match(text)
+        return self._seen[text]
+
+    def _match(self, text: str) -> str | None:
+        key = _fold(text)
         if not key:
             return None
         if key in self.keys:
@@ -244,6 +259,11 @@ class LabelMatcher:
         return hits.pop() if len(hits) == 1 else None
 
 
+@lru_cache(maxsize=8)
+def _matcher(form: Form) -> LabelMatcher:
+    return LabelMatcher(form)
+
+
 def _has_value(sheet: Sheet, r: int, cols: list[int | None]) -> bool:
     return any(c is not None and sheet.cell(r, c) not in ("", None) for c in cols)
 
@@ -254,30 +274,31 @@ def _row_label(sheet: Sheet, lay: Layout, r: int) -> str:
 
 def match_rows(lay: Layout, form: Form) -> tuple[list[tuple[str, int, int]], list[int]]:
     """(code, grid row, label rows used) for each matched form row, and grid rows left unmatched."""
-    matcher = LabelMatcher(form)
+    matcher = _matcher(form)
     sheet = lay.sheet
     matched: list[tuple[str, int, int]] = []
     unknown: list[int] = []
-    r = lay.data_row
     end = len(sheet.rows)
     value_cols = [lay.count, lay.people]
+    labels = [_row_label(sheet, lay, r) for r in range(end)]
+    filled = [_has_value(sheet, r, value_cols) for r in range(end)]
+    r = lay.data_row
     while r < end:
-        label = _row_label(sheet, lay, r)
+        label = labels[r]
         if not label:
-            if _has_value(sheet, r, value_cols):
+            if filled[r]:
                 unknown.append(r)
             r += 1
             continue
         # a label wrapped over two rows (the seed's row 5): the continuation has no STT and no value
         nxt = r + 1
-        while nxt < end and nxt <= r + 2 and not _row_label(sheet, lay, nxt) and not _has_value(sheet, nxt, value_cols):
+        while nxt < end and nxt <= r + 2 and not labels[nxt] and not filled[nxt]:
             nxt += 1
         joined = None
-        if nxt < end and _row_label(sheet, lay, nxt) and not _has_value(sheet, nxt, value_cols) \
-                and (lay.stt is None or sheet.cell(nxt, lay.stt) in ("", None)):
-            nxt_label = _row_label(sheet, lay, nxt)
-            if matcher.match(nxt_label) is None:
-                joined = matcher.match(label + " " + nxt_label)
+        if nxt < end and labels[nxt] and not filled[nxt] \
+                and (lay.stt is None or sheet.cell(nxt, lay.stt) in ("", None)) \
+                and matcher.match(labels[nxt]) is None:
+            joined = matcher.match(label + " " + labels[nxt])
         if joined is not None:
             matched.append((joined, r, nxt - r + 1))
             r = nxt + 1
@@ -285,7 +306,7 @@ def match_rows(lay: Layout, form: Form) -> tuple[list[tuple[str, int, int]], lis
         code = matcher.match(label)
         if code is not None:
             matched.append((code, r, 1))
-        elif _has_value(sheet, r, value_cols):
+        elif filled[r]:
             unknown.append(r)
         r += 1
     return matched, unknown
@@ -432,6 +453,12 @@ def _expand(ws: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=8)
+def _unit_index(units: UnitList) -> list[tuple[str, str, list[list[str]]]]:
+    """(code, folded code, name variants) of every unit, computed once per unit list."""
+    return [(u.code, fold(u.code), _name_variants(u.name)) for u in units]
+
+
 def _name_variants(name: str) -> list[list[str]]:
     """The unit name's word sequence and the shorter forms people write (leading generic words dropped)."""
     seq = _expand(words(name))
@@ -463,14 +490,14 @@ def match_units(text: str, units: UnitList, codes: bool = True) -> list[str]:
         return []
     spans: dict[str, tuple[int, int]] = {}
     tokens = set(words(text))
-    for u in units:
-        if codes and fold(u.code) in tokens:
-            spans[u.code] = (0, len(seq) + 1)  # a code names the unit outright
+    for code, code_key, variants in _unit_index(units):
+        if codes and code_key in tokens:
+            spans[code] = (0, len(seq) + 1)  # a code names the unit outright
             continue
-        for variant in _name_variants(u.name):
+        for variant in variants:
             at = _find(seq, variant)
             if at >= 0:
-                spans[u.code] = (at, at + len(variant))
+                spans[code] = (at, at + len(variant))
                 break
     # a match inside a longer match is the longer name's words ("… Mường Giàng" inside "… Mường Giàng 2")
     keep = [c for c, (a, b) in spans.items()
@@ -488,7 +515,7 @@ def title_line(sheets: list[Sheet]) -> tuple[str, str, str] | None:
             continue
         for r, row in enumerate(sheet.rows[:20]):
             for c, value in enumerate(row):
-                if not isinstance(value, str) or not fold(value).startswith(_TITLE_KEY):
+                if not isinstance(value, str) or not _fold(value).startswith(_TITLE_KEY):
                     continue
                 text = clean(value)
                 name = clean(text.split(":", 1)[1]) if ":" in text else ""

@@ -224,17 +224,54 @@ def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
         return _bad("corrupt", rel, reason=f"không giải nén được ({type(exc).__name__})")
 
 
-def _xml_parts(zf: zipfile.ZipFile) -> dict[str, bytes]:
-    """Every XML part, read within the declared sizes already bounded by the caller."""
-    return {i.filename: zf.read(i) for i in zf.infolist()
-            if i.filename.lower().endswith((".xml", ".rels", ".vml")) and not i.is_dir()}
+_XMLISH = (".xml", ".rels", ".vml")
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
 
 
-def _refuse_doctype(parts: dict[str, bytes], rel: str) -> Sniffed | None:
-    for member, body in parts.items():
-        if _DOCTYPE.search(body):
-            return _bad("unsafe-file", rel, reason=f"thành phần {member} có khai báo DOCTYPE/ENTITY")
-    return None
+class _Parts:
+    """XML parts of a package: those a check needs are read in full, the others only up to their root
+    element, which is enough to refuse a DOCTYPE (it can only stand in the prolog) without inflating
+    themes and styles on the common path."""
+
+    def __init__(self, zf: zipfile.ZipFile) -> None:
+        self.zf = zf
+        self.infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+        self.full: dict[str, bytes] = {}
+
+    def read(self, name: str) -> bytes:
+        """A part in full ('' when absent); raises _Unsafe for a DOCTYPE."""
+        if name not in self.full:
+            info = self.infos.get(name)
+            body = self.zf.read(info) if info is not None else b""
+            if _DOCTYPE.search(body):
+                raise _Unsafe(name)
+            self.full[name] = body
+        return self.full[name]
+
+    def check_the_rest(self) -> None:
+        """Prolog of every XML part not read in full."""
+        for name, info in self.infos.items():
+            if name in self.full or not name.lower().endswith(_XMLISH):
+                continue
+            buf = b""
+            with self.zf.open(info) as fh:
+                while len(buf) < info.file_size:
+                    chunk = fh.read(4096)
+                    if not chunk:
+                        break
+                    buf += chunk
+                    if _ROOT_START.search(buf):
+                        break
+            if _DOCTYPE.search(buf):
+                raise _Unsafe(name)
+
+
+class _Unsafe(Exception):
+    """An XML part declares a DOCTYPE or entities."""
+
+
+def _doctype_refusal(rel: str, member: str) -> Sniffed:
+    return _bad("unsafe-file", rel, reason=f"thành phần {member} có khai báo DOCTYPE/ENTITY")
 
 
 def _attrs(raw: bytes) -> dict[str, str]:
@@ -254,24 +291,28 @@ def _unescape(text: str) -> str:
 
 
 def _check_xlsx(zf: zipfile.ZipFile, rel: str) -> Sniffed:
-    parts = _xml_parts(zf)
-    bad = _refuse_doctype(parts, rel)
-    if bad:
-        return bad
-    workbook = parts.get("xl/workbook.xml", b"")
+    parts = _Parts(zf)
+    try:
+        return _xlsx_bounds(parts, rel)
+    except _Unsafe as exc:
+        return _doctype_refusal(rel, str(exc))
+
+
+def _xlsx_bounds(parts: _Parts, rel: str) -> Sniffed:
+    workbook = parts.read("xl/workbook.xml")
     sheets = [_attrs(m) for m in _SHEET_ENTRY.findall(workbook)]
     if len(sheets) > MAX_SHEETS:
         return _bad("too-many-sheets", rel, count=len(sheets), limit=MAX_SHEETS)
     rels = {}
-    for m in _REL.findall(parts.get("xl/_rels/workbook.xml.rels", b"")):
+    for m in _REL.findall(parts.read("xl/_rels/workbook.xml.rels")):
         a = _attrs(m)
         target = a.get("Target", "")
         target = target.lstrip("/") if target.startswith("/") else "xl/" + target
         rels[a.get("Id", "")] = str(PurePosixPath(target))
-    out = Sniffed("report", "xlsx", data=b"")
+    out = Sniffed("report", "xlsx")
     for sheet in sheets:
         sheet_name = sheet.get("name", "")
-        body = parts.get(rels.get(sheet.get("rid", ""), ""), b"")
+        body = parts.read(rels.get(sheet.get("rid", ""), ""))
         reason = _xlsx_area(body)
         if reason:
             out.refused_sheets[sheet_name] = reason
@@ -280,6 +321,7 @@ def _check_xlsx(zf: zipfile.ZipFile, rel: str) -> Sniffed:
             cells = _uncached_formulas(body)
             if cells:
                 out.uncached[sheet_name] = cells
+    parts.check_the_rest()
     return out
 
 
@@ -319,11 +361,12 @@ def _uncached_formulas(body: bytes) -> set[str]:
 
 
 def _check_ods(zf: zipfile.ZipFile, rel: str) -> Sniffed:
-    parts = _xml_parts(zf)
-    bad = _refuse_doctype(parts, rel)
-    if bad:
-        return bad
-    content = parts.get("content.xml", b"")
+    parts = _Parts(zf)
+    try:
+        content = parts.read("content.xml")
+        parts.check_the_rest()
+    except _Unsafe as exc:
+        return _doctype_refusal(rel, str(exc))
     tables = list(_ODS_TABLE.finditer(content))
     if len(tables) > MAX_SHEETS:
         return _bad("too-many-sheets", rel, count=len(tables), limit=MAX_SHEETS)
@@ -489,46 +532,65 @@ def biff_problems(stream: bytes) -> tuple[dict[str, str], tuple[str, str] | None
         elif rtype == _BIFF_EOF:
             break
         pos += 4 + length
-    refused: dict[str, str] = {}
     if len(sheets) > MAX_SHEETS:
         return {}, ("too-many-sheets", str(len(sheets)))
-    for offset, name in sheets:
-        pos, first = offset, True
-        rows: list[int] = []
-        cols: list[int] = []
-        while pos + 4 <= n:
-            rtype, length = struct.unpack_from("<HH", stream, pos)
-            body = stream[pos + 4:pos + 4 + length]
-            pos += 4 + length
-            if first:
-                first = False
-                if rtype != _BIFF_BOF:
-                    break
-                continue
-            if rtype == _BIFF_EOF:
-                break
-            if rtype in _BIFF_CELLS and len(body) >= 4:
-                r, c = struct.unpack_from("<HH", body, 0)
-                rows.append(r)
-                cols.append(c)
-            elif rtype in _BIFF_RUNS and len(body) >= 6:
-                r, c1 = struct.unpack_from("<HH", body, 0)
-                c2 = struct.unpack_from("<H", body, len(body) - 2)[0]
-                rows.append(r)
-                cols.extend((c1, c2))
-            elif rtype == _BIFF_DIM and len(body) >= 8:
-                # calamine reserves (last - first row) × (last - first column) cells from this record;
-                # an inverted one wraps around to billions. BIFF8 rows are 32-bit, older ones 16-bit.
-                r1, r2, c1, c2 = struct.unpack_from("<IIHH" if len(body) >= 12 else "<HHHH", body, 0)
-                if r2 < r1 or c2 < c1:
-                    return {}, ("corrupt", f"trang {name}: kích thước trang ghi trong tệp không hợp lệ")
-                if (r2 - r1) * (c2 - c1) > MAX_SHEET_CELLS:
-                    refused[name] = f"vùng dữ liệu {r2 - r1:,} hàng × {c2 - c1:,} cột".replace(",", ".")
-        if rows and name not in refused:
-            height, width = max(rows) - min(rows) + 1, max(cols) - min(cols) + 1
-            if height * width > MAX_SHEET_CELLS:
-                refused[name] = f"vùng dữ liệu {height:,} hàng × {width:,} cột".replace(",", ".")
+    # each sheet as calamine reads it (from its BOUNDSHEET offset, whatever record stands there), and
+    # every substream of a plain walk of the stream, in case a damaged offset points elsewhere
+    starts = [(offset, name) for offset, name in sheets]
+    pos = 0
+    while pos + 4 <= n:
+        rtype, length = struct.unpack_from("<HH", stream, pos)
+        if rtype == _BIFF_BOF and pos > 0 and all(pos != o for o, _ in sheets):
+            starts.append((pos, f"#{len(starts) + 1}"))
+        pos += 4 + length
+    refused: dict[str, str] = {}
+    for offset, name in starts:
+        problem = _substream_extent(stream, offset, name)
+        if problem and problem[0] == "corrupt":
+            return {}, problem
+        if problem:
+            refused.setdefault(name, problem[1])
     return refused, None
+
+
+def _substream_extent(stream: bytes, pos: int, name: str) -> tuple[str, str] | None:
+    """Why one sheet's records would make calamine's grid too large: ("corrupt"|"large", reason)."""
+    n = len(stream)
+    rows: list[int] = []
+    cols: list[int] = []
+    first = True
+    while pos + 4 <= n:
+        rtype, length = struct.unpack_from("<HH", stream, pos)
+        body = stream[pos + 4:pos + 4 + length]
+        pos += 4 + length
+        if rtype == _BIFF_BOF and first:
+            first = False
+            continue
+        first = False
+        if rtype in (_BIFF_EOF, _BIFF_BOF):
+            break
+        if rtype in _BIFF_CELLS and len(body) >= 4:
+            r, c = struct.unpack_from("<HH", body, 0)
+            rows.append(r)
+            cols.append(c)
+        elif rtype in _BIFF_RUNS and len(body) >= 6:
+            r, c1 = struct.unpack_from("<HH", body, 0)
+            c2 = struct.unpack_from("<H", body, len(body) - 2)[0]
+            rows.append(r)
+            cols.extend((c1, c2))
+        elif rtype == _BIFF_DIM and len(body) >= 8:
+            # calamine reserves (last - first row) × (last - first column) cells from this record;
+            # an inverted one wraps around to billions. BIFF8 rows are 32-bit, older ones 16-bit.
+            r1, r2, c1, c2 = struct.unpack_from("<IIHH" if len(body) >= 12 else "<HHHH", body, 0)
+            if r2 < r1 or c2 < c1:
+                return "corrupt", f"trang {name}: kích thước trang ghi trong tệp không hợp lệ"
+            if (r2 - r1) * (c2 - c1) > MAX_SHEET_CELLS:
+                return "large", f"vùng dữ liệu {r2 - r1:,} hàng × {c2 - c1:,} cột".replace(",", ".")
+    if rows:
+        height, width = max(rows) - min(rows) + 1, max(cols) - min(cols) + 1
+        if height * width > MAX_SHEET_CELLS:
+            return "large", f"vùng dữ liệu {height:,} hàng × {width:,} cột".replace(",", ".")
+    return None
 
 
 def _sniff_ole(data: bytes, rel: str) -> Sniffed:

@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from consolidate.text import clean, fold
 
@@ -133,10 +134,19 @@ def parse_value(raw: object, measure: str = "count") -> ParsedValue:
 
 def as_text(raw: object) -> str | None:
     """A cell as clean text (for labels, notes and the free-text row); None when empty."""
-    if raw is None:
+    if raw is None or raw == "":
         return None
-    if isinstance(raw, float) and raw.is_integer():
-        raw = int(raw)
-    text = clean(str(raw))
+    if isinstance(raw, str):
+        text = _clean_label(raw) if len(raw) <= 500 else clean(raw)
+    else:
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        text = clean(str(raw))
     return text or None
+
+
+@lru_cache(maxsize=16384)
+def _clean_label(text: str) -> str:
+    # the same labels and headers come back in every file of a folder
+    return clean(text)
 

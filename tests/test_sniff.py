@@ -157,3 +157,18 @@ def test_an_xls_is_bounded_before_calamine_opens_it() -> None:
     bad = CompoundFile((BAD / "xls_bad_dimensions.xls").read_bytes())
     assert biff_problems(bad.stream("Workbook")) == (
         {}, ("corrupt", "trang _dinh_danh: kích thước trang ghi trong tệp không hợp lệ"))
+
+
+def test_a_doctype_after_a_long_prolog_in_a_part_read_only_to_its_root() -> None:
+    """Themes and styles are read only up to their root element; a DOCTYPE can only stand before it."""
+    src = (GOOD / "template_openpyxl.xlsx").read_bytes()
+    padded = (b'<?xml version="1.0"?>' + b"<!-- " + b"x" * 10_000 + b" -->"
+              + b'<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><styleSheet>&e;</styleSheet>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, padded if info.filename == "xl/styles.xml" else zin.read(info))
+    got = sniff(out.getvalue(), "styles.xlsx")
+    assert [i.message for i in got.issues] == [
+        "styles.xlsx: tệp bị từ chối vì lý do an toàn (thành phần xl/styles.xml có khai báo DOCTYPE/ENTITY). "
+        "Đề nghị đơn vị mở bằng Excel, lưu lại và gửi lại."]
