@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -13,8 +14,9 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from consolidate.check import check_folder
-from consolidate.feedback import FEEDBACK_SHEET, MAILING_LIST_NAME, short_message, write_feedback
+from consolidate.feedback import FEEDBACK_SHEET, MAILING_LIST_NAME, mark_cells, short_message, write_feedback
 from consolidate.identity import IDENTITY_SHEET
+from consolidate.issues import make
 from consolidate.render import render_feedback
 
 from conftest import FILES
@@ -228,3 +230,57 @@ def test_copy_opens_in_libreoffice_with_highlights_and_comments(written, tmp_pat
         assert "nhưng tổng các hàng" in ws[ref].comment.text
         listed = [r[3] for r in wb[FEEDBACK_SHEET].iter_rows(values_only=True)]
         assert ref in listed
+
+
+def test_macro_workbook_copy_keeps_no_macro(tmp_path, campaign, form, units):
+    folder = FILES / "check" / "macro"
+    before = _hashes(folder)
+    result = check_folder(folder, campaign, form, units)
+    feedback = write_feedback(result, tmp_path / "out")
+    assert _hashes(folder) == before
+    [copy] = feedback.files
+    assert (copy.report.file, copy.path.name, copy.converted) == ("X08_Ca_Nang.xlsm", "X08_Ca_Nang_can_sua.xlsx", False)
+    with zipfile.ZipFile(copy.path) as zf:
+        assert not any("vba" in name.lower() for name in zf.namelist())
+        types = zf.read("[Content_Types].xml")
+    assert b"macroEnabled" not in types and b"vbaProject" not in types
+    wb = openpyxl.load_workbook(copy.path)
+    assert wb[SHEET]["E8"].fill.fgColor.rgb == RED
+    assert "ghi 500 nhưng tổng các hàng 1.5 (35), 1.8 (60) là 95" in wb[SHEET]["E8"].comment.text
+
+
+def test_mark_cells_merged_area_and_several_problems_on_one_cell():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    ws.merge_cells("D47:E47")
+    ws["D47"] = "văn bản"
+    ws["D22"] = -2.5
+    issues = [make("value-negative", file="a.xlsx", sheet=SHEET, cell="D22", indicator="2", measure="count",
+                   value="-2,5"),
+              make("value-not-whole", file="a.xlsx", sheet=SHEET, cell="D22", indicator="2", measure="count",
+                   value="-2,5"),
+              make("people-missing", file="a.xlsx", sheet=SHEET, cell="E47", indicator="11", count=1),
+              make("row-missing", file="a.xlsx", sheet=SHEET, indicator="3", label="Ấn phẩm"),
+              make("total-mismatch", file="a.xlsx", sheet="Trang khác", cell="A1")]
+    assert mark_cells(wb, issues) == 2
+    assert ws["D22"].fill.fgColor.rgb == RED
+    assert ws["D22"].comment.text.splitlines() == [
+        'Lỗi: Trang Biểu tổng hợp, ô D22 (hàng 2, Số lớp/số cuộc thi): "-2,5" là số âm; cần một số nguyên không âm.',
+        'Lỗi: Trang Biểu tổng hợp, ô D22 (hàng 2, Số lớp/số cuộc thi): "-2,5" không phải số nguyên; '
+        "cần một số nguyên không âm.",
+    ]
+    # E47 is inside the merged D47:E47: the mark goes on D47, which holds the value
+    assert ws["D47"].fill.fgColor.rgb == YELLOW
+    assert ws["D47"].comment.text.startswith("Cảnh báo: Trang Biểu tổng hợp, ô E47: hàng 11 có 1 lớp/cuộc")
+
+
+def test_feedback_of_a_feedback_copy_has_one_problem_sheet(tmp_path, written, campaign, form, units):
+    _before, _result, feedback, _out = written
+    folder = tmp_path / "lan2"
+    folder.mkdir()
+    (folder / "X02_Chieng_On_can_sua.xlsx").write_bytes(feedback.files[1].path.read_bytes())
+    again = write_feedback(check_folder(folder, campaign, form, units), tmp_path / "out")
+    wb = openpyxl.load_workbook(again.files[0].path)
+    assert wb.sheetnames == [FEEDBACK_SHEET, SHEET, "Hướng dẫn", IDENTITY_SHEET]
+    assert wb[SHEET]["D7"].comment.text.startswith("Lỗi: Trang Biểu tổng hợp, ô D7: hàng 1")

@@ -5,6 +5,10 @@ return them, plus LibreOffice .xls/.ods saves. The outputs are committed; tests 
 
 clean/   three units, every value consistent: check exits 0
 faulty/  one problem or more per file, all reported in one run (see FAULTY below)
+macro/   a unit's template saved as a macro-enabled workbook (.xlsm) with one error
+
+The .xlsm is the template's package with a vbaProject part added the way Excel stores one (content type,
+relationship, ``xl/vbaProject.bin``); its bytes are a placeholder, since nothing may ever run them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -118,10 +123,30 @@ FAULTY = {
 }
 
 
+def as_xlsm(src: Path, dst: Path) -> None:
+    """Repackage an .xlsx as a macro-enabled workbook holding a (placeholder) VBA project."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+                data = data.replace(b"<Default Extension=\"xml\"",
+                                    b"<Default Extension=\"bin\" ContentType=\"application/vnd.ms-office.vbaProject\"/>"
+                                    b"<Default Extension=\"xml\"")
+            elif item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>",
+                                    b"<Relationship Id=\"rIdVba\" Type=\"http://schemas.microsoft.com/office/2006/"
+                                    b"relationships/vbaProject\" Target=\"vbaProject.bin\"/></Relationships>")
+            zout.writestr(item, data)
+        zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 placeholder, never executed")
+
+
 def main() -> None:
     clean = HERE / "clean"
     faulty = HERE / "faulty"
-    for d in (clean, faulty):
+    macro = HERE / "macro"
+    for d in (clean, faulty, macro):
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir()
     filled("X01", COMMUNE, SAVED).save(clean / "X01_Muong_Giang.xlsx")
@@ -144,6 +169,11 @@ def main() -> None:
     wb = filled("X07", COMMUNE, SAVED, unit_line="Đơn vị báo cáo: ")
     del wb[IDENTITY_SHEET]
     wb.save(faulty / "bao_cao_tuan_le.xlsx")
+    # X08 as .xlsm: 1.0 = 500 but 1.5 + 1.8 have 95 people → total-mismatch (error)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "X08_Ca_Nang.xlsx"
+        filled("X08", changed(COMMUNE, r1_0={"people": 500}), SAVED).save(src)
+        as_xlsm(src, macro / "X08_Ca_Nang.xlsm")
     # not a report: a note someone dropped in the folder
     (faulty / "ghi_chu.txt").write_text("Đã nhận đủ báo cáo của các xã chưa?\n", encoding="utf-8")
 
