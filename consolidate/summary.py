@@ -29,6 +29,7 @@ from consolidate.identity import IDENTITY_SHEET, identity_rows
 from consolidate.issues import SEVERITY_NAMES, Issue
 from consolidate.results import FILE_STATUS_NAMES, UNIT_STATE_NAMES, FileReport
 from consolidate.templates import BORDER, COL_NOTE, FONT_NAME, HEADER_FILL, NUMBER_FORMAT, set_text, write_form_sheet
+from consolidate.text import EXCEL_CELL_LIMIT
 
 if TYPE_CHECKING:
     from consolidate.merge import MergeResult
@@ -40,6 +41,7 @@ CHART_SHEET = "Biểu đồ"
 INVALID_NOTE = ("LƯU Ý: biểu này có cộng cả số liệu CHƯA KIỂM TRA của các đơn vị có lỗi "
                 "(tổng hợp với --include-invalid): {units}.")
 ON_TIME = "Đúng hạn"
+CUT_MARK = f" … (còn tiếp: xem trang \"{BY_UNIT_SHEET}\")"
 RED = "C00000"
 FILL_OK = PatternFill("solid", fgColor="C6EFCE")
 FILL_BAD = PatternFill("solid", fgColor="FFC7CE")
@@ -62,6 +64,8 @@ def _put(ws: Worksheet, row: int, col: int, value: object, *, bold: bool = False
         value = None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    if isinstance(value, str):
+        value = fit_cell(value)
     set_text(cell, value)
     cell.font = _font(bold=bold)
     if number:
@@ -142,7 +146,19 @@ def _joined(result: MergeResult, code: str, column: str) -> str | None:
             value = pu.at[(unit, code), column]
             if isinstance(value, str) and value:
                 parts.append(f"{_unit_name(result, unit)}: {value}")
-    return "\n".join(parts) or None
+    return fit_cell("\n".join(parts)) or None
+
+
+def fit_cell(text: str) -> str:
+    """A text cut to what one Excel cell holds (32,767 characters); Excel refuses to open a longer one."""
+    if len(text) <= EXCEL_CELL_LIMIT:
+        return text
+    return text[:EXCEL_CELL_LIMIT - len(CUT_MARK)] + CUT_MARK
+
+
+def type_name(utype: str) -> str:
+    """A unit type as shown; the list may leave it blank."""
+    return utype or "(chưa ghi loại)"
 
 
 # ------------------------------------------------------------------------------------ 1. Biểu tổng hợp
@@ -263,7 +279,7 @@ def write_by_unit(wb: Workbook, result: MergeResult) -> Worksheet:
     col = 4
     for utype, codes in groups:
         ws.merge_cells(start_row=h_type, start_column=col, end_row=h_type, end_column=col + len(codes))
-        _put(ws, h_type, col, utype, bold=True, fill=HEADER_FILL, align="center")
+        _put(ws, h_type, col, type_name(utype), bold=True, fill=HEADER_FILL, align="center")
         col += len(codes) + 1
     _put(ws, h_type, col, "Toàn huyện", bold=True, fill=FILL_TOTAL, align="center")
     for i, (kind, key, _) in enumerate(columns):
@@ -275,7 +291,7 @@ def write_by_unit(wb: Workbook, result: MergeResult) -> Worksheet:
                  fill=fill, align="center")
             _put(ws, h_code, c, key, fill=fill, align="center")
         elif kind == "subtotal":
-            _put(ws, h_name, c, f"Cộng {key}", bold=True, wrap=True, fill=FILL_SUBTOTAL, align="center")
+            _put(ws, h_name, c, f"Cộng {type_name(key)}", bold=True, wrap=True, fill=FILL_SUBTOTAL, align="center")
             _put(ws, h_code, c, f"{len(columns[i][2])} đơn vị", fill=FILL_SUBTOTAL, align="center")
         else:
             _put(ws, h_name, c, "Tổng cộng", bold=True, wrap=True, fill=FILL_TOTAL, align="center")
@@ -490,7 +506,7 @@ def by_type(result: MergeResult) -> list[tuple[str, int, int, int, int, float, f
         state = [run.unit_status[c].status for c in codes]
         classes = _sum([_value(result, c, "1", "count") for c in codes if c in merged]) or 0.0
         people = _sum([_value(result, c, "1.0", "people") for c in codes if c in merged]) or 0.0
-        rows.append((utype, len(codes), state.count("accepted"), state.count("rejected"), state.count("missing"),
+        rows.append((type_name(utype), len(codes), state.count("accepted"), state.count("rejected"), state.count("missing"),
                      classes, people))
     return rows
 

@@ -314,3 +314,29 @@ def test_libreoffice_opens_the_summary_and_prints_it(written, soffice_convert, t
 def test_write_summary_returns_the_path(tmp_path, campaign, form, units):
     path = write_summary(tmp_path / "x.xlsx", make_result(campaign, form, units))
     assert path == tmp_path / "x.xlsx" and Path(path).stat().st_size > 0
+
+
+def test_long_texts_are_cut_to_what_an_excel_cell_holds(tmp_path, campaign, form):
+    from consolidate.merge import MergeResult, merge_checks, per_unit, totals
+    from consolidate.summary import CUT_MARK
+    from consolidate.units import Unit, UnitList
+    from test_merge import NOW, make_run
+
+    two = UnitList((Unit("X01", "UBND xã Mường Giàng", "", ""), Unit("X02", "UBND xã Chiềng Ơn", "", "")))
+    long = "Nội dung rất dài. " * 1200  # 21,600 characters each, 43,000+ together
+    files = {"X01.xlsx": ("X01", "accepted", None, {"11": {"text": long}, "2": {"count": 1}}),
+             "X02.xlsx": ("X02", "accepted", None, {"11": {"text": long}, "2": {"count": 2}})}
+    run = make_run(campaign, form, two, files=files)
+    sums = totals(run)
+    path = write_summary(tmp_path / "t.xlsx", MergeResult(run, sums, per_unit(run), tmp_path / "t.xlsx", False,
+                                                          NOW, merge_checks(run, sums)))
+    wb = load_workbook(path)
+    ws = wb["Biểu tổng hợp"]
+    text = ws.cell(rows_by_label(ws)["Các nội dung khác (nếu có)"], 4).value
+    assert len(text) == 32_767 and text.endswith(CUT_MARK)
+    assert text.startswith("UBND xã Mường Giàng: Nội dung rất dài.")
+    by_unit = wb[BY_UNIT_SHEET]
+    assert by_unit.cell(5, 4).value == "(chưa ghi loại)"  # a list with a blank type
+    assert by_unit.cell(6, 6).value == "Cộng (chưa ghi loại)"
+    r = rows_by_label(by_unit)["Các nội dung khác (nếu có)"]
+    assert by_unit.cell(r, 4).value == long  # one unit's text fits
