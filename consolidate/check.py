@@ -81,6 +81,4 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
         parts = ("form",) if rf.form_found else ()
         reports.append(FileReport(rf.file, rf.path, file_status(rf, issues), rf.unit, issues, parts,
                                   rf.saved_at, rf.received_at, rf.identity_source))
-    kept = {f.file for f in reports if f.status in ("accepted", "rejected", "unknown_unit")}
-    table = table[table["file"].isin(kept)].reset_index(drop=True)
     return RunResult(folder, campaign, form, units, reports, unit_statuses(reports, units), table)

@@ -121,7 +121,7 @@ Mask = Callable[[pd.DataFrame], pd.Series]
 
 
 @dataclass(frozen=True)
-class Rule:
+class RowCheck:
     """One check of the schema: where it fails (a row mask) and which issue it gives."""
 
     code: str  # issue code (catalogue)
@@ -134,45 +134,47 @@ class Rule:
         return f"{self.code}|{self.key}"
 
 
-def _rules(form: Form, units: UnitList) -> list[Rule]:
+def _rules(form: Form) -> list[RowCheck]:
     """Every check, derived from the form."""
-    rules: list[Rule] = []
+    rules: list[RowCheck] = []
     has: dict[str, set[str]] = {m: {r.code for r in form.value_rows if m in r.measures}
                                 for m in (*NUMERIC_MEASURES, "text")}
     both = has["count"] & has["people"]
     for m in NUMERIC_MEASURES:
         rules += [
-            Rule("value-negative", m, lambda t, m=m: t[m].lt(0)),
-            Rule("value-not-whole", m, lambda t, m=m: t[m].notna() & t[m].ne(np.floor(t[m]))),
+            RowCheck("value-negative", m, lambda t, m=m: t[m].lt(0)),
+            RowCheck("value-not-whole", m, lambda t, m=m: t[m].notna() & t[m].ne(np.floor(t[m]))),
         ]
     for m in (*NUMERIC_MEASURES, "text"):
-        rules.append(Rule("value-not-allowed", m, lambda t, m=m: t[m].notna() & ~t["indicator"].isin(has[m])))
-    rules.append(Rule("duplicate-record", "", lambda t: t.duplicated(["file", "indicator"], keep="first")))
-    rules.append(Rule("row-unknown", "", lambda t: ~t["indicator"].isin([r.code for r in form.value_rows])))
+        rules.append(RowCheck("value-not-allowed", m, lambda t, m=m: t[m].notna() & ~t["indicator"].isin(has[m])))
+    rules.append(RowCheck("duplicate-record", "", lambda t: t.duplicated(["file", "indicator"], keep="first")))
+    rules.append(RowCheck("row-unknown", "", lambda t: ~t["indicator"].isin([r.code for r in form.value_rows])))
     for m in sorted({rule.measure for rule in form.rules}, key=NUMERIC_MEASURES.index):
         is_total = lambda t, m=m: t[f"_rule_{m}"].ge(0)  # noqa: E731
         rules += [
-            Rule("total-mismatch", m, lambda t, m=m, tot=is_total:
+            RowCheck("total-mismatch", m, lambda t, m=m, tot=is_total:
                  tot(t) & t[m].notna() & t[f"_parts_{m}"].notna() & t[m].ne(t[f"_parts_{m}"])),
-            Rule("total-from-parts", m, lambda t, m=m, tot=is_total:
+            RowCheck("total-from-parts", m, lambda t, m=m, tot=is_total:
                  tot(t) & t[m].isna() & t[f"_parts_{m}"].notna()),
             # a total of 0 needs no breakdown: its blank parts add up to it
-            Rule("total-without-parts", m, lambda t, m=m, tot=is_total:
+            RowCheck("total-without-parts", m, lambda t, m=m, tot=is_total:
                  tot(t) & t[m].gt(0) & t[f"_parts_{m}"].isna()),
         ]
     rules += [
-        Rule("people-less-than-count", "people", lambda t: t["indicator"].isin(both) & t["people"].lt(t["count"])),
-        Rule("people-missing", "people", lambda t: t["indicator"].isin(both) & t["count"].gt(0) & t["people"].isna()),
+        RowCheck("people-less-than-count", "people",
+                 lambda t: t["indicator"].isin(both) & t["people"].lt(t["count"])),
+        RowCheck("people-missing", "people",
+                 lambda t: t["indicator"].isin(both) & t["count"].gt(0) & t["people"].isna()),
     ]
     for i, limit in enumerate(form.limits):
         types = {fold(x) for x in limit.types}
-        rules.append(Rule("over-limit", str(i), lambda t, limit=limit, types=types:
-                          t["indicator"].eq(limit.indicator) & t["_type"].map(lambda x: isinstance(x, str) and fold(x) in types)
-                          & t[limit.measure].gt(limit.max)))
+        rules.append(RowCheck("over-limit", str(i), lambda t, limit=limit, types=types: (
+            t["indicator"].eq(limit.indicator) & t[limit.measure].gt(limit.max)
+            & t["_type"].map(lambda x: isinstance(x, str) and fold(x) in types))))
     for m in NUMERIC_MEASURES:
-        rules.append(Rule("outlier", m, lambda t, m=m: t[f"_scale_{m}"].gt(0) & (
+        rules.append(RowCheck("outlier", m, lambda t, m=m: t[f"_scale_{m}"].gt(0) & (
             (t[f"_value_{m}"] - t[f"_median_{m}"]).abs() > form.outlier_threshold * t[f"_scale_{m}"])))
-    rules.append(Rule("no-values", "", _no_values))
+    rules.append(RowCheck("no-values", "", _no_values))
     return rules
 
 
@@ -183,9 +185,9 @@ def _no_values(t: pd.DataFrame) -> pd.Series:
     return empty_files & ~t["file"].duplicated(keep="first")
 
 
-def build_schema(form: Form, units: UnitList) -> tuple[pa.DataFrameSchema, dict[str, Rule]]:
+def build_schema(form: Form) -> tuple[pa.DataFrameSchema, dict[str, RowCheck]]:
     """The schema of the prepared long table, and its rules by check name."""
-    rules = _rules(form, units)
+    rules = _rules(form)
     checks = [pa.Check(lambda t, r=r: ~r.fails(t).fillna(False).astype(bool), name=r.name, ignore_na=False)
               for r in rules]
     numeric = {m: pa.Column("float64", nullable=True) for m in NUMERIC_MEASURES}
@@ -240,7 +242,7 @@ def _peers_text(peers: list[str]) -> str:
     return named + (f" và {more} đơn vị khác" if more > 0 else "")
 
 
-def _issue(rule: Rule, t: pd.DataFrame, i: int, form: Form) -> Issue:
+def _issue(rule: RowCheck, t: pd.DataFrame, i: int, form: Form) -> Issue:
     """The issue of one failing row."""
     code, key = rule.code, rule.key
     at = t.loc[i]
@@ -292,7 +294,7 @@ def validate(table: pd.DataFrame, form: Form, units: UnitList) -> tuple[pd.DataF
     measure, severity, code, value and its Vietnamese message.
     """
     t = _prepare(table, form, units)
-    schema, rules = build_schema(form, units)
+    schema, rules = build_schema(form)
     failures: list[tuple[int, str]] = []
     try:
         schema.validate(t, lazy=True)

@@ -189,7 +189,8 @@ def test_render_check_groups_issues_by_file(faulty):
     at = lines.index("X03_Chieng_Bang.xlsx — UBND xã Chiềng Bằng (X03): có lỗi")
     assert lines[at + 1:at + 3] == [
         "  Lỗi: trang Biểu tổng hợp, ô D25 (hàng 4.1, Số lớp/số cuộc thi): không đọc được giá trị \"mười\" thành số.",
-        "  Lỗi: trang Biểu tổng hợp, ô D26 (hàng 4.2, Số lớp/số cuộc thi): \"-85\" là số âm; cần một số nguyên không âm.",
+        "  Lỗi: trang Biểu tổng hợp, ô D26 (hàng 4.2, Số lớp/số cuộc thi): \"-85\" là số âm; "
+        "cần một số nguyên không âm.",
     ]
     assert "Đơn vị chưa nộp (16):" in lines
     assert "  UBND xã Mường Sại (X07)" in lines
