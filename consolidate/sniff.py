@@ -29,7 +29,7 @@ MAX_UNCOMPRESSED = 100 * 1024 * 1024  # declared total of all members
 MAX_RATIO = 100  # per member, for members above RATIO_FLOOR bytes
 RATIO_FLOOR = 1024 * 1024
 MAX_SHEETS = 100
-MAX_SHEET_CELLS = 2_000_000  # the dense grid calamine would build for one sheet (≈ 64 MB)
+MAX_SHEET_CELLS = 500_000  # the dense grid calamine builds for one sheet; a form uses ~500 cells
 
 Format = Literal["xlsx", "xls", "ods"]
 Kind = Literal["report", "not_a_report", "unreadable"]
