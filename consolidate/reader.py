@@ -119,11 +119,8 @@ def load_sheets(data: bytes, rel: str, refused: dict[str, str] | None = None,
                 continue
             sh = wb.get_sheet_by_index(i)
             start = sh.start or (0, 0)
-            rows = []
-            for row in sh.iter_rows():  # one row at a time: a wide sheet never sits in memory whole
-                rows.append(row[:MAX_COLS])
-                if len(rows) >= MAX_ROWS:
-                    break
+            # relative to sh.start (iter_rows would pad from row 1); the sniff bound keeps the grid small
+            rows = [r[:MAX_COLS] for r in sh.to_python(nrows=MAX_ROWS)]
             sheets.append(Sheet(meta.name, rows, start[0], start[1],
                                 meta.visible != SheetVisibleEnum.Visible,
                                 frozenset(uncached.get(meta.name, ()))))
