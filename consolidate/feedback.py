@@ -32,6 +32,7 @@ MAILING_LIST_NAME = "danh_sach_gui_lai.csv"
 AUTHOR = "Phòng GD&ĐT"
 FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
 SHOWN = ("error", "warning")  # information is not something to fix
+MAX_WIDTH = 60  # characters, for a column of a rebuilt .xls/.ods
 
 
 @dataclass
@@ -100,13 +101,21 @@ def _rebuild_workbook(report: FileReport) -> Workbook:
     wb.remove(wb.active)
     for sheet in sheets:
         ws = wb.create_sheet(sheet.name[:31])
+        widths: dict[str, int] = {}
         for r, row in enumerate(sheet.rows):
             for c, value in enumerate(row):
                 if value in ("", None):
                     continue
                 if not isinstance(value, (str, int, float, bool, dt.date, dt.time, dt.timedelta)):
                     value = str(value)
-                set_text(ws[sheet.address(r, c)], value)
+                cell = ws[sheet.address(r, c)]
+                set_text(cell, value)
+                if isinstance(value, str) and len(value) > MAX_WIDTH:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                widths[cell.column_letter] = max(widths.get(cell.column_letter, 0), len(str(value)))
+        # no formatting survives the rebuild; columns wide enough to read, long labels wrapped
+        for letter, chars in widths.items():
+            ws.column_dimensions[letter].width = min(max(chars + 2, 8), MAX_WIDTH)
         if sheet.hidden:
             ws.sheet_state = "hidden"
         if sheet.name == IDENTITY_SHEET:

@@ -201,3 +201,19 @@ def test_check_module_does_not_load_pandera():
     code = "import sys, consolidate.check, consolidate.cli; print('pandera' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_hostile_files_each_get_a_status_and_never_stop_the_run(campaign, form, units):
+    folder = FILES / "reader" / "bad"
+    result = check_folder(folder, campaign, form, units)
+    assert [f.file for f in result.files] == sorted(p.name for p in folder.iterdir())
+    statuses = {f.file: f.status for f in result.files}
+    assert statuses["zip_bomb.xlsx"] == "unreadable"
+    assert statuses["encrypted.xlsx"] == "unreadable"
+    assert statuses["bao_cao.pdf"] == "not_a_report"
+    assert statuses["~$MN01_Truong_Mam_non_Muong_Giang.xlsx"] == "not_a_report"
+    assert set(statuses.values()) <= {"unreadable", "not_a_report", "unknown_unit"}
+    assert all(f.issues for f in result.files)  # each one says why
+    unreadable = sum(1 for s in statuses.values() if s == "unreadable")
+    unknown = sum(1 for s in statuses.values() if s == "unknown_unit")
+    assert verdict(result) == f"0/23 đơn vị hợp lệ, 0 có lỗi, {unreadable + unknown} chưa xác định, 23 chưa nộp"

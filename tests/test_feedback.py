@@ -284,3 +284,25 @@ def test_feedback_of_a_feedback_copy_has_one_problem_sheet(tmp_path, written, ca
     wb = openpyxl.load_workbook(again.files[0].path)
     assert wb.sheetnames == [FEEDBACK_SHEET, SHEET, "Hướng dẫn", IDENTITY_SHEET]
     assert wb[SHEET]["D7"].comment.text.startswith("Lỗi: Trang Biểu tổng hợp, ô D7: hàng 1")
+
+
+def test_feedback_over_hostile_files(tmp_path, campaign, form, units):
+    folder = FILES / "reader" / "bad"
+    before = _hashes(folder)
+    result = check_folder(folder, campaign, form, units)
+    feedback = write_feedback(result, tmp_path / "out")
+    assert _hashes(folder) == before
+    # unreadable files and non-reports get no copy; the readable ones with problems do
+    copied = {f.report.file for f in feedback.files}
+    assert copied == {f.file for f in result.files if f.status == "unknown_unit"}
+    assert feedback.skipped == []
+    for f in feedback.files:
+        assert openpyxl.load_workbook(f.path).sheetnames[0] == FEEDBACK_SHEET
+
+
+def test_rebuilt_copy_is_readable(written):
+    _before, _result, feedback, _out = written
+    ws = openpyxl.load_workbook(feedback.files[4].path)[SHEET]  # X06 from .ods
+    assert ws.column_dimensions["B"].width == 60  # the long labels, wrapped
+    assert ws["B31"].alignment.wrap_text
+    assert 8 <= ws.column_dimensions["D"].width < 60
