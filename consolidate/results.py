@@ -87,7 +87,9 @@ class RunResult:
     units: UnitList
     files: list[FileReport]
     unit_status: dict[str, UnitStatus]
-    table: pd.DataFrame  # TABLE_COLUMNS, for files whose values were read (accepted and rejected)
+    # TABLE_COLUMNS of every current file whose form was read (accepted, rejected, unknown_unit; never a
+    # superseded one), blank totals filled from their parts; select a unit's rows through unit_status
+    table: pd.DataFrame
     extras: dict[str, Any] = field(default_factory=dict)  # schedule, narrative … (issue 6)
 
     @property
