@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,28 +44,39 @@ def _unit_rows(run: RunResult, states: tuple[str, ...]) -> pd.DataFrame:
     return table.loc[keep.fillna(False).astype(bool)].copy()
 
 
-def _complete_totals(frame: pd.DataFrame, form: Form) -> pd.DataFrame:
-    """Fill a unit's blank total from its parts (the check normally did; the sums must agree either way)."""
-    for rule in form.rules:
-        parts = frame.loc[frame.index.isin(rule.parts), rule.measure]
-        if rule.total in frame.index and pd.isna(frame.at[rule.total, rule.measure]) and parts.notna().any():
-            frame.at[rule.total, rule.measure] = parts.sum(min_count=1)
-    return frame
-
-
 def _numeric_codes(form: Form) -> list[str]:
     return [r.code for r in form.value_rows if r.numeric_measures]
 
 
-def _unit_frames(rows: pd.DataFrame, form: Form) -> dict[str, pd.DataFrame]:
-    """One frame per unit, indexed by every numeric row code of the form (NaN where not read)."""
-    codes = _numeric_codes(form)
-    frames = {}
-    for unit, group in rows.groupby("unit", sort=False):
-        g = group.drop_duplicates("indicator").set_index("indicator")
-        g = g.reindex(codes)[list(NUMERIC_MEASURES)].astype("float64")
-        frames[str(unit)] = _complete_totals(g, form)
-    return frames
+def _wide(rows: pd.DataFrame, form: Form, units: list[str], codes: list[str]) -> dict[str, pd.DataFrame]:
+    """Per measure, a units × row codes frame (NaN = blank), blank totals filled from their parts.
+
+    The check normally filled them already; filling again keeps the district sums consistent either way.
+    """
+    rows = rows.drop_duplicates(["unit", "indicator"])
+    present = set(rows["unit"])
+    order = [u for u in units if u in present]
+    out = {}
+    for m in (*NUMERIC_MEASURES, "text", "note"):
+        numeric = m in NUMERIC_MEASURES
+        values = rows[m].astype("float64") if numeric else rows[m].astype(object)
+        frame = pd.DataFrame({"unit": rows["unit"].to_numpy(), "indicator": rows["indicator"].to_numpy(),
+                              "v": values.to_numpy()})
+        w = frame.pivot(index="unit", columns="indicator", values="v").reindex(index=order, columns=codes)
+        if numeric:
+            w = w.astype("float64")
+            for rule in form.rules:
+                if rule.measure == m:
+                    w[rule.total] = w[rule.total].fillna(w[list(rule.parts)].sum(axis=1, min_count=1))
+        else:
+            w = w.astype(object).where(w.notna(), None)
+        out[m] = w
+    return out
+
+
+def _included(run: RunResult, include_invalid: bool) -> dict[str, pd.DataFrame]:
+    states = ("accepted", "rejected") if include_invalid else ("accepted",)
+    return _wide(_unit_rows(run, states), run.form, [u.code for u in run.units], _numeric_codes(run.form))
 
 
 def totals(run: RunResult, include_invalid: bool = False) -> pd.DataFrame:
@@ -74,20 +86,14 @@ def totals(run: RunResult, include_invalid: bool = False) -> pd.DataFrame:
     reported the value, or where the row has no such measure.
     """
     form = run.form
-    states = ("accepted", "rejected") if include_invalid else ("accepted",)
-    frames = _unit_frames(_unit_rows(run, states), form)
-    codes = _numeric_codes(form)
-    if frames:
-        stacked = pd.concat(frames.values(), keys=list(frames), names=["unit", "indicator"])
-        out = stacked.groupby(level="indicator", sort=False).sum(min_count=1).reindex(codes)
-    else:
-        out = pd.DataFrame(float("nan"), index=pd.Index(codes), columns=list(NUMERIC_MEASURES))
-    for code in codes:  # a measure the row does not have is never a number, whatever a file held
+    wide = _included(run, include_invalid)
+    out = pd.DataFrame({m: wide[m].sum(axis=0, min_count=1) for m in NUMERIC_MEASURES},
+                       index=pd.Index(_numeric_codes(form), name="indicator")).astype("float64")
+    for code in out.index:  # a measure the row does not have is never a number, whatever a file held
         for m in NUMERIC_MEASURES:
             if m not in form.row(code).measures:
                 out.at[code, m] = float("nan")
-    out.index.name = "indicator"
-    return out[list(NUMERIC_MEASURES)].astype("float64")
+    return out
 
 
 def per_unit(run: RunResult) -> pd.DataFrame:
@@ -96,28 +102,18 @@ def per_unit(run: RunResult) -> pd.DataFrame:
     Indexed by (unit, indicator) in unit-list order then form order; columns count, people, amount (NaN =
     blank), text, note, and ``status`` (the unit's state).
     """
-    form = run.form
-    rows = _unit_rows(run, ("accepted", "rejected"))
-    order = [r.code for r in form.value_rows]
-    out = []
-    for unit in run.units:
-        group = rows.loc[rows["unit"] == unit.code]
-        if group.empty:
-            continue
-        g = group.drop_duplicates("indicator").set_index("indicator").reindex(order)
-        frame = g[list(NUMERIC_MEASURES)].astype("float64")
-        frame = _complete_totals(frame.reindex(order), form)
-        frame["text"] = g["text"].astype(object).where(g["text"].notna(), None)
-        frame["note"] = g["note"].astype(object).where(g["note"].notna(), None)
-        frame["status"] = run.unit_status[unit.code].status
-        frame.index = pd.MultiIndex.from_product([[unit.code], order], names=["unit", "indicator"])
-        out.append(frame)
-    if not out:
-        empty = pd.MultiIndex.from_tuples([], names=["unit", "indicator"])
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in NUMERIC_MEASURES}
-                            | {"text": pd.Series(dtype=object), "note": pd.Series(dtype=object),
-                               "status": pd.Series(dtype=object)}, index=empty)
-    return pd.concat(out)
+    order = [r.code for r in run.form.value_rows]
+    wide = _wide(_unit_rows(run, ("accepted", "rejected")), run.form, [u.code for u in run.units], order)
+    present = list(wide["count"].index)
+    index = pd.MultiIndex.from_product([present, order], names=["unit", "indicator"])
+    # row-major ravel of a units × codes frame is exactly the (unit, indicator) product order
+    frame = pd.DataFrame({m: wide[m].to_numpy(dtype="float64").ravel() for m in NUMERIC_MEASURES}, index=index)
+    for m in ("text", "note"):
+        col = pd.Series(wide[m].to_numpy(dtype=object).ravel(), index=index, dtype=object)
+        frame[m] = col.where(col.notna(), None).astype(object)
+    frame["status"] = pd.Series([run.unit_status[u].status for u in present for _ in order], index=index,
+                                dtype=object)
+    return frame
 
 
 def _number(value: object) -> int | float | None:
@@ -144,6 +140,16 @@ class MergeResult:
     included_invalid: bool = False
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
     issues: list[Issue] = field(default_factory=list)  # found while merging (not tied to one file)
+
+    @cached_property
+    def values(self) -> dict[tuple[str, str], dict[str, object]]:
+        """{(unit, indicator): {measure: value}} of ``per_unit``, for fast lookups while writing."""
+        return self.per_unit.to_dict("index") if len(self.per_unit) else {}
+
+    def value(self, unit: str, code: str, measure: str) -> object:
+        """One unit's value (NaN/None when blank, None when the unit has no read file)."""
+        row = self.values.get((unit, code))
+        return None if row is None else row.get(measure)
 
     @property
     def merged_units(self) -> list[str]:
@@ -181,8 +187,7 @@ class MergeResult:
 def merge_checks(run: RunResult, sums: pd.DataFrame, include_invalid: bool = False) -> list[Issue]:
     """Warn where a district total differs from the sum of its parts, naming the units that cause it."""
     form = run.form
-    states = ("accepted", "rejected") if include_invalid else ("accepted",)
-    frames = _unit_frames(_unit_rows(run, states), form)
+    wide = _included(run, include_invalid)
     names = {u.code: u.name for u in run.units}
     issues = []
     for rule in form.rules:
@@ -191,9 +196,10 @@ def merge_checks(run: RunResult, sums: pd.DataFrame, include_invalid: bool = Fal
         parts = 0.0 if pd.isna(parts) else parts
         if pd.isna(total) or total == parts:
             continue
+        w = wide[rule.measure]
         causes = []
-        for unit, f in frames.items():
-            own, own_parts = f.at[rule.total, rule.measure], f.loc[list(rule.parts), rule.measure]
+        for unit in w.index:
+            own, own_parts = w.at[unit, rule.total], w.loc[unit, list(rule.parts)]
             if pd.isna(own):
                 continue
             if own_parts.isna().all():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from copy import copy
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,6 +49,7 @@ FILL_BAD = PatternFill("solid", fgColor="FFC7CE")
 FILL_MISSING = PatternFill("solid", fgColor="FFEB9C")
 FILL_SUBTOTAL = PatternFill("solid", fgColor="DDEBF7")
 FILL_TOTAL = PatternFill("solid", fgColor="BDD7EE")
+_STYLES: dict[tuple, object] = {}  # (workbook, style options) → StyleArray; cleared per workbook
 _PLACE_PREFIX = re.compile(r"^(huyện|quận|thị xã|thành phố|tp\.?)\s+", re.I)
 
 
@@ -67,6 +69,13 @@ def _put(ws: Worksheet, row: int, col: int, value: object, *, bold: bool = False
     if isinstance(value, str):
         value = fit_cell(value)
     set_text(cell, value)
+    # Styling a cell through openpyxl's descriptors hashes every style object again (seconds for a few
+    # hundred units); a finished style is a small array of ids, copied from the first cell that had it.
+    key = (id(ws.parent), bold, number, wrap, border, id(fill), align)
+    cached = _STYLES.get(key)
+    if cached is not None:
+        cell._style = copy(cached)
+        return
     cell.font = _font(bold=bold)
     if number:
         cell.number_format = NUMBER_FORMAT
@@ -75,6 +84,7 @@ def _put(ws: Worksheet, row: int, col: int, value: object, *, bold: bool = False
         cell.border = BORDER
     if fill is not None:
         cell.fill = fill
+    _STYLES[key] = copy(cell._style)
 
 
 def _header(ws: Worksheet, row: int, headers: Sequence[str], widths: Sequence[float] | None = None) -> None:
@@ -139,13 +149,11 @@ def _unit_name(result: MergeResult, code: str | None) -> str | None:
 
 def _joined(result: MergeResult, code: str, column: str) -> str | None:
     """A row's text or notes over the merged units, each prefixed by the unit's name."""
-    pu = result.per_unit
     parts = []
     for unit in result.merged_units:
-        if (unit, code) in pu.index:
-            value = pu.at[(unit, code), column]
-            if isinstance(value, str) and value:
-                parts.append(f"{_unit_name(result, unit)}: {value}")
+        value = result.value(unit, code, column)
+        if isinstance(value, str) and value:
+            parts.append(f"{_unit_name(result, unit)}: {value}")
     return fit_cell("\n".join(parts)) or None
 
 
@@ -231,8 +239,7 @@ def unit_groups(result: MergeResult) -> list[tuple[str, list[str]]]:
 
 
 def _value(result: MergeResult, unit: str, code: str, measure: str) -> object:
-    key = (unit, code)
-    return result.per_unit.at[key, measure] if key in result.per_unit.index else None
+    return result.value(unit, code, measure)
 
 
 def measure_label(row: Row, measure: str) -> str:
@@ -329,8 +336,8 @@ def write_by_unit(wb: Workbook, result: MergeResult) -> Worksheet:
     _landscape(ws)
 
     # the units' notes, which no number column can hold
-    notes = [(u, row.code, result.per_unit.at[(u, row.code), "note"]) for u in result.merged_units
-             for row in form.value_rows if (u, row.code) in result.per_unit.index]
+    notes = [(u, row.code, result.value(u, row.code, "note")) for u in result.merged_units
+             for row in form.value_rows]
     notes = [n for n in notes if isinstance(n[2], str) and n[2]]
     if notes:
         r += 1
@@ -583,6 +590,7 @@ def write_identity(wb: Workbook, result: MergeResult) -> Worksheet:
 def build_workbook(result: MergeResult) -> Workbook:
     """The whole summary workbook, in memory."""
     wb = Workbook()
+    _STYLES.clear()  # style ids belong to one workbook
     write_form(wb, result)
     write_by_unit(wb, result)
     write_status(wb, result)

@@ -390,3 +390,14 @@ def test_render_merge_when_everyone_reported_has_no_next_step(campaign, form):
         "Toàn huyện: 2 lớp bồi dưỡng; 64 người tham gia; 3.500.000 đồng ngân sách.",
         "Xem chi tiết ở các trang \"Tình hình nộp báo cáo\" và \"Lỗi và cảnh báo\" của tệp tổng hợp.",
     ]
+
+
+def test_nothing_read_gives_empty_per_unit_and_null_values(campaign, form, units):
+    files = {"Anh le khai mac.jpg": (None, "not_a_report", None, {})}
+    run = make_run(campaign, form, units, files=files)
+    pu = per_unit(run)
+    assert len(pu) == 0 and list(pu.columns) == ["count", "people", "amount", "text", "note", "status"]
+    sums = totals(run)
+    doc = MergeResult(run, sums, pu, Path("t.xlsx"), False, NOW, merge_checks(run, sums)).to_dict()
+    assert all(u["values"] is None and u["status"] == "missing" for u in doc["units"].values())
+    assert all(v == {"count": None, "people": None, "amount": None} for v in doc["totals"].values())
