@@ -10,7 +10,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,7 @@ _STOP = ("noinhan", "nguoilapbieu", "thutruongdonvi", "phuluc2", "bieutonghop")
 _NUMBERING = re.compile(r"^\s*(?:[IVX]+\s*[.\-/]\s*)?(?:\d+\s*[.)\-:]|[IVX]+\s*[.)\-:])?\s*")
 _ROMAN = re.compile(r"^\s*[IVX]+\s*[.)\-:]\s*")
 _FILL = PatternFill("solid", fgColor="FFFFFF")
+HEAD_CHARS = 240  # a heading or a hint is shorter than this; longer cells are only text
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class Heading:
     form_table: bool = False  # the merged form goes here (II.4)
     schedule: bool = False  # the compiled schedule goes here (I.3)
 
-    @property
+    @cached_property
     def keys(self) -> tuple[str, ...]:
         """Folded texts that name this heading, longest first."""
         return tuple(sorted({fold(t) for t in (self.label, *self.aliases)}, key=len, reverse=True))
@@ -203,46 +204,55 @@ def _cell_text(value: object) -> str:
     return clean(str(value).replace("\r\n", "\n").replace("\r", "\n"))
 
 
+@lru_cache(maxsize=8192)
+def _key(text: str) -> str:
+    """Folded start of a cell, numbering dropped; cached because every template repeats the same labels."""
+    return fold(_NUMBERING.sub("", text[:HEAD_CHARS], count=1))
+
+
 def _match_heading(text: str, spec: Narrative) -> tuple[Heading, str] | None:
     """The heading a cell starts with, and what the cell holds after it (a retyped "1. …: text")."""
-    body = _NUMBERING.sub("", text, count=1)
-    key = fold(body)
+    key = _key(text)
     if not key:
         return None
     for h in spec.headings:
         for k in h.keys:
             if key.startswith(k):
-                return h, _after(body, k)
+                return h, _after(_NUMBERING.sub("", text, count=1), k)
     return None
 
 
 def _after(body: str, key: str) -> str:
     """The part of ``body`` after the characters whose folded form is ``key``."""
-    # the heading is found within a few characters of its folded length (accents and spaces fold away)
-    for i in range(len(key), min(len(body), 3 * len(key) + 20) + 1):
-        if fold(body[:i]) == key:
+    acc = ""
+    for i, ch in enumerate(body):
+        acc += fold(ch)  # the text is NFC already, so a character folds on its own
+        if acc == key:
+            i += 1
             while i < len(body) and body[i] in " .:;,-–)\n":
                 i += 1  # the heading's own punctuation: "(…)." or ":"
             return body[i:].strip()
+        if not key.startswith(acc):
+            break
     return ""
 
 
 def _is_section(text: str, spec: Narrative) -> bool:
-    if not _ROMAN.match(text):
+    if not _ROMAN.match(text) or len(text) > HEAD_CHARS:
         return False
     key = fold(_ROMAN.sub("", text, count=1))
     return any(key == fold(s.label) for s in spec.sections)
 
 
 def _is_stop(text: str) -> bool:
-    key = fold(text)
+    key = fold(text[:40])
     return any(key.startswith(s) for s in _STOP)
 
 
 def read_narrative(sheets: Sequence[SheetLike], ctx: ReadContext) -> NarrativeRead:
     """Find the Phụ lục 1 headings on any sheet and read the text under each (by heading code)."""
     spec = load_narrative()
-    hints = {fold(h.hint) for h in spec.headings if h.hint}
+    hints = {_key(h.hint) for h in spec.headings if h.hint}
     best: tuple[SheetLike, list[tuple[int, int, Heading, str]]] | None = None
     for sheet in sorted(sheets, key=lambda s: s.hidden):
         marks = []
@@ -273,7 +283,7 @@ def read_narrative(sheets: Sequence[SheetLike], ctx: ReadContext) -> NarrativeRe
             row_texts = []
             for c, value in enumerate(sheet.rows[rr]):
                 text = _cell_text(value)
-                if text and fold(text) not in hints:
+                if text and not (len(text) <= HEAD_CHARS and _key(text) in hints):
                     row_texts.append(text)
                     first_cell = first_cell or sheet.address(rr, c)
             if row_texts and (_is_stop(row_texts[0]) or _is_section(row_texts[0], spec)):

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -250,7 +251,13 @@ class ScheduleRead:
 # ---------------------------------------------------------------------------------------------- reading
 
 def _key(value: object) -> str:
-    return fold(value) if isinstance(value, str) else ""
+    return _fold_short(value) if isinstance(value, str) and len(value) <= 60 else ""
+
+
+@lru_cache(maxsize=4096)
+def _fold_short(text: str) -> str:
+    # header cells are short and repeat in every file
+    return fold(text)
 
 
 def find_header(sheet: SheetLike) -> tuple[int, dict[str, int]] | None:
