@@ -153,6 +153,12 @@ def test_by_unit_keeps_blank_apart_from_zero_and_sums_per_type(written):
     assert ws.cell(r, 11).value == 5_500_000 and ws.cell(r, 11).number_format == "#,##0"
     r = rows["Các nội dung khác (nếu có)"]
     assert ws.cell(r, 4).value == "Tổ chức 2 buổi tọa đàm ở bản"
+    r = rows["Số tin bài về các hoạt động của Tuần lễ"]
+    unit, subtotal, total = ws.cell(r, 4), ws.cell(r, 8), ws.cell(r, 11)
+    assert (unit.font.b, unit.fill.fgColor.rgb, unit.font.name) == (False, "00000000", "Times New Roman")
+    assert (subtotal.font.b, subtotal.fill.fgColor.rgb) == (True, "00DDEBF7")
+    assert (total.font.b, total.fill.fgColor.rgb) == (True, "00BDD7EE")
+    assert ws.cell(6, 4).font.b and ws.cell(6, 4).alignment.wrap_text
 
 
 def test_by_unit_lists_the_units_notes_as_text(written):
