@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
 from consolidate.identity import IDENTITY_SHEET, Identity, parse_identity
-from consolidate.issues import Issue, make
+from consolidate.issues import Issue, RunError, make
 from consolidate.results import TABLE_COLUMNS
 from consolidate.sniff import check_defusedxml, sniff
 from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, words
@@ -37,8 +37,14 @@ MAX_ROWS = 500  # the form has ~45 rows; a retyped one with notes and signatures
 MAX_COLS = 30
 Kind = Literal["report", "not_a_report", "unreadable"]
 
-if not check_defusedxml():  # pragma: no cover - defusedxml is a hard dependency
-    raise ImportError("defusedxml is required: openpyxl must parse XML through it (SECURITY.md)")
+
+
+@lru_cache(maxsize=1)
+def ensure_safe_xml() -> None:
+    """Stop the run unless openpyxl parses XML through defusedxml (SECURITY.md), checked once."""
+    if not check_defusedxml():
+        raise RunError("Thiếu thư viện defusedxml nên không thể đọc an toàn các tệp nhận về; "
+                       "hãy cài lại chương trình (pip install defusedxml).")
 
 
 def column_letters(index: int) -> str:
@@ -549,11 +555,13 @@ def _identify(rf: ReadFile, sheets: list[Sheet], form: Form, campaign: Campaign,
                     f"tệp mẫu của {unit.code} ({unit.name}) nhưng dòng \"Đơn vị báo cáo\" ở ô {title[2]} "
                     f"ghi \"{title[0]}\"; dùng đơn vị của tệp mẫu")))
             return
+    stale = ident.unit_code if ident is not None and ident.unit_code else None  # a code not in the list
     if title and title[0]:
         if len(title_units) == 1:
             rf.unit, rf.identity_source = title_units[0], "title"
             rf.issues.append(make("identity-source", file=rel, unit=title_units[0],
                                   reason=f"dòng \"Đơn vị báo cáo\" (ô {title[2]})"))
+            _stale_code(rf, stale)
             return
         if len(title_units) > 1:
             rf.issues.append(make("unit-ambiguous", file=rel, reason=f"dòng \"Đơn vị báo cáo: {title[0]}\"",
@@ -564,6 +572,7 @@ def _identify(rf: ReadFile, sheets: list[Sheet], form: Form, campaign: Campaign,
     if len(name_units) == 1:
         rf.unit, rf.identity_source = name_units[0], "filename"
         rf.issues.append(make("identity-source", file=rel, unit=name_units[0], reason="tên tệp"))
+        _stale_code(rf, stale)
         return
     if len(name_units) > 1:
         rf.issues.append(make("unit-ambiguous", file=rel, reason="tên tệp", candidates=", ".join(name_units)))
@@ -575,6 +584,14 @@ def _identify(rf: ReadFile, sheets: list[Sheet], form: Form, campaign: Campaign,
                 else "không có dòng \"Đơn vị báo cáo:\" ghi tên đơn vị")
     said.append("tên tệp không chứa mã hay tên đơn vị")
     rf.issues.append(make("unit-unknown", file=rel, reason="; ".join(said)))
+
+
+def _stale_code(rf: ReadFile, code: str | None) -> None:
+    """The template names a unit code the list does not have (an old list, another district)."""
+    if code:
+        source = "dòng \"Đơn vị báo cáo\"" if rf.identity_source == "title" else "tên tệp"
+        rf.issues.append(make("unit-mismatch", file=rf.file, reason=(
+            f"mã đơn vị \"{code}\" trong tệp mẫu không có trong danh sách; dùng đơn vị {rf.unit} theo {source}")))
 
 
 def _anchored(sheet: Sheet) -> list[list[object]]:
@@ -596,6 +613,7 @@ def _mtime(path: Path) -> dt.datetime | None:
 
 def read_file(path: Path, rel: str, form: Form, campaign: Campaign, units: UnitList) -> ReadFile:
     """Read one returned file: what it is, the form's values as records, who sent it, and the issues."""
+    ensure_safe_xml()
     received = _mtime(path)
     sheets, kind, issues = open_sheets(path, rel)
     rf = ReadFile(rel, path, kind, received_at=received, saved_at=received, issues=list(issues))  # type: ignore[arg-type]
@@ -656,6 +674,7 @@ def list_files(folder: Path) -> list[tuple[Path, str]]:
 def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
                 progress: Callable[[int, int], None] | None = None) -> list[ReadFile]:
     """Read every file of the folder, each in one guarded call; mark older submissions of a unit."""
+    ensure_safe_xml()  # before the guarded calls, so that it stops the run instead of every file
     files = list_files(Path(folder))
     out: list[ReadFile] = []
     for i, (path, rel) in enumerate(files, start=1):

@@ -455,3 +455,27 @@ def test_mutated_bytes_only_ever_give_a_readfile(name, seed, how, form, campaign
     assert isinstance(rf, ReadFile)
     assert rf.kind in ("report", "not_a_report", "unreadable")
     assert rf.kind == "report" or rf.issues
+
+
+def test_the_run_stops_without_defusedxml(tmp_path, monkeypatch, form, campaign, units) -> None:
+    from consolidate.issues import RunError
+
+    monkeypatch.setattr(reader, "check_defusedxml", lambda: False)
+    reader.ensure_safe_xml.cache_clear()
+    try:
+        with pytest.raises(RunError, match="Thiếu thư viện defusedxml"):
+            read_folder(tmp_path, form, campaign, units)
+    finally:
+        reader.ensure_safe_xml.cache_clear()
+
+
+def test_an_unknown_template_code_resolved_by_the_file_name_is_said(tmp_path, form, campaign, units) -> None:
+    target = tmp_path / "MN03_Truong_Mam_non_Chieng_Khoang.xlsx"
+    shutil.copy(IDENT / "unknown_code.xlsx", target)
+    rf = _read(target, form, campaign, units)
+    assert (rf.unit, rf.identity_source) == ("MN03", "filename")
+    assert [(i.code, i.message) for i in rf.issues] == [
+        ("identity-source", f"{target.name}: đơn vị MN03 được xác định theo tên tệp."),
+        ("unit-mismatch", f"{target.name}: mã đơn vị \"ZZ99\" trong tệp mẫu không có trong danh sách; dùng đơn vị "
+                          "MN03 theo tên tệp."),
+    ]
