@@ -401,3 +401,47 @@ def test_nothing_read_gives_empty_per_unit_and_null_values(campaign, form, units
     doc = MergeResult(run, sums, pu, Path("t.xlsx"), False, NOW, merge_checks(run, sums)).to_dict()
     assert all(u["values"] is None and u["status"] == "missing" for u in doc["units"].values())
     assert all(v == {"count": None, "people": None, "amount": None} for v in doc["totals"].values())
+
+
+def test_ctrl_c_during_the_write_keeps_the_old_summary_and_leaves_no_temp_file(fake_check, monkeypatch, tmp_path,
+                                                                              campaign, form, units):
+    import consolidate.summary
+
+    out = tmp_path / "tong_hop.xlsx"
+    out.write_bytes(b"old summary")
+
+    def interrupted(path, result):
+        Path(path).write_bytes(b"PK half a workbook")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(consolidate.summary, "write_summary", interrupted)
+    (tmp_path / "in").mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        merge_folder(tmp_path / "in", campaign, form, units, out)
+    assert out.read_bytes() == b"old summary"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "tong_hop.xlsx"]  # no temp file, no lock
+
+
+def test_a_second_run_on_the_same_output_folder_is_refused(fake_check, tmp_path, campaign, form, units):
+    import os
+
+    (tmp_path / "in").mkdir()
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / ".consolidate.lock").write_text(str(os.getpid()))  # a live run holds the folder
+    with pytest.raises(RunError) as exc:
+        merge_folder(tmp_path / "in", campaign, form, units, out_dir / "tong_hop.xlsx")
+    assert str(exc.value) == (f"Thư mục {out_dir} đang được một lần chạy khác ghi (tiến trình {os.getpid()}); "
+                              "hãy chờ.")
+    assert not (out_dir / "tong_hop.xlsx").exists()
+
+
+def test_dead_runs_temp_files_are_cleared_but_nothing_else(fake_check, tmp_path, campaign, form, units):
+    (tmp_path / "in").mkdir()
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / ".~tmp-abc123.xlsx").write_bytes(b"PK half")
+    (out_dir / ".~tmp-keep.json").write_text("{}")
+    (out_dir / "ghi chu.xlsx").write_bytes(b"mine")
+    merge_folder(tmp_path / "in", campaign, form, units, out_dir / "tong_hop.xlsx")
+    assert sorted(p.name for p in out_dir.iterdir()) == [".~tmp-keep.json", "ghi chu.xlsx", "tong_hop.xlsx"]
