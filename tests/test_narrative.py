@@ -199,3 +199,31 @@ def test_summary_sheet_puts_every_units_text_under_each_heading(campaign):
     formula_cell = next(r[1] for r in ws.iter_rows(max_col=2) if r[1].value == "=1+1")
     assert formula_cell.data_type == "s"
     assert ws.page_setup.fitToWidth == 1
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_filled_template_saved_by_libreoffice_keeps_texts_and_schedule(campaign, form, units, soffice_convert,
+                                                                       tmp_path, fmt):
+    from consolidate.templates import make_templates
+
+    unit = units.get("X02")
+    made = make_templates(campaign, form, [unit], tmp_path / "mau",
+                          extra_sheets=[narrative.template_writer, schedule.template_writer])
+    wb = load_workbook(made.files[0])
+    ws = wb["Báo cáo"]
+    boxes = sorted(r.min_row for r in ws.merged_cells.ranges if r.max_row - r.min_row == narrative.TEXT_ROWS - 1)
+    ws.cell(boxes[1], 1).value = "Phát động dưới cờ ngày 01/10/2021.\nCó 150 người dự."
+    lich = wb["Lịch hoạt động"]
+    lich["B7"], lich["C7"], lich["D7"], lich["E7"] = "7h30", "01/10", "Lễ phát động", "Sân UBND xã"
+    src = tmp_path / "X02.xlsx"
+    wb.save(src)
+    out = soffice_convert(src, fmt, tmp_path / "out")
+    sheets = sheets_of(out.read_bytes(), out.name)
+    ctx = ReadContext(out.name, campaign, "X02", unit.name, units)
+    res = read_narrative(sheets, ctx)
+    assert res.sections == {"I.2": "Phát động dưới cờ ngày 01/10/2021.\nCó 150 người dự."}
+    sched = schedule.read_schedule(sheets, ctx)
+    assert sched.issues == []
+    assert [(schedule.format_time(a.time), a.date.isoformat(), a.content, a.place) for a in sched.rows] == [
+        ("7h30", "2021-10-01", "Lễ phát động", "Sân UBND xã")]
