@@ -407,9 +407,9 @@ def write_status(wb: Workbook, result: MergeResult) -> Worksheet:
     _title(ws, 1, f"TÌNH HÌNH NỘP BÁO CÁO — {run.campaign.title}", len(STATUS_HEADERS))
     sub = ws.cell(2, 1)
     states = {s: len(result.units_in(s)) for s in ("accepted", "rejected", "missing")}
+    due = deadline.strftime("%d/%m/%Y") if deadline else "(chưa định)"
     set_text(sub, f"{len(run.units)} đơn vị: {states['accepted']} đã nộp hợp lệ, {states['rejected']} có lỗi, "
-                  f"{states['missing']} chưa nộp. Hạn nộp: "
-                  f"{deadline.strftime('%d/%m/%Y') if deadline else '(chưa định)'}. Lập lúc {stamp(result.created_at)}.")
+                  f"{states['missing']} chưa nộp. Hạn nộp: {due}. Lập lúc {stamp(result.created_at)}.")
     sub.font = _font(italic=True)
     head = 4
     _header(ws, head, STATUS_HEADERS, (6, 11, 36, 11, 16, 40, 18, 14, 8, 10, 32))
@@ -513,8 +513,8 @@ def by_type(result: MergeResult) -> list[tuple[str, int, int, int, int, float, f
         state = [run.unit_status[c].status for c in codes]
         classes = _sum([_value(result, c, "1", "count") for c in codes if c in merged]) or 0.0
         people = _sum([_value(result, c, "1.0", "people") for c in codes if c in merged]) or 0.0
-        rows.append((type_name(utype), len(codes), state.count("accepted"), state.count("rejected"), state.count("missing"),
-                     classes, people))
+        rows.append((type_name(utype), len(codes), state.count("accepted"), state.count("rejected"),
+                     state.count("missing"), classes, people))
     return rows
 
 
