@@ -38,7 +38,6 @@ MAX_COLS = 30
 Kind = Literal["report", "not_a_report", "unreadable"]
 
 
-
 @lru_cache(maxsize=1)
 def ensure_safe_xml() -> None:
     """Stop the run unless openpyxl parses XML through defusedxml (SECURITY.md), checked once."""
@@ -703,7 +702,10 @@ def mark_superseded(files: list[ReadFile]) -> None:
 
 
 def records_frame(files: list[ReadFile]) -> pd.DataFrame:
-    """The long table (results.TABLE_COLUMNS) of the given files' records, dtypes per results.py."""
+    """The long table (results.TABLE_COLUMNS) of the given files' records, dtypes per results.py.
+
+    Every file passed contributes; pass only the current submissions (``superseded_by is None``) for
+    validation and merging."""
     import pandas as pd
 
     rows = [rec for f in files for rec in f.records]

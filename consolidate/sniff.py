@@ -4,10 +4,13 @@ Detection is by content, never by extension (an .xls renamed .xlsx, an HTML page
 are common). Every bound of SECURITY.md is checked here, on the bytes, before any parser runs: python-
 calamine has no bound before decompression and builds a dense grid from a sheet's first to its last used
 cell, so one far-corner cell would cost gigabytes. The zip checks use the standard ``zipfile`` module;
-the OLE2 (compound file) directory is walked by hand because ``olefile`` is not a dependency and only
-stream names are needed (a few dozen lines, bounded loops). The worksheet scans use byte regexes rather
-than an XML parser: they only look for cell references and formula cells, and must stay cheap on the
-common path (one pass over a few kilobytes).
+the OLE2 (compound file) container is read by hand because ``olefile`` is not a dependency and only the
+directory and the Workbook stream are needed (bounded loops). For .xls the BIFF records are walked before
+calamine sees the file: calamine parses every sheet of an .xls when it opens it and reserves the area a
+sheet's DIMENSIONS record declares, so one damaged byte (an inverted DIMENSIONS, a cell at column 60,000)
+made it request hundreds of GB and abort the whole process, which no ``except`` can catch (found by the
+fuzz test). The worksheet scans use byte regexes rather than an XML parser: they only look for cell
+references and formula cells, and must stay cheap on the common path (one pass over a few kilobytes).
 """
 
 from __future__ import annotations
