@@ -87,21 +87,42 @@ def with_totals(values: dict[str, dict[str, int]], scale: int = 1) -> dict[str, 
     return out
 
 
-def texts(unit_name: str, kind: str, values: dict[str, dict[str, int]], activity: str | None) -> dict[str, str]:
+OPENING = {
+    "Phường": "Tổ chức phát động Tuần lễ tại Trung tâm học tập cộng đồng phường; cử cán bộ dự Lễ khai mạc cấp "
+              "Quận ngày 30/9/2024.",
+    "school": "Phát động Tuần lễ trong buổi chào cờ đầu tuần ngày 30/9/2024; treo 02 khẩu hiệu về chủ đề "
+              "\"Phát triển văn hóa đọc thúc đẩy học tập suốt đời\".",
+    "Khác": "Tổ chức Lễ khai mạc Tuần lễ cấp Quận ngày 30/9/2024 tại số 22 phố Đặng Tiến Đông.",
+}
+ACTIVITIES = {
+    "Phường": "Tuyên truyền trên hệ thống truyền thanh phường; thư viện phường mở cửa liên tục, giới thiệu sách.",
+    "school": "Tổ chức ngày hội đọc sách, giới thiệu sách mới; tăng thời lượng đọc tại thư viện trường.",
+    "Khác": "Mở cửa Thư viện Quận; hướng dẫn các thư viện phường phục vụ nhân dân suốt Tuần lễ.",
+}
+RESULTS = [
+    "Các hoạt động thiết thực, thu hút đông đảo người tham gia; văn hóa đọc được lan tỏa.",
+    "Phối hợp tốt với Hội Khuyến học; nhiều gia đình cùng tham gia các hoạt động đọc sách.",
+    "Bài học: chuẩn bị sớm, giao việc rõ người, rõ thời hạn; tận dụng mạng xã hội để tuyên truyền.",
+]
+
+
+def texts(unit_name: str, kind: str, values: dict[str, dict[str, int]], activity: str | None,
+          n: int) -> dict[str, str]:
     """What a unit writes under the Phụ lục 1 headings."""
     money = values.get("10.1", {}).get("amount", 0), values.get("10.2", {}).get("amount", 0)
-    vn = lambda n: f"{n:,}".replace(",", ".")  # noqa: E731
+    vn = lambda v: f"{v:,}".replace(",", ".")  # noqa: E731
+    group = kind if kind in ("Phường", "Khác") else "school"
     out = {
         "I.1": f"{unit_name} ban hành kế hoạch tổ chức Tuần lễ, phân công cán bộ theo dõi, đôn đốc thực hiện.",
-        "I.2": "Cử cán bộ dự Lễ khai mạc cấp Quận ngày 30/9/2024; treo 02 khẩu hiệu hưởng ứng Tuần lễ.",
-        "I.3": (f"{activity}\n" if activity else "") + "Tuyên truyền về Tuần lễ; mở cửa thư viện, tủ sách phục vụ bạn đọc.",
+        "I.2": OPENING[group],
+        "I.3": (f"{activity}\n" if activity else "") + ACTIVITIES[group],
         "I.4": f"Ngân sách nhà nước: {vn(money[0])} đồng; huy động từ các nguồn hợp pháp khác: {vn(money[1])} đồng.",
-        "II.1": "Các hoạt động thiết thực, thu hút đông đảo người tham gia; văn hóa đọc được lan tỏa.",
+        "II.1": RESULTS[n % len(RESULTS)],
     }
     if kind == "Phường":
         out["II.2"] = "Kinh phí tổ chức còn hạn chế; một số hoạt động trùng lịch công tác của phường."
         out["II.3"] = "Đề nghị Quận bổ sung đầu sách cho thư viện, tủ sách của Trung tâm học tập cộng đồng."
-    elif kind in ("Mầm non", "Tiểu học", "THCS"):
+    elif group == "school":
         out["II.3"] = "Đề nghị tiếp tục tập huấn khai thác học liệu số cho giáo viên."
     return out
 
@@ -179,7 +200,7 @@ def main() -> None:
                 continue
             values = with_totals(base[unit.type], 1 + n % 3)
             activity = planned.get(unit.code, (None, None, None, None))[2]
-            sections = texts(unit.name, kinds[unit.code], values, activity)
+            sections = texts(unit.name, kinds[unit.code], values, activity, n)
             saved = dt.datetime(2024, 10, 3 + n % 5, 8 + n % 9, 40)
             extra: dict[str, object] = {}
             if unit.code == "TH02":
