@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from consolidate import outputs
 from consolidate.identity import IDENTITY_SHEET
-from consolidate.issues import SEVERITY_NAMES, Issue
+from consolidate.issues import SEVERITY_NAMES, Issue, RunError
 from consolidate.results import FileReport, RunResult
 from consolidate.templates import mailing_csv, set_text
 
@@ -90,13 +90,17 @@ def _copy_workbook(data: bytes) -> Workbook:
         return load_workbook(io.BytesIO(data), keep_vba=False, keep_links=False)
 
 
+class _Unreadable(Exception):
+    """The file no longer reads (changed since the check); the message is the reader's, in Vietnamese."""
+
+
 def _rebuild_workbook(report: FileReport) -> Workbook:
     """A new workbook holding the values of every sheet the reader saw, at the same addresses."""
     from consolidate.reader import open_sheets
 
     sheets, _kind, issues = open_sheets(report.path, report.file)
     if sheets is None:
-        raise ValueError("; ".join(i.message for i in issues) or "không đọc được tệp")
+        raise _Unreadable("; ".join(i.message for i in issues) or "không đọc được tệp")
     wb = Workbook()
     wb.remove(wb.active)
     for sheet in sheets:
@@ -258,8 +262,11 @@ def write_feedback(result: RunResult, out_dir: Path) -> FeedbackResult:
                 _problem_sheet(wb, report, unit_name, issues, converted, result.campaign.deadline)
                 target = outputs.inside(out_dir, name)
                 outputs.atomic_write(target, lambda tmp, wb=wb: wb.save(tmp))
+            except (RunError, _Unreadable) as exc:  # already said in Vietnamese
+                skipped.append((report.file, str(exc)))
+                continue
             except Exception as exc:  # one file that cannot be copied must not stop the others
-                skipped.append((report.file, f"{type(exc).__name__}: {exc}"[:200]))
+                skipped.append((report.file, f"không mở được tệp để chép ({type(exc).__name__}: {exc})"[:300]))
                 continue
             written.append(FeedbackFile(report, target, converted, unit.email if unit else "", unit_name, marked))
             subject, body = _mail(result, report, unit_name, name, issues)

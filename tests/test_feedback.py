@@ -204,10 +204,13 @@ def test_an_uncopyable_file_is_skipped_with_a_reason(tmp_path, campaign, form, u
     folder.mkdir()
     (folder / "X02_Chieng_On.xlsx").write_bytes((FAULTY / "X02_Chieng_On.xlsx").read_bytes())
     result = check_folder(folder, campaign, form, units)
-    (folder / "X02_Chieng_On.xlsx").write_bytes(b"PK\x03\x04 truncated")  # changed after the check
+    # replaced after the check by a package openpyxl cannot load
+    with zipfile.ZipFile(folder / "X02_Chieng_On.xlsx", "w") as zf:
+        zf.writestr("xl/workbook.xml", "không phải XML")
     feedback = write_feedback(result, tmp_path / "out")
     assert feedback.files == [] and [f for f, _ in feedback.skipped] == ["X02_Chieng_On.xlsx"]
-    assert render_feedback(feedback).splitlines()[-1].startswith("Không tạo được bản sao cho X02_Chieng_On.xlsx: ")
+    assert render_feedback(feedback).splitlines()[-1].startswith(
+        "Không tạo được bản sao cho X02_Chieng_On.xlsx: không mở được tệp để chép (")
 
 
 def test_short_message_drops_the_file_name(written):
@@ -306,3 +309,14 @@ def test_rebuilt_copy_is_readable(written):
     assert ws.column_dimensions["B"].width == 60  # the long labels, wrapped
     assert ws["B31"].alignment.wrap_text
     assert 8 <= ws.column_dimensions["D"].width < 60
+
+
+def test_a_rebuilt_file_that_no_longer_reads_is_skipped_with_the_readers_reason(tmp_path, campaign, form, units):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "X06_Muong_Chien.ods").write_bytes((FAULTY / "X06_Muong_Chien.ods").read_bytes())
+    result = check_folder(folder, campaign, form, units)
+    (folder / "X06_Muong_Chien.ods").write_bytes(b"")  # emptied after the check
+    feedback = write_feedback(result, tmp_path / "out")
+    assert feedback.skipped == [("X06_Muong_Chien.ods",
+                                 "X06_Muong_Chien.ods: tệp rỗng (0 byte). Đề nghị đơn vị gửi lại.")]
