@@ -95,7 +95,9 @@ def gather_parts(run: RunResult) -> tuple[list[ScheduleEntry], dict[str, list[tu
     """The compiled schedule and narrative of a run: from ``run.extras`` when the check put them there,
     else read here from the folder, each unit's newest file of each part (``schedule.split_parts``)."""
     if "schedule" in run.extras and "narrative" in run.extras:
-        return list(run.extras["schedule"]), dict(run.extras["narrative"]), []
+        issues = [i for f in run.files if f.status != "superseded" for i in f.issues
+                  if i.code.startswith(("schedule-", "narrative-"))]
+        return list(run.extras["schedule"]), dict(run.extras["narrative"]), issues
     from consolidate.reader import read_folder
 
     files = read_folder(run.folder, run.form, run.campaign, run.units)

@@ -264,3 +264,21 @@ def test_dong_da_sample_report_has_the_district_totals_and_every_reporting_unit(
 def test_libreoffice_converts_the_sample_report_to_pdf(dong_da_report, soffice_convert, tmp_path):
     pdf = soffice_convert(dong_da_report.output, "pdf", tmp_path)
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
+
+
+def test_render_report_names_schedule_errors_with_their_cells(campaign, form, units, tmp_path):
+    made = make_templates(campaign, form, [units.get("X04")], tmp_path / "mau", now=NOW,
+                          extra_sheets=[narrative.template_writer, schedule.template_writer])
+    folder = tmp_path / "da_nhan"
+    folder.mkdir()
+    wb = load_workbook(made.files[0])
+    wb[form.sheet][layout_of(form).cell("2", "count")].value = 3
+    lich = wb["Lịch hoạt động"]
+    lich["B7"], lich["C7"], lich["D7"] = "chiều", "03/10", "Hội thi kể chuyện"
+    wb.save(folder / made.files[0].name)
+    result = write_report(folder, campaign, form, units, tmp_path / "bc.docx")
+    lines = render_report(result).split("\n")
+    at = lines.index("Có 1 lỗi ở lịch hoạt động (các hoạt động đó không đưa vào lịch):")
+    assert lines[at + 1] == (f"  {made.files[0].name}, trang Lịch hoạt động, ô B7: không đọc được giờ \"chiều\" "
+                             "(viết như 8h30, 14h00 hoặc 8:30).")
+    assert "Lịch tuần lễ: chưa có đơn vị nào gửi lịch hoạt động." in lines
