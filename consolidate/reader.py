@@ -9,11 +9,12 @@ positions are never trusted. Values go through :mod:`consolidate.values`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -103,16 +104,23 @@ class ReadFile:
 def load_sheets(data: bytes, rel: str, refused: dict[str, str] | None = None,
                 uncached: dict[str, set[str]] | None = None) -> tuple[list[Sheet] | None, list[Issue]]:
     """Read every worksheet's bounded area with calamine from bytes already checked by sniff."""
-    from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
+    from python_calamine import PasswordError
 
-    refused, uncached = refused or {}, uncached or {}
     try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        with _quiet_stderr():
+            return _calamine_sheets(data, rel, refused or {}, uncached or {})
     except PasswordError:
         return None, [make("encrypted", file=rel)]
     except BaseException as exc:  # calamine's errors, and its Rust panics (a BaseException), mean "corrupt"
         _reraise_interrupts(exc)
-        return None, [make("corrupt", file=rel, reason=_reason(exc))]
+        return None, [make("corrupt", file=rel, reason=f"cấu trúc bảng tính không đọc được: {_reason(exc)}")]
+
+
+def _calamine_sheets(data: bytes, rel: str, refused: dict[str, str],
+                     uncached: dict[str, set[str]]) -> tuple[list[Sheet], list[Issue]]:
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     issues: list[Issue] = []
     sheets: list[Sheet] = []
     try:
@@ -129,14 +137,28 @@ def load_sheets(data: bytes, rel: str, refused: dict[str, str] | None = None,
             sheets.append(Sheet(meta.name, rows, start[0], start[1],
                                 meta.visible != SheetVisibleEnum.Visible,
                                 frozenset(uncached.get(meta.name, ()))))
-    except PasswordError:
-        return None, [make("encrypted", file=rel)]
-    except BaseException as exc:
-        _reraise_interrupts(exc)
-        return None, [make("corrupt", file=rel, reason=_reason(exc))]
     finally:
         wb.close()
     return sheets, issues
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Keep a Rust panic's English backtrace off the clerk's terminal: the panic becomes an issue."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable stderr (a windowed app): nothing to keep clean
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
 
 
 def _reraise_interrupts(exc: BaseException) -> None:

@@ -336,6 +336,7 @@ EXPECTED_BAD = {  # file → (kind, issue codes, words of the Vietnamese reason)
     "ghi_chu.txt": ("not_a_report", ["not-a-report"], "tệp văn bản"),
     "far_corner.xls": ("unreadable", ["sheet-too-large"], "65.536 hàng × 256 cột"),
     "xls_bad_dimensions.xls": ("unreadable", ["corrupt"], "kích thước trang ghi trong tệp không hợp lệ"),
+    "xls_damaged.xls": ("unreadable", ["corrupt"], "cấu trúc bảng tính không đọc được: PanicException"),
     "many_sheets.xlsx": ("unreadable", ["too-many-sheets"], "250 trang"),
     "ods_repeat.ods": ("report", ["sheet-too-large", "unit-unknown", "form-not-found"],
                        "100.000 hàng × 100 cột"),
@@ -479,3 +480,12 @@ def test_an_unknown_template_code_resolved_by_the_file_name_is_said(tmp_path, fo
         ("unit-mismatch", f"{target.name}: mã đơn vị \"ZZ99\" trong tệp mẫu không có trong danh sách; dùng đơn vị "
                           "MN03 theo tên tệp."),
     ]
+
+
+def test_a_parser_panic_is_an_issue_and_stays_off_the_terminal(capfd, form, campaign, units) -> None:
+    rf = _read(BAD / "xls_damaged.xls", form, campaign, units)
+    assert (rf.kind, _codes(rf)) == ("unreadable", ["corrupt"])
+    assert rf.issues[0].message.startswith(
+        "xls_damaged.xls: tệp bị hỏng hoặc chưa tải về đủ (cấu trúc bảng tính không đọc được: PanicException: ")
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")

@@ -403,6 +403,8 @@ def make_bad(template: bytes, work: Path) -> None:
     dims = bytes.fromhex("00020e00" "00000000" "07000000" "0000" "0200" "0000")
     assert xls.count(dims) == 1
     (BAD / "xls_bad_dimensions.xls").write_bytes(xls.replace(dims, bytes.fromhex("00020e00002b000007000000000002000000")))
+    # its last sectors zeroed, as a cut download leaves it: calamine panics (a Rust panic, not an error)
+    (BAD / "xls_damaged.xls").write_bytes(xls[:14148] + b"\x00" * 64)
     far = openpyxl.Workbook()
     far.active["A1"] = "Các hoạt động"
     far.active["IV65536"] = 1  # the last cell of an .xls sheet
