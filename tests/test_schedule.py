@@ -516,3 +516,33 @@ def test_time_and_date_parsing_never_raise(value):
     d = parse_date(value, 2024)
     assert t is None or isinstance(t, dt.time)
     assert d is None or isinstance(d, dt.date)
+
+
+class _Grid:
+    """A reader.Sheet-like grid for property tests."""
+
+    def __init__(self, rows):
+        self.name, self.rows, self.hidden = "S", rows, False
+
+    def address(self, r: int, c: int) -> str:
+        return f"{chr(65 + c % 26)}{r + 1}"
+
+
+_cell = st.one_of(st.none(), st.text(max_size=30), st.floats(allow_nan=True), st.integers(-10, 100000),
+                  st.dates(), st.times(), st.sampled_from(["Giờ", "Ngày", "Nội dung", "Đơn vị", "TT", "8h30",
+                                                           "02/10", "30/9", "1. Khó khăn, tồn tại",
+                                                           "2. Kiến nghị, đề xuất", "II. ĐÁNH GIÁ CHUNG"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_cell, max_size=6), max_size=12))
+def test_reading_any_grid_never_raises(rows):
+    from consolidate.campaign import load_campaign
+
+    campaign = load_campaign(DONG_DA / "campaign.toml")
+    ctx = ReadContext("x.xlsx", campaign)
+    res = schedule.read_schedule([_Grid(rows)], ctx)
+    assert all(isinstance(a, schedule.Activity) for a in res.rows)
+    assert all(campaign.window[0] <= a.date <= campaign.window[1] for a in res.rows)
+    narr = narrative.read_narrative([_Grid(rows)], ctx)
+    assert all(isinstance(v, str) and v for v in narr.sections.values())
