@@ -292,3 +292,23 @@ def test_number_written_the_vietnamese_way(value, text):
 def test_a_value_in_error_is_not_also_an_outlier(form, units):
     _, issues = run(form, units, _communes(form, [2, 3, 3, 4, 2, -60]))
     assert [(i.code, i.file) for i in issues] == [("value-negative", "X06.xlsx")]
+
+
+def test_checks_follow_the_form_definition(tmp_path, units):
+    """Another district's form: a rule and a limit changed in form.toml, no code changed."""
+    from consolidate.form import DEFAULT_FORM, load_form
+
+    text = DEFAULT_FORM.read_text(encoding="utf-8")
+    text = text.replace('types = ["Mầm non", "Tiểu học", "THCS", "Liên cấp", "THPT"]', 'types = ["Xã"]')
+    text += '\n[[rules]]\ntotal = "4.2"\nmeasure = "count"\nparts = ["4.1"]\nmeaning = "thử"\n'
+    path = tmp_path / "form.toml"
+    path.write_text(text, encoding="utf-8")
+    other = load_form(path)
+    rows = [record(other, "a.xlsx", "X01", "7.1", count=3.0), record(other, "b.xlsx", "MN01", "7.1", count=3.0),
+            record(other, "a.xlsx", "X01", "4.1", count=2.0), record(other, "a.xlsx", "X01", "4.2", count=5.0)]
+    _, issues = validate(table(other, rows), other, units)
+    assert [(i.code, i.file, i.indicator, i.cell) for i in issues] == [
+        ("over-limit", "a.xlsx", "7.1", "D39"),
+        ("total-mismatch", "a.xlsx", "4.2", "D26"),
+    ]
+    assert issues[1].message.endswith("ghi 5 nhưng tổng các hàng 4.1 (2) là 2; thử.")
