@@ -9,7 +9,9 @@ directory and the Workbook stream are needed (bounded loops). For .xls the BIFF 
 calamine sees the file: calamine parses every sheet of an .xls when it opens it and reserves the area a
 sheet's DIMENSIONS record declares, so one damaged byte (an inverted DIMENSIONS, a cell at column 60,000)
 made it request hundreds of GB and abort the whole process, which no ``except`` can catch (found by the
-fuzz test). The worksheet scans use byte regexes rather than an XML parser: they only look for cell
+fuzz test). calamine also expands every table of an .ods at open (an 801-byte file with one repeated
+cell took 327 MB), so an .ods or .xls with one oversized sheet is refused whole; .xlsx sheets load one
+at a time, so there only the oversized sheet is skipped. The worksheet scans use byte regexes rather than an XML parser: they only look for cell
 references and formula cells, and must stay cheap on the common path (one pass over a few kilobytes).
 """
 
@@ -373,14 +375,17 @@ def _check_ods(zf: zipfile.ZipFile, rel: str) -> Sniffed:
     tables = list(_ODS_TABLE.finditer(content))
     if len(tables) > MAX_SHEETS:
         return _bad("too-many-sheets", rel, count=len(tables), limit=MAX_SHEETS)
-    out = Sniffed("report", "ods")
+    refused = {}
     for i, m in enumerate(tables):
         end = tables[i + 1].start() if i + 1 < len(tables) else len(content)
         name = _attrs(m.group(1)).get("name", f"#{i + 1}")
         reason = _ods_area(content[m.end():end])
         if reason:
-            out.refused_sheets[name] = reason
-    return out
+            refused[name] = reason
+    if refused:  # calamine expands every table of an .ods when it opens it: refuse the whole file
+        return Sniffed("unreadable", issues=[make("sheet-too-large", file=rel, sheet=name, reason=why)
+                                             for name, why in refused.items()])
+    return Sniffed("report", "ods")
 
 
 def _ods_area(body: bytes) -> str | None:
