@@ -59,8 +59,7 @@ _SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
 _ATTR = re.compile(rb"([\w:]+)=\"([^\"]*)\"")
 _REL = re.compile(rb"<Relationship\b([^>]*)/?>")
 _ODS_TABLE = re.compile(rb"<table:table(?=[\s>])([^>]*)>")
-_ODS_ROW = re.compile(rb"<table:table-row(?=[\s/>])([^>]*?)(/?)>")
-_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell(?=[\s/>])([^>]*?)(/?)>")
+_ODS_TOKEN = re.compile(rb"<table:(table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*?)(/?)>")
 _ODS_ROWS_REP = re.compile(rb"table:number-rows-repeated=\"(\d+)\"")
 _ODS_COLS_REP = re.compile(rb"table:number-columns-repeated=\"(\d+)\"")
 
@@ -389,30 +388,29 @@ def _check_ods(zf: zipfile.ZipFile, rel: str) -> Sniffed:
 
 
 def _ods_area(body: bytes) -> str | None:
-    """Bound the grid a table's repeated rows × columns expand to; trailing empty repeats cost nothing."""
-    row_marks = list(_ODS_ROW.finditer(body))
-    height = width = 0
-    row_at = 0
-    for i, m in enumerate(row_marks):
-        rep = _ODS_ROWS_REP.search(m.group(1))
-        rows_rep = int(rep.group(1)) if rep else 1
-        end = row_marks[i + 1].start() if i + 1 < len(row_marks) else len(body)
-        inner = b"" if m.group(2) else body[m.end():end]
-        col_at, used_to = 0, 0
-        cells = list(_ODS_CELL.finditer(inner))
-        for j, c in enumerate(cells):
-            rep_c = _ODS_COLS_REP.search(c.group(1))
-            n = int(rep_c.group(1)) if rep_c else 1
-            nxt = cells[j + 1].start() if j + 1 < len(cells) else len(inner)
-            valued = b"value-type" in c.group(1) or (not c.group(2) and b"<text:" in inner[c.end():nxt])
-            col_at += n
-            if valued:
-                used_to = col_at
-        row_at += rows_rep
-        if used_to:
-            height, width = row_at, max(width, used_to)
-        if height * width > MAX_SHEET_CELLS:
-            return f"vùng dữ liệu {height:,} hàng × {width:,} cột".replace(",", ".")
+    """Bound the grid a table's repeated rows × columns expand to; trailing empty repeats cost nothing.
+
+    One pass over row and cell tags; a cell counts as used when it has a value type or any content."""
+    height = width = row_at = col_at = used_to = 0
+    for m in _ODS_TOKEN.finditer(body):
+        kind, attrs, self_closing = m.groups()
+        if kind == b"table-row":
+            if used_to:
+                height, width = row_at, max(width, used_to)
+                if height * width > MAX_SHEET_CELLS:
+                    break
+            rep = _ODS_ROWS_REP.search(attrs) if b"repeated" in attrs else None
+            row_at += int(rep.group(1)) if rep else 1
+            col_at = used_to = 0
+            continue
+        rep = _ODS_COLS_REP.search(attrs) if b"repeated" in attrs else None
+        col_at += int(rep.group(1)) if rep else 1
+        if not self_closing or b"value-type" in attrs:
+            used_to = col_at
+    if used_to:
+        height, width = row_at, max(width, used_to)
+    if height * width > MAX_SHEET_CELLS:
+        return f"vùng dữ liệu {height:,} hàng × {width:,} cột".replace(",", ".")
     return None
 
 
