@@ -189,10 +189,12 @@ def open_sheets(path: Path, rel: str) -> tuple[list[Sheet] | None, str, list[Iss
 
 def _os_reason(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
-        return "không có quyền đọc"
+        return "không có quyền đọc, hoặc tệp đang bị chương trình khác khóa"
+    if isinstance(exc, FileNotFoundError):
+        return "tệp không còn trong thư mục"
     if isinstance(exc, IsADirectoryError):
-        return "là thư mục"
-    return exc.strerror or type(exc).__name__
+        return "đây là thư mục, không phải tệp"
+    return f"lỗi hệ thống tệp {type(exc).__name__}"
 
 
 # ----------------------------------------------------------------------------------- finding the form

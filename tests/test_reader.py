@@ -488,3 +488,9 @@ def test_a_parser_panic_is_an_issue_and_stays_off_the_terminal(capfd, form, camp
         "xls_damaged.xls: tệp bị hỏng hoặc chưa tải về đủ (cấu trúc bảng tính không đọc được: PanicException: ")
     out, err = capfd.readouterr()
     assert (out, err) == ("", "")
+
+
+def test_a_file_that_cannot_be_opened(tmp_path, form, campaign, units) -> None:
+    rf = _read(tmp_path / "MN01.xlsx", form, campaign, units)  # removed between listing and reading
+    assert (rf.kind, [i.message for i in rf.issues]) == ("unreadable", [
+        "MN01.xlsx: không mở được tệp (tệp không còn trong thư mục); có thể tệp đang được mở hoặc đang chép dở."])
