@@ -72,7 +72,7 @@ TEMPLATE_VALUES = {
 # ------------------------------------------------------------------------------ three writers, formats
 
 @pytest.mark.parametrize("name", ["template_openpyxl.xlsx", "template_lo.xlsx", "template_lo.xls",
-                                  "template_lo.ods", "xls_renamed.xlsx"])
+                                  "template_lo.ods", "xls_renamed.xlsx", "template_macro.xlsm"])
 def test_the_same_form_from_every_writer_and_format_reads_the_same(name, form, campaign, units) -> None:
     rf = _read(GOOD / name, form, campaign, units)
     assert (rf.kind, rf.unit, rf.identity_source, rf.form_found, rf.form_sheet) == (

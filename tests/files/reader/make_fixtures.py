@@ -425,6 +425,13 @@ def main() -> None:
             out = soffice(tpl, fmt, work / fmt)
             shutil.copy(out, GOOD / f"template_lo.{fmt}")
         shutil.copy(GOOD / "template_lo.xls", GOOD / "xls_renamed.xlsx")
+        # a macro-enabled workbook (.xlsm): its content type and a VBA project part; macros never run
+        with zipfile.ZipFile(tpl) as z:
+            ct = z.read("[Content_Types].xml").replace(
+                b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+        (GOOD / "template_macro.xlsm").write_bytes(_rezip(tpl.read_bytes(), [("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\x00" * 508)],
+                                                          replace={"[Content_Types].xml": ct}))
         write_seed_retyped(GOOD / "Bieu tong hop TLHTSD 2021 - xa Chieng Khay.xlsx", "UBND xã Chiềng Khay")
         write_seed_retyped(GOOD / "seed_retyped_no_name.xlsx", "")
         write_moved(GOOD / "moved_nfd.xlsx")
