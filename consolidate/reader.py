@@ -641,6 +641,10 @@ def read_file(path: Path, rel: str, form: Form, campaign: Campaign, units: UnitL
     sheets, kind, issues = open_sheets(path, rel)
     rf = ReadFile(rel, path, kind, received_at=received, saved_at=received, issues=list(issues))  # type: ignore[arg-type]
     if sheets is None:
+        if kind == "unreadable":  # say whose broken file it is when its name tells (the unit still counts as missing)
+            named = match_units(str(PurePosixPath(rel).with_suffix("")), units)
+            if len(named) == 1:
+                rf.unit, rf.identity_source = named[0], "filename"
         return rf
     rf.sheets = sheets
     _identify(rf, sheets, form, campaign, units)

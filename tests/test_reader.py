@@ -494,3 +494,11 @@ def test_a_file_that_cannot_be_opened(tmp_path, form, campaign, units) -> None:
     rf = _read(tmp_path / "MN01.xlsx", form, campaign, units)  # removed between listing and reading
     assert (rf.kind, [i.message for i in rf.issues]) == ("unreadable", [
         "MN01.xlsx: không mở được tệp (tệp không còn trong thư mục); có thể tệp đang được mở hoặc đang chép dở."])
+
+
+def test_a_broken_file_named_for_a_unit_says_whose_it_is(tmp_path, form, campaign, units) -> None:
+    target = tmp_path / "MN01_Truong_Mam_non_Muong_Giang.xlsx"
+    shutil.copy(BAD / "truncated.xlsx", target)
+    rf = _read(target, form, campaign, units)
+    assert (rf.kind, rf.unit, rf.identity_source, _codes(rf), rf.records) == (
+        "unreadable", "MN01", "filename", ["corrupt"], [])
