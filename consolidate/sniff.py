@@ -9,7 +9,8 @@ directory and the Workbook stream are needed (bounded loops). For .xls the BIFF 
 calamine sees the file: calamine parses every sheet of an .xls when it opens it and reserves the area a
 sheet's DIMENSIONS record declares, so one damaged byte (an inverted DIMENSIONS, a cell at column 60,000)
 made it request hundreds of GB and abort the whole process, which no ``except`` can catch (found by the
-fuzz test). calamine also expands every table of an .ods at open (an 801-byte file with one repeated
+fuzz test). The same holds for an .xlsx shared-string table's declared ``uniqueCount`` (calamine
+reserves room for it before reading a string). calamine also expands every table of an .ods at open (an 801-byte file with one repeated
 cell took 327 MB), so an .ods or .xls with one oversized sheet is refused whole; .xlsx sheets load one
 at a time, so there only the oversized sheet is skipped. The worksheet scans use byte regexes rather than an XML parser: they only look for cell
 references and formula cells, and must stay cheap on the common path (one pass over a few kilobytes).
@@ -55,6 +56,7 @@ _ROW_ANY = re.compile(rb"<(?:\w+:)?row[\s>/]")
 _FORMULA_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _CACHED = re.compile(rb"<v>[^<]|<is>")  # openpyxl writes an empty <v></v> for a formula it never computed
 _ATTR_R = re.compile(rb"\sr=\"([A-Z]{1,3}\d+)\"")
+_SST_UNIQUE = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\suniqueCount=\"(\d+)\"")
 _SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
 _ATTR = re.compile(rb"([\w:]+)=\"([^\"]*)\"")
 _REL = re.compile(rb"<Relationship\b([^>]*)/?>")
@@ -308,11 +310,21 @@ def _xlsx_bounds(parts: _Parts, rel: str) -> Sniffed:
     if len(sheets) > MAX_SHEETS:
         return _bad("too-many-sheets", rel, count=len(sheets), limit=MAX_SHEETS)
     rels = {}
+    shared = "xl/sharedStrings.xml"
     for m in _REL.findall(parts.read("xl/_rels/workbook.xml.rels")):
         a = _attrs(m)
         target = a.get("Target", "")
         target = target.lstrip("/") if target.startswith("/") else "xl/" + target
         rels[a.get("Id", "")] = str(PurePosixPath(target))
+        if a.get("Type", "").endswith("/sharedStrings"):
+            shared = str(PurePosixPath(target))
+    # calamine reserves room for the declared number of distinct strings before reading one:
+    # uniqueCount="4000000000" asked for 96 GB and aborted the process
+    strings = parts.read(shared)
+    declared = _SST_UNIQUE.search(strings[:4096])
+    if declared and int(declared.group(1)) > len(strings) // 4:
+        return _bad("unsafe-file", rel, reason=f"bảng chuỗi khai báo {int(declared.group(1)):,} chuỗi".replace(",", ".")
+                    + f" trong {len(strings):,} byte".replace(",", "."))
     out = Sniffed("report", "xlsx")
     for sheet in sheets:
         sheet_name = sheet.get("name", "")

@@ -340,6 +340,7 @@ EXPECTED_BAD = {  # file → (kind, issue codes, words of the Vietnamese reason)
     "many_sheets.xlsx": ("unreadable", ["too-many-sheets"], "250 trang"),
     "ods_repeat.ods": ("unreadable", ["sheet-too-large"], "100.000 hàng × 100 cột"),
     "spreadsheetml_2003.xls": ("unreadable", ["wrong-format"], "SpreadsheetML"),
+    "string_count.xlsx": ("unreadable", ["unsafe-file"], "bảng chuỗi khai báo 4.000.000.000 chuỗi"),
     "truncated.xlsx": ("unreadable", ["corrupt"], "bị cắt cụt"),
     "web_page.xls": ("unreadable", ["wrong-format"], "trang web (HTML)"),
     "zip_bomb.xlsx": ("unreadable", ["unsafe-file"], "tỉ lệ bất thường"),

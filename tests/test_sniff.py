@@ -50,6 +50,7 @@ BAD_CASES = [
     ("dotdot.xlsx", "unreadable", "unsafe-file", "đường dẫn không an toàn '../../thu_muc_khac/evil.xml'"),
     ("doctype.xlsx", "unreadable", "unsafe-file", "có khai báo DOCTYPE/ENTITY"),
     ("bzip2.xlsx", "unreadable", "unsafe-file", "phương thức nén không hỗ trợ (12)"),
+    ("string_count.xlsx", "unreadable", "unsafe-file", "bảng chuỗi khai báo 4.000.000.000 chuỗi"),
     ("truncated.xlsx", "unreadable", "corrupt", "tệp bị hỏng hoặc chưa tải về đủ"),
     ("empty.xlsx", "unreadable", "empty-file", "tệp rỗng (0 byte)"),
     ("encrypted.xlsx", "unreadable", "encrypted", "tệp được đặt mật khẩu"),

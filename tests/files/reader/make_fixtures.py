@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import shutil
 import struct
 import subprocess
@@ -403,6 +404,12 @@ def make_bad(template: bytes, work: Path) -> None:
     dims = bytes.fromhex("00020e00" "00000000" "07000000" "0000" "0200" "0000")
     assert xls.count(dims) == 1
     (BAD / "xls_bad_dimensions.xls").write_bytes(xls.replace(dims, bytes.fromhex("00020e00002b000007000000000002000000")))
+    # a shared-string table declaring four billion strings: calamine reserves 96 GB for them and aborts
+    lo_xlsx = (GOOD / "template_lo.xlsx").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(lo_xlsx)) as z:
+        sst = z.read("xl/sharedStrings.xml")
+    sst = re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4000000000"', sst, count=1)
+    (BAD / "string_count.xlsx").write_bytes(_rezip(lo_xlsx, replace={"xl/sharedStrings.xml": sst}))
     # its last sectors zeroed, as a cut download leaves it: calamine panics (a Rust panic, not an error)
     (BAD / "xls_damaged.xls").write_bytes(xls[:14148] + b"\x00" * 64)
     far = openpyxl.Workbook()
