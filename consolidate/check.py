@@ -8,6 +8,7 @@ pandera is imported (through :mod:`consolidate.schema`) only inside :func:`check
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from consolidate.form import Form
     from consolidate.reader import ReadFile
     from consolidate.units import UnitList
+
+
+_PART_CODES = ("schedule-", "narrative-")  # issues of the schedule and narrative parts (issue 6)
 
 
 def file_status(rf: ReadFile, issues: list[Issue]) -> FileStatus:
@@ -49,7 +53,8 @@ def _late(rf: ReadFile, campaign: Campaign) -> Issue | None:
 
 def unit_statuses(files: list[FileReport], units: UnitList) -> dict[str, UnitStatus]:
     """Every unit of the list: accepted or rejected with the file that stands for it, else missing."""
-    current = {f.unit: f for f in files if f.unit and f.status in ("accepted", "rejected")}
+    current = {f.unit: f for f in files if f.unit and f.status in ("accepted", "rejected")
+               and (not f.parts or "form" in f.parts)}  # a schedule or narrative alone is not the report
     out: dict[str, UnitStatus] = {}
     for unit in units:
         f = current.get(unit.code)
@@ -65,8 +70,14 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
 
     folder = Path(folder)
     read = read_folder(folder, form, campaign, units, progress=progress)
+    # schedule and narrative (issue 6): which parts each file holds, newest file per unit and part; a file
+    # holding only a schedule is a schedule, not a report with missing numbers
+    from consolidate.schedule import split_parts
+
+    split = split_parts(read, campaign, units)
     # values of a superseded submission are neither checked nor merged: the unit sent a newer one
-    current = [rf for rf in read if rf.kind == "report" and not rf.superseded_by]
+    current = [rf for rf in read if rf.kind == "report" and not rf.superseded_by
+               and "form" in split.parts.get(rf.file, ("form",))]
     table, schema_issues = schema.validate(records_frame(current), form, units)
     by_file: dict[str, list[Issue]] = {}
     for issue in schema_issues:
@@ -74,11 +85,18 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
     reports: list[FileReport] = []
     for rf in read:
         issues = list(rf.issues) + by_file.get(rf.file, [])
+        parts = split.parts.get(rf.file, ("form",) if rf.form_found else ())
         if rf.kind == "report":
-            late = _late(rf, campaign)
+            # a schedule sent on its own belongs to the schedule round and its own deadline
+            due = campaign if parts != ("schedule",) or not campaign.schedule_deadline else \
+                replace(campaign, deadline=campaign.schedule_deadline)
+            late = _late(rf, due)
             if late is not None:
                 issues.append(late)
-        parts = ("form",) if rf.form_found else ()
-        reports.append(FileReport(rf.file, rf.path, file_status(rf, issues), rf.unit, issues, parts,
+        # a slip in the schedule or the narrative never keeps a unit's numbers out of the merge
+        judged = issues if "form" not in parts else [i for i in issues if not i.code.startswith(_PART_CODES)]
+        reports.append(FileReport(rf.file, rf.path, file_status(rf, judged), rf.unit, issues, parts,
                                   rf.saved_at, rf.received_at, rf.identity_source))
-    return RunResult(folder, campaign, form, units, reports, unit_statuses(reports, units), table)
+    run = RunResult(folder, campaign, form, units, reports, unit_statuses(reports, units), table)
+    run.extras["schedule"], run.extras["narrative"] = split.schedule, split.narrative
+    return run

@@ -114,10 +114,13 @@ def templates(campaign_file: str | None, units_file: str | None, out_dir: str, *
     """Tạo một biểu mẫu cho mỗi đơn vị và danh sách gửi thư."""
     with _guard():
         campaign, form, units = _prepare(campaign_file, units_file, **overrides)
+        from consolidate import narrative, schedule
         from consolidate.render import render_templates
         from consolidate.templates import make_templates
 
-        result = make_templates(campaign, form, units, Path(out_dir))
+        # each unit's workbook also carries the narrative report and the week's schedule (issue 6)
+        result = make_templates(campaign, form, units, Path(out_dir),
+                                extra_sheets=[narrative.template_writer, schedule.template_writer])
         click.echo(render_templates(result))
 
 

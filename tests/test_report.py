@@ -282,3 +282,54 @@ def test_render_report_names_schedule_errors_with_their_cells(campaign, form, un
     assert lines[at + 1] == (f"  {made.files[0].name}, trang Lịch hoạt động, ô B7: không đọc được giờ \"chiều\" "
                              "(viết như 8h30, 14h00 hoặc 8:30).")
     assert "Lịch tuần lễ: chưa có đơn vị nào gửi lịch hoạt động." in lines
+
+
+def test_check_puts_parts_in_the_run_and_a_schedule_alone_is_not_a_report(dong_da_report):
+    run = dong_da_report.run
+    files = {f.file: f for f in run.files}
+    # CS02 and MN03 sent only their schedule (round 1): they have not reported, their activities count
+    lich = files["CS02_Truong_THCS_Ly_Thuong_Kiet_lich.xlsx"]
+    assert (lich.parts, lich.status, lich.issues) == (("schedule",), "accepted", [])
+    assert run.unit_status["CS02"].status == "missing" and run.unit_status["MN03"].status == "missing"
+    assert {u.code for u in dong_da_report.missing} == {"P03", "P07", "P09", "P14", "MN03", "CS02"}
+    assert [e.unit_code for e in run.extras["schedule"]].count("CS02") == 1
+    # a unit's round-1 schedule stays in use next to its round-2 report
+    assert files["CS01_Truong_THCS_Nguyen_Truong_To_lich.xlsx"].status == "accepted"
+    assert files["CS01_Truong_THCS_Nguyen_Truong_To.xlsx"].parts == ("form", "narrative")
+    assert run.unit_status["CS01"].file == "CS01_Truong_THCS_Nguyen_Truong_To.xlsx"
+    assert files["TH02_Truong_Tieu_hoc_Kim_Lien_lich.xlsx"].status == "superseded"
+    assert len(run.extras["schedule"]) == 16
+    assert [n for n, _ in run.extras["narrative"]["I.1"]][:2] == ["UBND phường Cát Linh", "UBND phường Văn Miếu"]
+
+
+def test_a_schedule_error_does_not_keep_the_numbers_out(campaign, form, units, tmp_path):
+    from consolidate.check import check_folder
+
+    made = make_templates(campaign, form, [units.get("X05")], tmp_path / "mau", now=NOW,
+                          extra_sheets=[narrative.template_writer, schedule.template_writer])
+    folder = tmp_path / "da_nhan"
+    folder.mkdir()
+    wb = load_workbook(made.files[0])
+    wb[form.sheet][layout_of(form).cell("2", "count")].value = 3
+    lich = wb["Lịch hoạt động"]
+    lich["B7"], lich["C7"], lich["D7"] = "8h", "15/11", "Hội thi"
+    wb.save(folder / made.files[0].name)
+    run = check_folder(folder, campaign, form, units)
+    report = run.files[0]
+    assert report.parts == ("form", "schedule") and report.status == "accepted"
+    assert [i.code for i in report.issues if i.blocking] == ["schedule-out-of-window"]
+    assert run.unit_status["X05"].status == "accepted" and run.has_errors
+
+
+def test_cli_templates_carry_the_report_and_schedule_sheets(tmp_path):
+    from click.testing import CliRunner
+
+    from consolidate.cli import main
+
+    sample = Path(__file__).resolve().parent.parent / "samples" / "dong-da-2024"
+    out = tmp_path / "bieu_mau"
+    res = CliRunner().invoke(main, ["templates", "--campaign", str(sample / "campaign.toml"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    wb = load_workbook(out / "P11_UBND_phuong_Trung_Liet.xlsx")
+    assert wb.sheetnames[:3] == ["Biểu tổng hợp", "Báo cáo", "Lịch hoạt động"]
+    assert wb["Lịch hoạt động"]["A3"].value == "Đơn vị báo cáo: UBND phường Trung Liệt"
