@@ -83,7 +83,12 @@ def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported l
         left_out = "đã cộng vào tổng" if result.included_invalid else "chưa được cộng"
         lines.append(f"Có lỗi, {left_out} ({len(rejected)}): " + ", ".join(parts))
     current = {s.file for s in run.unit_status.values() if s.file}
-    others = [f for f in run.files if f.file not in current]
+    # a file holding only a schedule or a narrative (issue 6) is used for that part, not left out
+    parts_only = [f for f in run.files if f.parts and "form" not in f.parts and f.status in ("accepted", "rejected")]
+    if parts_only:
+        lines.append(f"{len(parts_only)} tệp chỉ có lịch hoạt động hoặc phần báo cáo (không có số liệu): "
+                     "dùng cho lịch tuần lễ và phần báo cáo.")
+    others = [f for f in run.files if f.file not in current and f not in parts_only]
     if others:
         what = {"superseded": "bản cũ (đơn vị đã gửi bản mới hơn)", "unknown_unit": "chưa xác định được đơn vị",
                 "not_a_report": "không phải báo cáo", "unreadable": "không đọc được"}

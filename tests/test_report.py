@@ -333,3 +333,18 @@ def test_cli_templates_carry_the_report_and_schedule_sheets(tmp_path):
     wb = load_workbook(out / "P11_UBND_phuong_Trung_Liet.xlsx")
     assert wb.sheetnames[:3] == ["Biểu tổng hợp", "Báo cáo", "Lịch hoạt động"]
     assert wb["Lịch hoạt động"]["A3"].value == "Đơn vị báo cáo: UBND phường Trung Liệt"
+
+
+def test_merge_says_schedule_only_files_are_used_for_the_schedule(tmp_path):
+    from consolidate.campaign import prepare
+    from consolidate.merge import merge_folder
+    from consolidate.render import render_merge
+
+    sample = Path(__file__).resolve().parent.parent / "samples" / "dong-da-2024"
+    campaign, form, units, _ = prepare(sample / "campaign.toml", None)
+    result = merge_folder(sample / "da_nhan", campaign, form, units, tmp_path / "tong_hop.xlsx")
+    lines = render_merge(result).split("\n")
+    assert lines[0] == f"Đã tổng hợp 24/31 đơn vị vào tệp {tmp_path / 'tong_hop.xlsx'}"
+    assert ("15 tệp chỉ có lịch hoạt động hoặc phần báo cáo (không có số liệu): dùng cho lịch tuần lễ và phần "
+            "báo cáo.") in lines
+    assert "2 tệp khác trong thư mục không được dùng: 2 bản cũ (đơn vị đã gửi bản mới hơn)." in lines
