@@ -546,3 +546,15 @@ def test_reading_any_grid_never_raises(rows):
     assert all(campaign.window[0] <= a.date <= campaign.window[1] for a in res.rows)
     narr = narrative.read_narrative([_Grid(rows)], ctx)
     assert all(isinstance(v, str) and v for v in narr.sections.values())
+
+
+def test_a_retyped_district_schedule_without_a_unit_counts_for_the_units_it_names(dong_da, tmp_path):
+    from consolidate.reader import read_folder
+
+    campaign, form, units = dong_da
+    shutil.copy(RETYPED, tmp_path / RETYPED.name)
+    files = read_folder(tmp_path, form, campaign, units)
+    folder = schedule.split_parts(files, campaign, units)
+    assert folder.parts == {RETYPED.name: ("schedule",)}
+    assert [i.code for i in files[0].issues] == ["unit-unknown", "schedule-tt-repeated"]  # no form-not-found
+    assert [(e.tt, e.time_text, e.date_text, e.unit_code) for e in folder.schedule] == EXPECTED
