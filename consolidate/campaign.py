@@ -4,6 +4,7 @@ TOML file with command-line overrides."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -50,6 +51,28 @@ class Campaign:
             return None
         first = min(self.start, self.opening) if self.opening else self.start
         return first, self.end
+
+    @property
+    def district_kind(self) -> str:
+        """What the district is called ("huyện", "quận", "thị xã", "thành phố"), for "Toàn quận" and the like."""
+        return district_kind(self.district)
+
+
+_PLACE_PREFIX = re.compile(r"^(huyện|quận|thị xã|thành phố|tp\.?)\s+", re.I)
+
+
+def district_kind(district: str) -> str:
+    """"quận Đống Đa" → "quận"; a name without a kind counts as a "huyện" (the form's own word)."""
+    m = _PLACE_PREFIX.match(district.strip())
+    if not m:
+        return "huyện"
+    kind = m.group(1).lower()
+    return "thành phố" if kind.startswith("tp") else kind
+
+
+def place_name(district: str) -> str:
+    """"huyện Quỳnh Nhai" → "Quỳnh Nhai", for the date line of a signature block."""
+    return _PLACE_PREFIX.sub("", district.strip()).strip() or "……"
 
 
 DATE_NAMES = {

@@ -143,8 +143,8 @@ _TYPES = [
               "Đơn vị {unit} ({name}) chưa nộp báo cáo."),
     IssueType("late", "info", "Nộp muộn",
               "{file}: nhận lúc {value}, sau hạn {deadline}."),
-    IssueType("merge-total-differs", "warning", "Tổng toàn huyện khác tổng chi tiết",
-              "Tổng hợp: hàng {indicator} ({measure_name}) toàn huyện là {value} nhưng tổng các hàng {parts} "
+    IssueType("merge-total-differs", "warning", "Tổng chung khác tổng chi tiết",
+              "Tổng hợp: hàng {indicator} ({measure_name}) toàn {kind} là {value} nhưng tổng các hàng {parts} "
               "là {expected}, do {units}."),
     # schedule and narrative (Lịch hoạt động, Báo cáo)
     IssueType("schedule-bad-time", "error", "Không đọc được giờ",

@@ -209,7 +209,8 @@ def merge_checks(run: RunResult, sums: pd.DataFrame, include_invalid: bool = Fal
                               f"{_fmt(own_parts.sum())} (đơn vị có lỗi)")
         issues.append(make("merge-total-differs", indicator=rule.total, measure=rule.measure,
                            value=_fmt(total), expected=_fmt(parts), parts=f"{rule.parts[0]} … {rule.parts[-1]}",
-                           units="; ".join(causes) or "số liệu của các đơn vị"))
+                           units="; ".join(causes) or "số liệu của các đơn vị",
+                           kind=run.campaign.district_kind))
     return issues
 
 

@@ -69,7 +69,7 @@ def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported l
             if not (isinstance(value, float) and math.isnan(value)):
                 shown.append(f"{_vn_number(value)} {what}")
     if shown:
-        lines.append("Toàn huyện: " + "; ".join(shown) + ".")
+        lines.append(f"Toàn {run.campaign.district_kind}: " + "; ".join(shown) + ".")
     missing = result.units_in("missing")
     if missing:
         lines.append(f"Chưa nộp ({len(missing)}): " + ", ".join(f"{names[c]} ({c})" for c in missing))

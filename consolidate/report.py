@@ -7,13 +7,13 @@ which units reported and which did not. A draft a clerk edits, not a page to ret
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from consolidate import outputs
+from consolidate.campaign import place_name
 from consolidate.issues import Issue, RunError
 from consolidate.narrative import Heading, Narrative, load_narrative
 from consolidate.schedule import ScheduleEntry, split_parts
@@ -35,7 +35,6 @@ SCHEDULE_HEADERS = ("TT", "Giờ", "Ngày", "Đơn vị", "Nội dung")
 STATUS_HEADERS = ("STT", "Đơn vị", "Loại", "Tình trạng")
 STATUS_TEXT = {"accepted": "Đã nộp, số liệu hợp lệ", "rejected": "Đã nộp, còn lỗi (chưa tổng hợp)",
                "missing": "Chưa nộp"}
-_PLACE_PREFIX = re.compile(r"^(huyện|quận|thị xã|thành phố|tp\.?)\s+", re.I)
 
 
 @dataclass
@@ -220,7 +219,7 @@ def _header_block(doc: Any, campaign: Campaign) -> None:
     _cell(table.cell(0, 1), right[0], bold=True, center=True, size=12)
     _cell(table.cell(1, 1), right[1], bold=True, center=True, size=13)
     _cell(table.cell(2, 0), "Số:      /BC-……", center=True, size=13)
-    place = _PLACE_PREFIX.sub("", district).strip() or "……"
+    place = place_name(district)
     _cell(table.cell(2, 1), f"{place}, ngày …… tháng …… năm {campaign.year}", center=True, size=13)
     for row in table.rows:
         row.cells[0].width, row.cells[1].width = Cm(6.5), Cm(9.5)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from copy import copy
-import re
 from collections.abc import Sequence
+from copy import copy
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +24,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from consolidate.campaign import place_name
 from consolidate.form import MEASURE_NAMES, Row
 from consolidate.identity import IDENTITY_SHEET, identity_rows
 from consolidate.issues import SEVERITY_NAMES, Issue
@@ -50,7 +50,6 @@ FILL_MISSING = PatternFill("solid", fgColor="FFEB9C")
 FILL_SUBTOTAL = PatternFill("solid", fgColor="DDEBF7")
 FILL_TOTAL = PatternFill("solid", fgColor="BDD7EE")
 _STYLES: dict[tuple, object] = {}  # (workbook, style options) → StyleArray; cleared per workbook
-_PLACE_PREFIX = re.compile(r"^(huyện|quận|thị xã|thành phố|tp\.?)\s+", re.I)
 
 
 def _font(bold: bool = False, size: float = 12, italic: bool = False, color: str | None = None) -> Font:
@@ -113,11 +112,6 @@ def _landscape(ws: Worksheet) -> None:
 def stamp(when: dt.datetime) -> str:
     """"HH:MM ngày dd/mm/yyyy"."""
     return f"{when:%H:%M} ngày {when:%d/%m/%Y}"
-
-
-def place_name(district: str) -> str:
-    """"huyện Quỳnh Nhai" → "Quỳnh Nhai", for the date line of the signature block."""
-    return _PLACE_PREFIX.sub("", district.strip()) or "……"
 
 
 def reporter(result: MergeResult) -> str:
@@ -288,7 +282,7 @@ def write_by_unit(wb: Workbook, result: MergeResult) -> Worksheet:
         ws.merge_cells(start_row=h_type, start_column=col, end_row=h_type, end_column=col + len(codes))
         _put(ws, h_type, col, type_name(utype), bold=True, fill=HEADER_FILL, align="center")
         col += len(codes) + 1
-    _put(ws, h_type, col, "Toàn huyện", bold=True, fill=FILL_TOTAL, align="center")
+    _put(ws, h_type, col, f"Toàn {result.run.campaign.district_kind}", bold=True, fill=FILL_TOTAL, align="center")
     for i, (kind, key, _) in enumerate(columns):
         c = 4 + i
         if kind == "unit":

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import FILES, SAMPLES
-from consolidate.campaign import load_campaign, prepare
+from consolidate.campaign import district_kind, load_campaign, place_name, prepare
 from consolidate.issues import RunError
 
 D = dt.date
@@ -130,3 +130,16 @@ def test_cli_deadline_override_reaches_the_mailing_list(tmp_path):
                                        "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "trước ngày 20/10/2021" in (out / "danh_sach_gui_thu.csv").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(("district", "kind", "place"), [
+    ("huyện Quỳnh Nhai", "huyện", "Quỳnh Nhai"),
+    ("quận Đống Đa", "quận", "Đống Đa"),
+    ("Thị xã Sơn Tây", "thị xã", "Sơn Tây"),
+    ("TP. Sơn La", "thành phố", "Sơn La"),
+    ("Mường La", "huyện", "Mường La"),
+    ("", "huyện", "……"),
+])
+def test_district_kind_and_place_name(district: str, kind: str, place: str):
+    assert district_kind(district) == kind
+    assert place_name(district) == place

@@ -14,7 +14,7 @@ from python_calamine import CalamineWorkbook
 
 from consolidate.identity import IDENTITY_SHEET, parse_identity
 from consolidate.summary import (
-    BY_UNIT_SHEET, CHART_SHEET, ISSUES_SHEET, STATUS_SHEET, lateness, measure_label, place_name, write_summary,
+    BY_UNIT_SHEET, CHART_SHEET, ISSUES_SHEET, STATUS_SHEET, lateness, measure_label, write_summary,
 )
 from test_merge import HYPERLINK, make_result
 
@@ -236,12 +236,6 @@ def test_lateness_against_the_deadline():
     assert lateness(dt.datetime(2021, 10, 1), deadline) == "Đúng hạn"
     assert lateness(None, deadline) is None
     assert lateness(dt.datetime(2021, 10, 20), None) is None
-
-
-def test_place_name_for_the_date_line():
-    assert place_name("huyện Quỳnh Nhai") == "Quỳnh Nhai"
-    assert place_name("quận Đống Đa") == "Đống Đa"
-    assert place_name("") == "……"
 
 
 # --- 4. Lỗi và cảnh báo ----------------------------------------------------------------------------------
