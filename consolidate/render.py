@@ -141,6 +141,33 @@ def _short(issue) -> str:  # noqa: ANN001  (issues.Issue)
     return text
 
 
+MISSING_ROWS_GROUPED = 4  # from this many rows missing on one sheet, one line says them all
+
+
+def _grouped(issues: Sequence) -> list[str]:  # (issues.Issue)
+    """Issue lines for one file, errors first; many rows missing from one sheet make one line, not one each
+    (a form retyped from the plan often leaves out a dozen rows, and 20 identical lines hide the errors)."""
+    from consolidate.issues import SEVERITY_NAMES
+
+    order = {"error": 0, "warning": 1, "info": 2}
+    missing: dict[str | None, list] = {}
+    for issue in issues:
+        if issue.code == "row-missing":
+            missing.setdefault(issue.sheet, []).append(issue)
+    lines, done = [], set()
+    for issue in sorted(issues, key=lambda i: order[i.severity]):
+        group = missing.get(issue.sheet, []) if issue.code == "row-missing" else []
+        if len(group) >= MISSING_ROWS_GROUPED:
+            if issue.sheet not in done:
+                done.add(issue.sheet)
+                codes = ", ".join(i.indicator for i in group)
+                lines.append(f"  {SEVERITY_NAMES[issue.severity]}: trang {issue.sheet}: không thấy {len(group)} "
+                             f"hàng của biểu ({codes}); coi như để trống.")
+            continue
+        lines.append(f"  {SEVERITY_NAMES[issue.severity]}: {_short(issue)}")
+    return lines
+
+
 def verdict(result) -> str:  # noqa: ANN001  (results.RunResult)
     """The verdict line: "12/15 đơn vị hợp lệ, 2 có lỗi, 1 chưa xác định, 0 chưa nộp"."""
     n = result.counts()
@@ -150,7 +177,6 @@ def verdict(result) -> str:  # noqa: ANN001  (results.RunResult)
 
 def render_check(result) -> str:  # noqa: ANN001  (results.RunResult; imported lazily)
     """Report of ``consolidate check``: a table of files, the issues grouped by file, missing units, verdict."""
-    from consolidate.issues import SEVERITY_NAMES
     from consolidate.results import FILE_STATUS_NAMES
 
     names = {u.code: u.name for u in result.units}
@@ -167,9 +193,7 @@ def render_check(result) -> str:  # noqa: ANN001  (results.RunResult; imported l
         lines += ["", "Chi tiết theo tệp:"]
         for f in with_issues:
             lines.append(f"{f.file} — {who(f.unit)}: {FILE_STATUS_NAMES[f.status]}")
-            order = {"error": 0, "warning": 1, "info": 2}
-            for issue in sorted(f.issues, key=lambda i: order[i.severity]):
-                lines.append(f"  {SEVERITY_NAMES[issue.severity]}: {_short(issue)}")
+            lines += _grouped(f.issues)
     missing = [code for code, s in result.unit_status.items() if s.status == "missing"]
     if missing:
         lines += ["", f"Đơn vị chưa nộp ({len(missing)}):"]

@@ -217,3 +217,19 @@ def test_hostile_files_each_get_a_status_and_never_stop_the_run(campaign, form, 
     unreadable = sum(1 for s in statuses.values() if s == "unreadable")
     unknown = sum(1 for s in statuses.values() if s == "unknown_unit")
     assert verdict(result) == f"0/23 đơn vị hợp lệ, 0 có lỗi, {unreadable + unknown} chưa xác định, 23 chưa nộp"
+
+
+def test_render_check_says_many_missing_rows_of_one_sheet_in_one_line(campaign, form, units):
+    sheet = "Sheet1"
+    missing = [make("row-missing", file="a.xlsx", sheet=sheet, indicator=code, label=form.row(code).label)
+               for code in ("1.1", "1.2", "8", "9.1")]
+    few = [make("row-missing", file="a.xlsx", sheet="Khác", indicator="11", label=form.row("11").label)]
+    error = make("value-unreadable", file="a.xlsx", sheet=sheet, cell="D26", indicator="4.2", measure="count",
+                 value="mười")
+    report = FileReport("a.xlsx", Path("a.xlsx"), "rejected", "X01", issues=[*missing, error, *few])
+    result = dataclasses.replace(check_folder(CLEAN, campaign, form, units), files=[report])
+    lines = render_check(result).splitlines()
+    at = lines.index("a.xlsx — UBND xã Mường Giàng (X01): có lỗi")
+    assert lines[at + 1].startswith("  Lỗi: trang Sheet1, ô D26")
+    assert lines[at + 2] == "  Cảnh báo: trang Sheet1: không thấy 4 hàng của biểu (1.1, 1.2, 8, 9.1); coi như để trống."
+    assert lines[at + 3] == "  Cảnh báo: trang Khác: không thấy hàng 11 \"Các nội dung khác (nếu có)\"; coi như để trống."
