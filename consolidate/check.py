@@ -78,7 +78,10 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
     # values of a superseded submission are neither checked nor merged: the unit sent a newer one
     current = [rf for rf in read if rf.kind == "report" and not rf.superseded_by
                and "form" in split.parts.get(rf.file, ("form",))]
-    table, schema_issues = schema.validate(records_frame(current), form, units)
+    # a value written but not readable is already an error; it is not a blank for the total rules
+    unread = frozenset((i.file, i.indicator, i.measure) for rf in current for i in rf.issues
+                       if i.blocking and i.file and i.indicator and i.measure)
+    table, schema_issues = schema.validate(records_frame(current), form, units, unread)
     by_file: dict[str, list[Issue]] = {}
     for issue in schema_issues:
         by_file.setdefault(issue.file or "", []).append(issue)

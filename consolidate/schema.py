@@ -58,7 +58,10 @@ def _parts_text(codes: list[str]) -> str:
 
 # ------------------------------------------------------------------------------------- helper columns
 
-def _prepare(table: pd.DataFrame, form: Form, units: UnitList) -> pd.DataFrame:
+Unread = frozenset[tuple[str, str, str]]  # (file, indicator, measure) of values the reader could not take
+
+
+def _prepare(table: pd.DataFrame, form: Form, units: UnitList, unread: Unread = frozenset()) -> pd.DataFrame:
     """A copy of the table (fresh RangeIndex) with the helper columns every check reads."""
     t = table.reset_index(drop=True).copy()
     for col in TABLE_COLUMNS:
@@ -69,16 +72,22 @@ def _prepare(table: pd.DataFrame, form: Form, units: UnitList) -> pd.DataFrame:
     types = {u.code: u.type for u in units}
     t["_type"] = pd.Series([types.get(c) if isinstance(c, str) else None for c in t["unit"]], index=t.index,
                            dtype=object)
+    keys = list(zip(t["file"], t["indicator"]))
     for m in NUMERIC_MEASURES:
         t[f"_rule_{m}"] = -1
         t[f"_parts_{m}"] = np.nan
+        t[f"_unread_{m}"] = [(f, code, m) in unread for f, code in keys]
     for i, rule in enumerate(form.rules):
         m = rule.measure
         parts = t[t["indicator"].isin(rule.parts)]
         sums = parts.groupby("file")[m].sum(min_count=1)
+        # a part that was written but could not be read (already an error) leaves its total unjudged:
+        # comparing the total with the readable parts only would add a second, false error
+        unread_files = set(parts.loc[parts[f"_unread_{m}"], "file"])
         at = t["indicator"].eq(rule.total)
         t.loc[at, f"_rule_{m}"] = i
         t.loc[at, f"_parts_{m}"] = t.loc[at, "file"].map(sums).astype("float64")
+        t.loc[at & t["file"].isin(unread_files), f"_unread_{m}"] = True
     _peer_columns(t, form)
     return t
 
@@ -150,7 +159,7 @@ def _rules(form: Form) -> list[RowCheck]:
     rules.append(RowCheck("duplicate-record", "", lambda t: t.duplicated(["file", "indicator"], keep="first")))
     rules.append(RowCheck("row-unknown", "", lambda t: ~t["indicator"].isin([r.code for r in form.value_rows])))
     for m in sorted({rule.measure for rule in form.rules}, key=NUMERIC_MEASURES.index):
-        is_total = lambda t, m=m: t[f"_rule_{m}"].ge(0)  # noqa: E731
+        is_total = lambda t, m=m: t[f"_rule_{m}"].ge(0) & ~t[f"_unread_{m}"]  # noqa: E731
         rules += [
             RowCheck("total-mismatch", m, lambda t, m=m, tot=is_total:
                  tot(t) & t[m].notna() & t[f"_parts_{m}"].notna() & t[m].ne(t[f"_parts_{m}"])),
@@ -164,7 +173,8 @@ def _rules(form: Form) -> list[RowCheck]:
         RowCheck("people-less-than-count", "people",
                  lambda t: t["indicator"].isin(both) & t["people"].lt(t["count"])),
         RowCheck("people-missing", "people",
-                 lambda t: t["indicator"].isin(both) & t["count"].gt(0) & t["people"].isna()),
+                 lambda t: t["indicator"].isin(both) & t["count"].gt(0) & t["people"].isna()
+                 & ~t["_unread_people"]),
     ]
     for i, limit in enumerate(form.limits):
         types = {fold(x) for x in limit.types}
@@ -287,13 +297,17 @@ def _tidy(issue: Issue) -> Issue:
     return replace(issue, message=issue.message.replace(", ô : ", ": "))
 
 
-def validate(table: pd.DataFrame, form: Form, units: UnitList) -> tuple[pd.DataFrame, list[Issue]]:
+def validate(table: pd.DataFrame, form: Form, units: UnitList,
+             unread: Unread = frozenset()) -> tuple[pd.DataFrame, list[Issue]]:
     """Validate the long table of all files at once: (the table with blank totals filled, the issues).
+
+    ``unread`` names the values that were written but could not be read (the reader's errors): they are
+    not blanks, so no rule judges a total or a people cell by them.
 
     Issues come sorted by file, then in table order; each carries file, unit, sheet, cell, indicator,
     measure, severity, code, value and its Vietnamese message.
     """
-    t = _prepare(table, form, units)
+    t = _prepare(table, form, units, unread)
     schema, rules = build_schema(form)
     failures: list[tuple[int, str]] = []
     try:

@@ -312,3 +312,19 @@ def test_checks_follow_the_form_definition(tmp_path, units):
         ("total-mismatch", "a.xlsx", "4.2", "D26"),
     ]
     assert issues[1].message.endswith("ghi 5 nhưng tổng các hàng 4.1 (2) là 2; thử.")
+
+
+def test_a_value_that_could_not_be_read_is_not_a_blank(form, units):
+    # 1.9 people was written ("nhiều") but unreadable: the reader's error says so; 1.0 (people) and the
+    # people-missing rule must not add false errors built on it being blank
+    rows = [record(form, "a.xlsx", "X01", "1.0", people=250.0),
+            record(form, "a.xlsx", "X01", "1.7", count=2.0, people=210.0),
+            record(form, "a.xlsx", "X01", "1.9", count=2.0)]
+    _, judged = run(form, units, rows)
+    assert [i.code for i in judged] == ["total-mismatch", "people-missing"]
+    _, unread = validate(table(form, rows), form, units, frozenset({("a.xlsx", "1.9", "people")}))
+    assert unread == []
+    # only that file and that measure: a readable part elsewhere is still judged
+    other = [dict(r, file="b.xlsx") for r in rows]
+    _, both = validate(table(form, rows + other), form, units, frozenset({("a.xlsx", "1.9", "people")}))
+    assert [(i.file, i.code) for i in both] == [("b.xlsx", "total-mismatch"), ("b.xlsx", "people-missing")]
