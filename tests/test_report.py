@@ -348,3 +348,37 @@ def test_merge_says_schedule_only_files_are_used_for_the_schedule(tmp_path):
     assert ("15 tệp chỉ có lịch hoạt động hoặc phần báo cáo (không có số liệu): dùng cho lịch tuần lễ và phần "
             "báo cáo.") in lines
     assert "2 tệp khác trong thư mục không được dùng: 2 bản cũ (đơn vị đã gửi bản mới hơn)." in lines
+
+
+@pytest.fixture(scope="module")
+def quynh_nhai_report(tmp_path_factory):
+    from consolidate.campaign import prepare
+
+    sample = Path(__file__).resolve().parent.parent / "samples" / "quynh-nhai-2021"
+    campaign, form, units, issues = prepare(sample / "campaign.toml", None)
+    assert not issues
+    out = tmp_path_factory.mktemp("quynh_nhai") / "bao_cao_quynh_nhai_2021.docx"
+    return write_report(sample / "da_nhan", campaign, form, units, out)
+
+
+def test_quynh_nhai_sample_report_has_the_district_totals_and_every_reporting_unit(quynh_nhai_report):
+    from consolidate.merge import totals
+
+    result = quynh_nhai_report
+    sums = totals(result.run)
+    text = all_text(result.output)
+    assert "UBND HUYỆN QUỲNH NHAI" in text
+    money = sums.at["10.1", "amount"] + sums.at["10.2", "amount"]
+    assert f"Tổng kinh phí toàn huyện Quỳnh Nhai: {vn_number(money)} đồng." in text
+    table = table_with_header(Document(str(result.output)), "STT", "Các hoạt động")
+    by_label = {row.cells[1].text: row.cells for row in table.rows[1:]}
+    assert by_label[result.run.form.row("1.0").label][4].text == vn_number(sums.at["1.0", "people"])
+    assert len(result.reported) == 15 and len(result.missing) == 6 and len(result.rejected) == 2
+    for unit in result.reported:
+        assert unit.name in text
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_converts_the_quynh_nhai_report_to_pdf(quynh_nhai_report, soffice_convert, tmp_path):
+    pdf = soffice_convert(quynh_nhai_report.output, "pdf", tmp_path)
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
