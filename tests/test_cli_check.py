@@ -79,9 +79,7 @@ def test_missing_folder_is_bad_usage(tmp_path):
     assert result.exit_code == 2
     lines = result.stderr.splitlines()
     assert lines[0] == "Cách dùng: consolidate check [TÙY CHỌN] THƯ_MỤC"
-    # click title-cases the word for "directory" ("Thư Mục"), which cli_vi does not control
-    assert lines[-1].startswith("Lỗi: Giá trị không hợp lệ cho 'THƯ_MỤC': Thư")
-    assert lines[-1].endswith(f"'{tmp_path / 'khong_co'}' không tồn tại.")
+    assert lines[-1] == f"Lỗi: Giá trị không hợp lệ cho 'THƯ_MỤC': không tìm thấy '{tmp_path / 'khong_co'}'."
 
 
 def test_unknown_option_is_bad_usage():
