@@ -196,8 +196,17 @@ def render_check(result) -> str:  # noqa: ANN001  (results.RunResult; imported l
             lines += _grouped(f.issues)
     missing = [code for code, s in result.unit_status.items() if s.status == "missing"]
     if missing:
+        # a unit whose schedule (or narrative) came in the first round is missing only its report
+        sent = {f.unit: f.parts for f in result.files if f.unit and f.parts and "form" not in f.parts
+                and f.status in ("accepted", "rejected")}
+        part_names = {"schedule": "lịch hoạt động", "narrative": "phần báo cáo (Phụ lục 1)"}
+
+        def note(code: str) -> str:
+            parts = [part_names[p] for p in sent.get(code, ()) if p in part_names]
+            return f" — đã gửi {' và '.join(parts)}, chưa gửi biểu số liệu" if parts else ""
+
         lines += ["", f"Đơn vị chưa nộp ({len(missing)}):"]
-        lines += [f"  {who(code)}" for code in missing]
+        lines += [f"  {who(code)}{note(code)}" for code in missing]
     lines += ["", verdict(result)]
     if result.has_errors:
         lines.append("Các tệp có lỗi chưa được tổng hợp. Dùng --feedback THƯ_MỤC để tạo cho mỗi đơn vị "

@@ -36,3 +36,16 @@ def test_quynh_nhai_sample_folder_gets_the_intended_statuses():
     assert by_file["TH02_Truong_PTDTBT_Tieu_hoc_Chieng_On.xlsx"].unit == "TH02"
     assert [i.code for i in by_file["X10_UBND_xa_Pa_Ma_Pha_Khinh.xlsx"].issues] == ["late"]
     assert run.counts()["missing"] == 6
+
+
+def test_dong_da_units_that_sent_only_their_schedule_are_missing_their_report():
+    from consolidate.render import render_check
+
+    sample = SAMPLES.parent / "dong-da-2024"
+    campaign = load_campaign(sample / "campaign.toml")
+    units, _ = load_units(sample / "units.csv")
+    run = check_folder(sample / "da_nhan", campaign, campaign.form(), units)
+    lines = render_check(run).splitlines()
+    assert "  Trường THCS Lý Thường Kiệt (CS02) — đã gửi lịch hoạt động, chưa gửi biểu số liệu" in lines
+    assert "  UBND phường Thổ Quan (P07)" in lines  # sent nothing at all
+    assert lines[-2] == "24/31 đơn vị hợp lệ, 1 có lỗi, 0 chưa xác định, 6 chưa nộp"
