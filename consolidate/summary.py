@@ -93,6 +93,38 @@ def _header(ws: Worksheet, row: int, headers: Sequence[str], widths: Sequence[fl
             ws.column_dimensions[get_column_letter(c)].width = widths[c - 1]
 
 
+LINE_HEIGHT = 16.0  # points per line of 12 pt Times New Roman
+CHARS_PER_WIDTH = 1.15  # characters of Vietnamese text per unit of Excel column width, at 12 pt
+
+
+def _fit_height(ws: Worksheet, row: int, cols: Sequence[int], spans: dict[int, int] | None = None) -> None:
+    """Give a row the height its wrapped cells need.
+
+    openpyxl stores no row height, and LibreOffice (on screen and in print) then shows wrapped text one
+    line high, each line over the next; the height is estimated from the text length and column widths.
+    ``spans`` maps a column to the number of columns it is merged across.
+    """
+    lines = 1
+    for c in cols:
+        value = ws.cell(row, c).value
+        if value is None:
+            continue
+        width = sum(ws.column_dimensions[get_column_letter(c + k)].width or 8.43
+                    for k in range((spans or {}).get(c, 1)))
+        per_line = max(int(width * CHARS_PER_WIDTH), 1)
+        lines = max(lines, sum(math.ceil(max(len(part), 1) / per_line) for part in str(value).split("\n")))
+    if lines > 1:
+        ws.row_dimensions[row].height = lines * LINE_HEIGHT
+
+
+def _fit_width(ws: Worksheet, col: int, texts: Sequence[str | None], cap: float = 60) -> None:
+    """Widen a column of file names to its longest one (up to ``cap``): they are not wrapped."""
+    longest = max((len(t) for t in texts if t), default=0)
+    letter = get_column_letter(col)
+    ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 8.43,
+                                             min(longest / CHARS_PER_WIDTH + 2, cap))
+
+
 def _title(ws: Worksheet, row: int, text: str, span: int, size: float = 14) -> None:
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=max(span, 1))
     cell = ws.cell(row, 1)
@@ -354,6 +386,8 @@ def write_by_unit(wb: Workbook, result: MergeResult) -> Worksheet:
 STATUS_HEADERS = ("STT", "Mã đơn vị", "Tên đơn vị", "Loại", "Tình trạng", "Tệp", "Thời điểm gửi (lưu tệp)",
                   "Hạn nộp", "Số lỗi", "Số cảnh báo", "Email")
 OTHER_HEADERS = ("STT", "Tệp", "Tình trạng", "Đơn vị", "Lý do")
+OTHER_COLUMNS = (1, 2, 4, 6, 7)  # where each starts under the unit table (A, B:C, D:E, F, G:K)
+OTHER_SPANS = (1, 2, 2, 1, 5)
 
 
 def sent_at(report: FileReport | None) -> dt.datetime | None:
@@ -418,10 +452,12 @@ def write_status(wb: Workbook, result: MergeResult) -> Worksheet:
                when, lateness(unit_saved_at(report), deadline), report.errors if report else None,
                report.warnings if report else None, unit.email)
         for c, value in enumerate(row, start=1):
-            _put(ws, r, c, value, wrap=c in (3, 6), align="center" if c in (1, 2, 8, 9, 10) else None)
+            _put(ws, r, c, value, wrap=c == 3, align="center" if c in (1, 2, 8, 9, 10) else None)
+        _fit_height(ws, r, (3,))
         if when is not None:
             ws.cell(r, 7).number_format = "dd/mm/yyyy hh:mm"
     last = r
+    _fit_width(ws, 6, [st.file for st in run.unit_status.values() if st.file])
     foot = ws.cell(last + 1, 1)
     set_text(foot, "Hạn nộp được so với thời điểm đơn vị lưu tệp ghi trong biểu mẫu; để trống khi tệp không "
                    "có thông tin này (thời điểm chép tệp vào thư mục không cho biết đơn vị nộp lúc nào).")
@@ -442,13 +478,20 @@ def write_status(wb: Workbook, result: MergeResult) -> Worksheet:
     r += 3
     _title(ws, r, f"CÁC TỆP KHÁC TRONG THƯ MỤC ({len(others)} tệp không được dùng để tổng hợp)", 6, size=12)
     r += 1
-    _header(ws, r, OTHER_HEADERS)
+    # the unit table's columns are narrow where this table needs room: each field spans what it needs
+    spans = {c: n for c, n in zip(OTHER_COLUMNS, OTHER_SPANS)}
+    for kind_row in (r, *range(r + 1, r + 1 + len(others))):
+        for c, n in spans.items():
+            if n > 1:
+                ws.merge_cells(start_row=kind_row, start_column=c, end_row=kind_row, end_column=c + n - 1)
+    for c, text in zip(OTHER_COLUMNS, OTHER_HEADERS):
+        _put(ws, r, c, text, bold=True, wrap=True, fill=HEADER_FILL, align="center")
     for n, f in enumerate(others, start=1):
         r += 1
         row = (n, f.file, FILE_STATUS_NAMES.get(f.status, f.status), _unit_name(result, f.unit), _reason(f))
-        for c, value in enumerate(row, start=1):
-            _put(ws, r, c, value, wrap=c in (2, 5), align="center" if c == 1 else None)
-        ws.merge_cells(start_row=r, start_column=5, end_row=r, end_column=len(STATUS_HEADERS))
+        for c, value in zip(OTHER_COLUMNS, row):
+            _put(ws, r, c, value, wrap=c in (6, 7), align="center" if c == 1 else None)
+        _fit_height(ws, r, (6, 7), spans=spans)
     _landscape(ws)
     ws.print_title_rows = f"{head}:{head}"
     return ws
@@ -478,7 +521,9 @@ def write_issues(wb: Workbook, result: MergeResult) -> Worksheet:
                issue.cell, issue.indicator, MEASURE_NAMES.get(issue.measure or "", issue.measure), issue.value,
                issue.message)
         for c, value in enumerate(row, start=1):
-            _put(ws, r, c, value, wrap=c in (2, 3, 10, 11), align="center" if c in (1, 7, 8) else None)
+            _put(ws, r, c, value, wrap=c in (3, 10, 11), align="center" if c in (1, 7, 8) else None)
+        _fit_height(ws, r, (3, 10, 11))
+    _fit_width(ws, 2, [issue.file for issue, _ in all_issues(result)])
     ws.auto_filter.ref = f"A{head}:{get_column_letter(len(ISSUE_HEADERS))}{max(r, head + 1)}"
     ws.freeze_panes = ws.cell(head + 1, 1)
     if r > head:

@@ -271,7 +271,7 @@ def test_status_sheet_shows_lateness_resubmission_and_other_files(merged):
     assert others == ["CS01 (lan 1).xlsx", "Cong van gui kem.txt", "~$X01_UBND_xa_Muong_Giang.xlsx"]
     first = next(r for r in range(30, ws.max_row + 1) if ws.cell(r, 2).value == "CS01 (lan 1).xlsx")
     # why it is left out is that a newer one came, not the error it had
-    assert [ws.cell(first, c).value for c in (3, 4, 5)] == [
+    assert [ws.cell(first, c).value for c in (4, 6, 7)] == [
         "đã có bản mới hơn", "Trường THCS Mường Giàng",
         "CS01 (lan 1).xlsx: đơn vị CS01 đã gửi bản mới hơn (CS01 (lan 2 - da sua).xlsx); bản này không được dùng."]
 

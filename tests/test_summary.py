@@ -217,7 +217,8 @@ def test_lateness_needs_the_units_own_save_time():
 def test_status_sheet_lists_every_other_file_with_its_reason(written):
     ws = load_workbook(written[0])[STATUS_SHEET]
     start = rows_by_label(ws, 1)["CÁC TỆP KHÁC TRONG THƯ MỤC (3 tệp không được dùng để tổng hợp)"]
-    got = [[ws.cell(r, c).value for c in range(1, 6)] for r in range(start + 2, start + 5)]
+    assert [ws.cell(start + 1, c).value for c in (1, 2, 4, 6, 7)] == ["STT", "Tệp", "Tình trạng", "Đơn vị", "Lý do"]
+    got = [[ws.cell(r, c).value for c in (1, 2, 4, 6, 7)] for r in range(start + 2, start + 5)]
     assert got == [
         [1, "X03 (lan 1).xlsx", "đã có bản mới hơn", "UBND xã Chiềng Bằng",
          "X03 (lan 1).xlsx: đơn vị X03 đã gửi bản mới hơn (X03 (lan 2).ods); bản này không được dùng."],
