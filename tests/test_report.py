@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from consolidate import narrative, schedule
 from consolidate.issues import RunError
 from consolidate.render import render_report
-from consolidate.report import build_report, vn_number, write_report
+from consolidate.report import ReportResult, build_report, vn_number, write_report
 from consolidate.templates import make_templates, write_form_sheet
 
 NOW = dt.datetime(2021, 9, 20, 8, 30)
@@ -217,15 +217,20 @@ def test_extras_from_the_check_are_used_when_present(returned, campaign, form, u
     assert (result.activities, result.narrative_units) == (1, 1)
 
 
-@pytest.fixture(scope="module")
-def dong_da_report(tmp_path_factory):
+def sample_report(name: str, tmp_path_factory) -> ReportResult:  # noqa: ANN001
+    """``consolidate report`` on one of the committed sample campaigns."""
     from consolidate.campaign import prepare
 
-    sample = Path(__file__).resolve().parent.parent / "samples" / "dong-da-2024"
+    sample = Path(__file__).resolve().parent.parent / "samples" / name
     campaign, form, units, issues = prepare(sample / "campaign.toml", None)
     assert not issues
-    out = tmp_path_factory.mktemp("dong_da") / "bao_cao_dong_da_2024.docx"
+    out = tmp_path_factory.mktemp(name) / f"bao_cao_{name}.docx"
     return write_report(sample / "da_nhan", campaign, form, units, out)
+
+
+@pytest.fixture(scope="module")
+def dong_da_report(tmp_path_factory):
+    return sample_report("dong-da-2024", tmp_path_factory)
 
 
 def test_dong_da_sample_report_has_the_district_totals_and_every_reporting_unit(dong_da_report):
@@ -352,13 +357,7 @@ def test_merge_says_schedule_only_files_are_used_for_the_schedule(tmp_path):
 
 @pytest.fixture(scope="module")
 def quynh_nhai_report(tmp_path_factory):
-    from consolidate.campaign import prepare
-
-    sample = Path(__file__).resolve().parent.parent / "samples" / "quynh-nhai-2021"
-    campaign, form, units, issues = prepare(sample / "campaign.toml", None)
-    assert not issues
-    out = tmp_path_factory.mktemp("quynh_nhai") / "bao_cao_quynh_nhai_2021.docx"
-    return write_report(sample / "da_nhan", campaign, form, units, out)
+    return sample_report("quynh-nhai-2021", tmp_path_factory)
 
 
 def test_quynh_nhai_sample_report_has_the_district_totals_and_every_reporting_unit(quynh_nhai_report):
