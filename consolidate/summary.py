@@ -94,7 +94,13 @@ def _header(ws: Worksheet, row: int, headers: Sequence[str], widths: Sequence[fl
 
 
 LINE_HEIGHT = 16.0  # points per line of 12 pt Times New Roman
-CHARS_PER_WIDTH = 1.15  # characters of Vietnamese text per unit of Excel column width, at 12 pt
+CHARS_PER_WIDTH = 1.0  # characters of (bold) Vietnamese text per unit of Excel column width, at 12 pt
+
+
+def _lines(text: str, width: float | None) -> int:
+    """How many lines a wrapped text takes in a column of this width (an estimate by length)."""
+    per_line = max(int((width or 8.43) * CHARS_PER_WIDTH), 1)
+    return sum(math.ceil(max(len(part), 1) / per_line) for part in text.split("\n"))
 
 
 def _fit_height(ws: Worksheet, row: int, cols: Sequence[int], spans: dict[int, int] | None = None) -> None:
@@ -111,8 +117,7 @@ def _fit_height(ws: Worksheet, row: int, cols: Sequence[int], spans: dict[int, i
             continue
         width = sum(ws.column_dimensions[get_column_letter(c + k)].width or 8.43
                     for k in range((spans or {}).get(c, 1)))
-        per_line = max(int(width * CHARS_PER_WIDTH), 1)
-        lines = max(lines, sum(math.ceil(max(len(part), 1) / per_line) for part in str(value).split("\n")))
+        lines = max(lines, _lines(str(value), width))
     if lines > 1:
         ws.row_dimensions[row].height = lines * LINE_HEIGHT
 
@@ -356,6 +361,15 @@ def write_by_unit(wb: Workbook, result: MergeResult) -> Worksheet:
                     _put(ws, r, c, _sum([_value(result, u, row.code, measure) for u in codes]),
                          number=True, bold=True, fill=fill)
             r += 1
+        # a row of two measures takes two sheet rows: its label is one cell across both, as in the form
+        span = len(measures)
+        if span > 1:
+            for c in (1, 2):
+                ws.merge_cells(start_row=r - span, start_column=c, end_row=r - 1, end_column=c)
+        lines = _lines(row.label, ws.column_dimensions["B"].width)
+        if lines > span:
+            for k in range(span):
+                ws.row_dimensions[r - span + k].height = math.ceil(lines / span) * LINE_HEIGHT
     ws.freeze_panes = ws.cell(first, 4)
     ws.print_title_rows = f"{h_type}:{h_code}"
     ws.print_title_cols = "A:C"
