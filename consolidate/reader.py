@@ -14,6 +14,8 @@ import datetime as dt
 import io
 import os
 import re
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 
     from consolidate.campaign import Campaign
     from consolidate.form import Form, Row
-    from consolidate.units import UnitList
+    from consolidate.units import Unit, UnitList
 
 MAX_ROWS = 500  # the form has ~45 rows; a retyped one with notes and signatures stays well inside
 MAX_COLS = 30
@@ -289,7 +291,26 @@ class LabelMatcher:
         return hits.pop() if len(hits) == 1 else None
 
 
-@lru_cache(maxsize=8)
+def _by_identity(fn: Callable) -> Callable:  # type: ignore[type-arg]
+    """Remember ``fn(obj)`` per object, by identity: a frozen form or unit list is hashable, but hashing
+    it walks every row or unit, which on every file of a large folder costs more than the work saved."""
+    cache: dict[int, tuple[object, object]] = {}
+
+    def wrapper(obj):  # noqa: ANN001, ANN202
+        hit = cache.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        if len(cache) >= 8:
+            cache.clear()
+        value = fn(obj)
+        cache[id(obj)] = (obj, value)  # holds obj, so its id is not reused while cached
+        return value
+
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@_by_identity
 def _matcher(form: Form) -> LabelMatcher:
     return LabelMatcher(form)
 
@@ -483,7 +504,7 @@ def _expand(ws: list[str]) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=8)
+@_by_identity
 def _unit_index(units: UnitList) -> list[tuple[str, str, list[list[str]]]]:
     """(code, folded code, name variants) of every unit, computed once per unit list."""
     return [(u.code, fold(u.code), _name_variants(u.name)) for u in units]
@@ -512,23 +533,63 @@ def _find(seq: list[str], sub: list[str]) -> int:
     return -1
 
 
+@_by_identity
+def _unit_lookup(units: UnitList) -> tuple[list[tuple[str, str, list[list[str]]]], dict[str, list[int]],
+                                           dict[tuple[str, ...], list[tuple[int, int]]], list[int]]:
+    """The unit index keyed for lookup, so that naming a unit costs the same with 20 or 20,000 units:
+    folded code → unit positions, a name variant's words → (unit position, variant number), and the
+    lengths of the variants (an empty variant, of length 0, matches any text at its start)."""
+    index = _unit_index(units)
+    by_code: dict[str, list[int]] = {}
+    by_words: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+    for pos, (_code, code_key, variants) in enumerate(index):
+        by_code.setdefault(code_key, []).append(pos)
+        for vi, variant in enumerate(variants):
+            by_words.setdefault(tuple(variant), []).append((pos, vi))
+    return index, by_code, by_words, sorted({len(k) for k in by_words})
+
+
+@_by_identity
+def _codes(units: UnitList) -> tuple[dict[str, Unit], dict[str, Unit]]:
+    """Exact code → unit, folded code → first unit with it (``UnitList.get`` without its scan)."""
+    exact: dict[str, Unit] = {}
+    folded: dict[str, Unit] = {}
+    for u in units:
+        exact.setdefault(u.code, u)
+        folded.setdefault(fold(u.code), u)
+    return exact, folded
+
+
+def unit_by_code(units: UnitList, code: str) -> Unit | None:
+    """The same as ``units.get(code)`` (exact, then case-insensitive), in constant time."""
+    exact, folded = _codes(units)
+    hit = exact.get(code)
+    return hit if hit is not None else folded.get(fold(code))
+
+
 def match_units(text: str, units: UnitList, codes: bool = True) -> list[str]:
     """Codes of the units a text names: a unit code as a whole token, or a whole unit name (with the usual
     abbreviations and optional leading words), never a shared place name alone. Several means ambiguous."""
     seq = _expand(words(text))
     if not seq:
         return []
-    spans: dict[str, tuple[int, int]] = {}
     tokens = set(words(text))
-    for code, code_key, variants in _unit_index(units):
-        if codes and code_key in tokens:
-            spans[code] = (0, len(seq) + 1)  # a code names the unit outright
-            continue
-        for variant in variants:
-            at = _find(seq, variant)
-            if at >= 0:
-                spans[code] = (at, at + len(variant))
-                break
+    index, by_code, by_words, lengths = _unit_lookup(units)
+    # unit position → (variant number, span): a code names the unit outright (variant -1); otherwise the
+    # unit's first variant (in order) found in the text, at its first place
+    found: dict[int, tuple[int, tuple[int, int]]] = {}
+    if codes:
+        for token in tokens:
+            for pos in by_code.get(token, ()):
+                found[pos] = (-1, (0, len(seq) + 1))
+    for i in range(len(seq) + 1):
+        for n in lengths:
+            if i + n > len(seq) or (n == 0 and i > 0):
+                continue
+            for pos, vi in by_words.get(tuple(seq[i:i + n]), ()):
+                if pos not in found or vi < found[pos][0]:
+                    found[pos] = (vi, (i, i + n))
+    spans = {index[pos][0]: span for pos, (_vi, span) in sorted(found.items())}
     # a match inside a longer match is the longer name's words ("… Mường Giàng" inside "… Mường Giàng 2")
     keep = [c for c, (a, b) in spans.items()
             if not any(o != c and oa <= a and b <= ob and (ob - oa) > (b - a) for o, (oa, ob) in spans.items())]
@@ -570,7 +631,7 @@ def _identify(rf: ReadFile, sheets: list[Sheet], form: Form, campaign: Campaign,
             rf.issues.append(make("wrong-year", file=rel, value=ident.year, year=campaign.year))
         if ident.form_version is not None and ident.form_version != form.version and ident.form_id == form.id:
             rf.issues.append(make("old-form-version", file=rel, value=ident.form_version, expected=form.version))
-        unit = units.get(ident.unit_code) if ident.unit_code else None
+        unit = unit_by_code(units, ident.unit_code) if ident.unit_code else None
         if unit is not None:
             rf.unit, rf.identity_source = unit.code, "identity"
             if title and len(title_units) == 1 and title_units[0] != unit.code:
@@ -698,18 +759,106 @@ def list_files(folder: Path) -> list[tuple[Path, str]]:
     return sorted(found, key=lambda t: t[1])
 
 
+# A folder this large is read by a pool of processes, one per core: below it, starting the workers costs
+# more than they save (fork: ~50 ms; spawn, as on Windows, imports the package again in every worker).
+POOL_MIN_FILES = {"fork": 400, "spawn": 3000}
+POOL_CHUNK = 50  # files per task: large enough that pickling the results back stays cheap
+MAX_WORKERS = 8
+WORKERS_ENV = "CONSOLIDATE_WORKERS"  # "1" reads serially; a number caps the workers
+
+
 def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
                 progress: Callable[[int, int], None] | None = None) -> list[ReadFile]:
-    """Read every file of the folder, each in one guarded call; mark older submissions of a unit."""
+    """Read every file of the folder, each in one guarded call; mark older submissions of a unit.
+
+    A large folder is read by a process pool (see :data:`POOL_MIN_FILES`); the result is the same list in
+    the same order, and if the pool cannot start or breaks, the files it did not return are read here."""
     ensure_safe_xml()  # before the guarded calls, so that it stops the run instead of every file
     files = list_files(Path(folder))
-    out: list[ReadFile] = []
-    for i, (path, rel) in enumerate(files, start=1):
-        out.append(_guarded(path, rel, form, campaign, units))
-        if progress is not None:
-            progress(i, len(files))
-    mark_superseded(out)
-    return out
+    out: list[ReadFile | None] = [None] * len(files)
+    done = 0
+    workers, method = _pool_plan(len(files))
+    if workers > 1:
+        done = _read_pooled(files, out, workers, method, form, campaign, units, progress)
+    for i, (path, rel) in enumerate(files):
+        if out[i] is None:
+            out[i] = _guarded(path, rel, form, campaign, units)
+            done += 1
+            if progress is not None:
+                progress(done, len(files))
+    result: list[ReadFile] = out  # type: ignore[assignment]  # every slot is filled
+    mark_superseded(result)
+    return result
+
+
+def _pool_plan(n_files: int) -> tuple[int, str]:
+    """(number of worker processes, start method); 1 worker means read serially."""
+    import multiprocessing
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    wanted = os.environ.get(WORKERS_ENV, "").strip()
+    cap = int(wanted) if wanted.isdigit() and int(wanted) > 0 else MAX_WORKERS
+    method = "fork" if sys.platform.startswith("linux") and \
+        "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    workers = min(cpus, cap, -(-n_files // POOL_CHUNK))
+    if workers < 2 or (n_files < POOL_MIN_FILES[method] and not wanted):
+        return 1, method
+    return workers, method
+
+
+_WORKER: tuple[Form, Campaign, UnitList] | None = None
+
+
+def _init_worker(form: Form, campaign: Campaign, units: UnitList) -> None:
+    global _WORKER
+    _WORKER = (form, campaign, units)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _read_chunk(chunk: list[tuple[int, str, str]]) -> list[tuple[int, ReadFile]]:
+    assert _WORKER is not None
+    form, campaign, units = _WORKER
+    return [(i, _guarded(Path(path), rel, form, campaign, units)) for i, path, rel in chunk]
+
+
+def _read_pooled(files: list[tuple[Path, str]], out: list[ReadFile | None], workers: int, method: str,
+                 form: Form, campaign: Campaign, units: UnitList,
+                 progress: Callable[[int, int], None] | None) -> int:
+    """Fill ``out`` from a process pool; returns how many files it read. Never raises for a pool failure:
+    whatever it did not read stays None for the serial loop."""
+    import multiprocessing
+    import warnings
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    items = [(i, str(path), rel) for i, (path, rel) in enumerate(files)]
+    chunks = [items[k:k + POOL_CHUNK] for k in range(0, len(items), POOL_CHUNK)]
+    done = 0
+    pool = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (none of ours run)
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                                       initializer=_init_worker, initargs=(form, campaign, units))
+            futures = [pool.submit(_read_chunk, chunk) for chunk in chunks]
+        for future in as_completed(futures):
+            for i, rf in future.result():
+                out[i] = rf
+                done += 1
+            if progress is not None:
+                progress(done, len(files))
+    except (KeyboardInterrupt, SystemExit):
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    except BaseException:  # noqa: BLE001  # a broken pool, an unpicklable result: read the rest serially
+        pass
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return done
 
 
 def mark_superseded(files: list[ReadFile]) -> None:
