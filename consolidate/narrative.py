@@ -197,11 +197,25 @@ def _height(text: str, chars: int = 95) -> float:
 # ---------------------------------------------------------------------------------------------- reading
 
 def _cell_text(value: object) -> str:
+    if isinstance(value, str):
+        if not value:
+            return ""
+        # labels and headings repeat in every file of a folder: short texts are cleaned once
+        return _short_text(value) if len(value) <= HEAD_CHARS else _clean_text(value)
     if value is None or isinstance(value, bool):
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return clean(str(value).replace("\r\n", "\n").replace("\r", "\n"))
+    return _clean_text(str(value))
+
+
+def _clean_text(text: str) -> str:
+    return clean(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+@lru_cache(maxsize=16384)
+def _short_text(text: str) -> str:
+    return _clean_text(text)
 
 
 @lru_cache(maxsize=8192)
@@ -212,6 +226,26 @@ def _key(text: str) -> str:
 
 def _match_heading(text: str, spec: Narrative) -> tuple[Heading, str] | None:
     """The heading a cell starts with, and what the cell holds after it (a retyped "1. …: text")."""
+    global _heading_memo
+    if len(text) > HEAD_CHARS:
+        return _match_heading_uncached(text, spec)
+    # the same labels come in every file of a folder: remembered per spec (by identity, as hashing the
+    # frozen spec on every cell would cost more than the match)
+    owner, memo = _heading_memo
+    if owner is not spec:
+        memo = {}
+        _heading_memo = (spec, memo)
+    if text not in memo:
+        if len(memo) > 20_000:
+            memo.clear()
+        memo[text] = _match_heading_uncached(text, spec)
+    return memo[text]
+
+
+_heading_memo: tuple[Narrative | None, dict[str, tuple[Heading, str] | None]] = (None, {})
+
+
+def _match_heading_uncached(text: str, spec: Narrative) -> tuple[Heading, str] | None:
     key = _key(text)
     if not key:
         return None
@@ -379,3 +413,6 @@ def write_narrative_summary(wb: Workbook, sections: Mapping[str, Sequence[tuple[
 def template_writer(wb: Workbook, campaign: Campaign, form: object, unit: Any) -> None:
     """``templates.make_templates`` extra-sheet writer: the unit's "Báo cáo" sheet."""
     write_narrative_sheet(wb, campaign, unit.name)
+
+
+template_writer.unit_fields = ("name",)  # type: ignore[attr-defined]  # templates may stencil it
