@@ -632,6 +632,9 @@ def template_writer(wb: Workbook, campaign: Campaign, form: object, unit: Any) -
     write_schedule_sheet(wb, campaign, unit.name)
 
 
+template_writer.unit_fields = ("name",)  # type: ignore[attr-defined]  # templates may stencil it
+
+
 # ---------------------------------------------------------------------------------------------- parts of a folder
 
 PARTS = ("form", "narrative", "schedule")
