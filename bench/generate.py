@@ -43,7 +43,7 @@ PROTO_NUMBER = 99999
 K_XLSX = 32  # value sets per type for .xlsx (variant 0 has the error)
 K_OTHER = 4  # value sets per type and format for .xls / .ods (variant 0 has the error)
 FORMATS = ("xlsx", "xls", "ods")
-GEN_VERSION = 3  # bump when the generator changes, so caches are rebuilt
+GEN_VERSION = 4  # bump when the generator changes, so caches are rebuilt
 
 CAMPAIGN_TOML = """\
 [campaign]
@@ -65,8 +65,14 @@ def code_of(prefix: str, number: int) -> str:
     return f"{prefix}{number:05d}"
 
 
-def name_of(stem: str, number: int) -> str:
-    return unicodedata.normalize("NFC", f"{stem} {number:05d}")
+# place names make the unit names as varied in length as a real list; prototypes use PLACES[0], and the
+# .xls returns (patched in place, so same length) are made only for units named with it
+PLACES = ("Mường Giàng", "Chiềng Ơn", "Nậm Ét", "Pá Ma Pha Khinh", "Cà Nàng", "Chiềng Khay", "Mường Sại",
+          "Liệp Tè", "Chiềng Bằng", "Mường Chiên", "Nặm Giôn", "Chiềng Khoang", "Phiêng Lanh")
+
+
+def name_of(stem: str, number: int, place: int = 0) -> str:
+    return unicodedata.normalize("NFC", f"{stem} {PLACES[place]} {number:05d}")
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ class Assignment:
     type_index: int
     fmt: str
     variant: int
+    place: int = 0
 
     @property
     def code(self) -> str:
@@ -84,7 +91,7 @@ class Assignment:
 
     @property
     def name(self) -> str:
-        return name_of(TYPES[self.type_index][2], self.number)
+        return name_of(TYPES[self.type_index][2], self.number, self.place)
 
     @property
     def has_error(self) -> bool:
@@ -96,9 +103,11 @@ def assignments(n: int, seed: int = 7) -> list[Assignment]:
     rng = random.Random(seed)
     out = []
     for i in range(n):
-        fmt = rng.choices(FORMATS, weights=(80, 10, 10))[0]
+        place = 0 if rng.random() < 0.3 else rng.randrange(1, len(PLACES))
+        # .xls only for PLACES[0] names (30 % of units): 10 % of all files
+        fmt = rng.choices(FORMATS, weights=(60, 33, 7) if place == 0 else (88, 0, 12))[0]
         k = K_XLSX if fmt == "xlsx" else K_OTHER
-        out.append(Assignment(i, i % len(TYPES), fmt, rng.randrange(k)))
+        out.append(Assignment(i, i % len(TYPES), fmt, rng.randrange(k), place))
     return out
 
 
@@ -214,7 +223,7 @@ def prototypes(cache: Path, log=print) -> dict[tuple[int, str, int], Path]:  # n
     from consolidate.templates import make_templates
     from consolidate.units import load_units
 
-    folder = cache / "protos"
+    folder = cache / f"protos-v{GEN_VERSION}"
     marker = folder / "ready.json"
     wanted = {(t, f, v) for t in range(len(TYPES)) for f in FORMATS
               for v in range(K_XLSX if f == "xlsx" else K_OTHER)}
@@ -267,15 +276,16 @@ def _verify_all(paths: dict[tuple[int, str, int], Path], marker: Path) -> None:
 
 # ------------------------------------------------------------------------------------------ patching
 
-def _replacements(t: int, number: int) -> list[tuple[str, str]]:
+def _replacements(t: int, number: int, place: int) -> list[tuple[str, str]]:
     prefix, _, stem = TYPES[t]
-    return [(name_of(stem, PROTO_NUMBER), name_of(stem, number)),
+    return [(name_of(stem, PROTO_NUMBER), name_of(stem, number, place)),
             (code_of(prefix, PROTO_NUMBER), code_of(prefix, number))]
 
 
-def patch(data: bytes, fmt: str, t: int, number: int) -> tuple[bytes, int]:
+def patch(data: bytes, fmt: str, t: int, number: int, place: int = 0) -> tuple[bytes, int]:
     """The prototype's bytes with the unit's code and name in place of the prototype's; (bytes, hits)."""
-    pairs = _replacements(t, number)
+    assert fmt != "xls" or place == 0, "an .xls is patched in place: same-length names only"
+    pairs = _replacements(t, number, place)
     hits = 0
     if fmt == "xls":  # OLE2/BIFF8: strings as UTF-16-LE or 8-bit; same length keeps every record size
         out = data
@@ -310,15 +320,16 @@ def verify_patch(proto: bytes, fmt: str, t: int, form) -> None:  # noqa: ANN001
     from python_calamine import CalamineWorkbook
 
     number = 12
-    data, hits = patch(proto, fmt, t, number)
+    place = 0 if fmt == "xls" else 3  # a zip's XML takes a name of another length
+    data, hits = patch(proto, fmt, t, number, place)
     assert hits >= 3, (fmt, t, hits)
     wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     ident = {str(r[0]): r[1] for r in wb.get_sheet_by_name("_dinh_danh").to_python() if r}
     prefix, _, stem = TYPES[t]
     assert ident.get("unit_code") == code_of(prefix, number), (fmt, t, ident)
-    assert ident.get("unit_name") == name_of(stem, number), (fmt, t, ident)
+    assert ident.get("unit_name") == name_of(stem, number, place), (fmt, t, ident)
     rows = wb.get_sheet_by_name(form.sheet).to_python(nrows=5)
-    assert any(f"Đơn vị báo cáo: {name_of(stem, number)}" == c for r in rows for c in r), (fmt, t)
+    assert any(f"Đơn vị báo cáo: {name_of(stem, number, place)}" == c for r in rows for c in r), (fmt, t)
     wb.close()
 
 
@@ -342,7 +353,7 @@ def generate(n: int, cache: Path, log=print) -> dict:  # noqa: ANN001
     folder.mkdir()
     raw = {key: p.read_bytes() for key, p in protos.items()}
     for a in units:
-        data, hits = patch(raw[(a.type_index, a.fmt, a.variant)], a.fmt, a.type_index, a.number)
+        data, hits = patch(raw[(a.type_index, a.fmt, a.variant)], a.fmt, a.type_index, a.number, a.place)
         assert hits >= 3
         (folder / unit_file_name(a.code, a.name, "." + a.fmt)).write_bytes(data)
     expected = expected_totals(form, units)
