@@ -343,20 +343,26 @@ def _xlsx_bounds(parts: _Parts, rel: str) -> Sniffed:
 
 def _xlsx_area(body: bytes) -> str | None:
     """Why calamine must not load this worksheet (its dense grid would be too large), or None."""
-    rows = [int(r) for r in _ROW_REF.findall(body)]
+    row_refs = _ROW_REF.findall(body)
     cells = _CELL_REF.findall(body)
     n_cells = len(_CELL_ANY.findall(body))
-    if len(cells) < n_cells or len(rows) < len(_ROW_ANY.findall(body)):
+    n_rows = len(_ROW_ANY.findall(body))
+    # only the extremes matter: convert each distinct reference once (a form has ~700 cells, ~10 columns)
+    rows = {int(r) for r in set(row_refs)}
+    cell_rows = {r for _, r in cells}
+    cell_cols = {c for c, _ in cells}
+    if len(cells) < n_cells or len(row_refs) < n_rows:
         # cells or rows without a reference are placed in sequence: bound by their number
-        rows.append(len(_ROW_ANY.findall(body)))
-        cells.append((b"A", str(max(n_cells, 1)).encode()))
+        rows.add(n_rows)
+        cell_rows.add(str(max(n_cells, 1)).encode())
+        cell_cols.add(b"A")
         width = max(n_cells, 1)
     else:
         width = 0
-    if not rows and not cells:
+    if not rows and not cell_rows:
         return None
-    all_rows = rows + [int(r) for _, r in cells]
-    cols = [col_index(c) for c, _ in cells] or [0]
+    all_rows = rows | {int(r) for r in cell_rows}
+    cols = [col_index(c) for c in cell_cols] or [0]
     height = max(all_rows) - min(all_rows) + 1
     width = max(width, max(cols) - min(cols) + 1)
     if height * width > MAX_SHEET_CELLS:
@@ -366,7 +372,12 @@ def _xlsx_area(body: bytes) -> str | None:
 
 def _uncached_formulas(body: bytes) -> set[str]:
     """Addresses of formula cells that store no cached value (written by a tool that never computed)."""
-    found = set()
+    found: set[str] = set()
+    # a formula is an <f> inside a cell, and cells stand inside <sheetData>: a sheet whose only "<f" come
+    # after it (the <formula1> of its data validations, as every template has) has none to look for
+    end = body.rfind(b"sheetData>")
+    if end >= 0 and b"<f" not in body[:end]:
+        return found
     for m in _FORMULA_CELL.finditer(body):
         inner = m.group(2) or b""
         if b"<f" in inner and not _CACHED.search(inner):
