@@ -67,12 +67,13 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
     """Read and validate every file of the folder (one validation for all units) → :class:`RunResult`."""
     from consolidate import schema
     from consolidate.reader import read_folder, records_frame
+    from consolidate.schedule import read_parts, split_parts
 
     folder = Path(folder)
-    read = read_folder(folder, form, campaign, units, progress=progress)
+    # the reading workers of a large folder also read each file's schedule and narrative (read_parts)
+    read = read_folder(folder, form, campaign, units, progress=progress, after=read_parts)
     # schedule and narrative (issue 6): which parts each file holds, newest file per unit and part; a file
     # holding only a schedule is a schedule, not a report with missing numbers
-    from consolidate.schedule import split_parts
 
     split = split_parts(read, campaign, units)
     # values of a superseded submission are neither checked nor merged: the unit sent a newer one

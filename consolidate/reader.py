@@ -99,6 +99,7 @@ class ReadFile:
     form_sheet: str | None = None
     sheets: list[Sheet] = field(default_factory=list)
     superseded_by: str | None = None
+    extras: dict[str, object] = field(default_factory=dict)  # what read_folder's ``after`` computed
 
 
 # ------------------------------------------------------------------------------------------- opening
@@ -768,18 +769,22 @@ WORKERS_ENV = "CONSOLIDATE_WORKERS"  # "1" reads serially; a number caps the wor
 
 
 def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
-                progress: Callable[[int, int], None] | None = None) -> list[ReadFile]:
+                progress: Callable[[int, int], None] | None = None,
+                after: Callable[[ReadFile, Campaign, UnitList], None] | None = None) -> list[ReadFile]:
     """Read every file of the folder, each in one guarded call; mark older submissions of a unit.
 
     A large folder is read by a process pool (see :data:`POOL_MIN_FILES`); the result is the same list in
-    the same order, and if the pool cannot start or breaks, the files it did not return are read here."""
+    the same order, and if the pool cannot start or breaks, the files it did not return are read here.
+    ``after(read_file, campaign, units)`` (a module-level function) runs in the workers on each file they
+    read, to do per-file work of a later stage there; it may leave results in ``ReadFile.extras``, and a
+    failure of it leaves them out (the later stage then does the work itself)."""
     ensure_safe_xml()  # before the guarded calls, so that it stops the run instead of every file
     files = list_files(Path(folder))
     out: list[ReadFile | None] = [None] * len(files)
     done = 0
     workers, method = _pool_plan(len(files))
     if workers > 1:
-        done = _read_pooled(files, out, workers, method, form, campaign, units, progress)
+        done = _read_pooled(files, out, workers, method, form, campaign, units, progress, after)
     for i, (path, rel) in enumerate(files):
         if out[i] is None:
             out[i] = _guarded(path, rel, form, campaign, units)
@@ -809,24 +814,34 @@ def _pool_plan(n_files: int) -> tuple[int, str]:
     return workers, method
 
 
-_WORKER: tuple[Form, Campaign, UnitList] | None = None
+_WORKER: tuple[Form, Campaign, UnitList, Callable | None] | None = None  # type: ignore[type-arg]
 
 
-def _init_worker(form: Form, campaign: Campaign, units: UnitList) -> None:
+def _init_worker(form: Form, campaign: Campaign, units: UnitList, after: Callable | None) -> None:  # type: ignore[type-arg]
     global _WORKER
-    _WORKER = (form, campaign, units)
+    _WORKER = (form, campaign, units, after)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
 def _read_chunk(chunk: list[tuple[int, str, str]]) -> list[tuple[int, ReadFile]]:
     assert _WORKER is not None
-    form, campaign, units = _WORKER
-    return [(i, _guarded(Path(path), rel, form, campaign, units)) for i, path, rel in chunk]
+    form, campaign, units, after = _WORKER
+    out = []
+    for i, path, rel in chunk:
+        rf = _guarded(Path(path), rel, form, campaign, units)
+        if after is not None:
+            try:
+                after(rf, campaign, units)
+            except Exception:  # noqa: BLE001  # the later stage redoes it in the parent, and reports it there
+                rf.extras.clear()
+        out.append((i, rf))
+    return out
 
 
 def _read_pooled(files: list[tuple[Path, str]], out: list[ReadFile | None], workers: int, method: str,
                  form: Form, campaign: Campaign, units: UnitList,
-                 progress: Callable[[int, int], None] | None) -> int:
+                 progress: Callable[[int, int], None] | None,
+                 after: Callable[[ReadFile, Campaign, UnitList], None] | None = None) -> int:
     """Fill ``out`` from a process pool; returns how many files it read. Never raises for a pool failure:
     whatever it did not read stays None for the serial loop."""
     import multiprocessing
@@ -841,7 +856,7 @@ def _read_pooled(files: list[tuple[Path, str]], out: list[ReadFile | None], work
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (none of ours run)
             pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
-                                       initializer=_init_worker, initargs=(form, campaign, units))
+                                       initializer=_init_worker, initargs=(form, campaign, units, after))
             futures = [pool.submit(_read_chunk, chunk) for chunk in chunks]
         for future in as_completed(futures):
             for i, rf in future.result():

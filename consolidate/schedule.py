@@ -659,6 +659,28 @@ def _has_values(records: Sequence[Mapping[str, object]]) -> bool:
     return False
 
 
+PARTS_READ = "schedule.parts"  # ReadFile.extras key of what read_parts found
+
+
+def read_parts(rf: Any, campaign: Campaign, units: UnitList) -> None:
+    """The schedule and narrative of one read file, for :func:`split_parts`, kept in ``rf.extras``.
+
+    ``reader.read_folder`` calls it in its reading workers, so that this per-file work runs on every core;
+    it gives the same result as reading them in :func:`split_parts` (which does so for any file without)."""
+    from consolidate.narrative import read_narrative
+
+    if rf.kind != "report" or not rf.sheets:
+        return
+    unit_name = None
+    if rf.unit:
+        from consolidate.reader import unit_by_code
+
+        found = unit_by_code(units, rf.unit)
+        unit_name = found.name if found is not None and found.code == rf.unit else None
+    ctx = ReadContext(rf.file, campaign, rf.unit, unit_name, units)  # as split_parts makes it
+    rf.extras[PARTS_READ] = (read_schedule(rf.sheets, ctx), read_narrative(rf.sheets, ctx))
+
+
 def split_parts(files: Sequence[Any], campaign: Campaign, units: UnitList) -> FolderParts:
     """Read the schedule and narrative of every readable file (``reader.ReadFile``), say which parts each file
     holds, and decide part by part which of a unit's files is the newest.
@@ -676,8 +698,12 @@ def split_parts(files: Sequence[Any], campaign: Campaign, units: UnitList) -> Fo
     for rf in files:
         if rf.kind != "report" or not rf.sheets:
             continue
-        ctx = ReadContext(rf.file, campaign, rf.unit, names.get(rf.unit) if rf.unit else None, units)
-        sched, narr = read_schedule(rf.sheets, ctx), read_narrative(rf.sheets, ctx)
+        done = getattr(rf, "extras", {}).pop(PARTS_READ, None)  # read already by a reading worker
+        if done is not None:
+            sched, narr = done
+        else:
+            ctx = ReadContext(rf.file, campaign, rf.unit, names.get(rf.unit) if rf.unit else None, units)
+            sched, narr = read_schedule(rf.sheets, ctx), read_narrative(rf.sheets, ctx)
         has_schedule = sched.found and bool(sched.rows or [i for i in sched.issues if i.blocking])
         has_narrative = narr.found and bool(narr.sections)
         parts = []
