@@ -98,7 +98,7 @@ class Assignment:
         return self.variant == 0
 
 
-def assignments(n: int, seed: int = 7) -> list[Assignment]:
+def assignments(n: int, seed: int = 7, k_xlsx: int = K_XLSX, k_other: int = K_OTHER) -> list[Assignment]:
     """Unit i: type i mod 4, format ~80/10/10, variant uniform (variant 0 = the error)."""
     rng = random.Random(seed)
     out = []
@@ -106,7 +106,7 @@ def assignments(n: int, seed: int = 7) -> list[Assignment]:
         place = 0 if rng.random() < 0.3 else rng.randrange(1, len(PLACES))
         # .xls only for PLACES[0] names (30 % of units): 10 % of all files
         fmt = rng.choices(FORMATS, weights=(60, 33, 7) if place == 0 else (88, 0, 12))[0]
-        k = K_XLSX if fmt == "xlsx" else K_OTHER
+        k = k_xlsx if fmt == "xlsx" else k_other
         out.append(Assignment(i, i % len(TYPES), fmt, rng.randrange(k), place))
     return out
 
@@ -215,7 +215,8 @@ def soffice_convert(files: list[Path], fmt: str, out_dir: Path) -> None:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def prototypes(cache: Path, log=print) -> dict[tuple[int, str, int], Path]:  # noqa: ANN001
+def prototypes(cache: Path, log=print, k_xlsx: int = K_XLSX,  # noqa: ANN001
+               k_other: int = K_OTHER) -> dict[tuple[int, str, int], Path]:
     """(type index, format, variant) → filled prototype file, made once and cached."""
     from consolidate import narrative, schedule
     from consolidate.campaign import load_campaign
@@ -223,10 +224,10 @@ def prototypes(cache: Path, log=print) -> dict[tuple[int, str, int], Path]:  # n
     from consolidate.templates import make_templates
     from consolidate.units import load_units
 
-    folder = cache / f"protos-v{GEN_VERSION}"
+    folder = cache / f"protos-v{GEN_VERSION}-{k_xlsx}-{k_other}"
     marker = folder / "ready.json"
     wanted = {(t, f, v) for t in range(len(TYPES)) for f in FORMATS
-              for v in range(K_XLSX if f == "xlsx" else K_OTHER)}
+              for v in range(k_xlsx if f == "xlsx" else k_other)}
     paths = {(t, f, v): folder / f / f"{TYPES[t][0]}_{v:02d}.{f}" for t, f, v in wanted}
     if all(p.exists() for p in paths.values()):
         if not (marker.exists() and json.loads(marker.read_text()).get("version") == GEN_VERSION):
@@ -250,12 +251,12 @@ def prototypes(cache: Path, log=print) -> dict[tuple[int, str, int], Path]:  # n
     src_dir.mkdir()
     for t in range(len(TYPES)):
         template = by_code[proto_units[t][0]]
-        for v in range(K_XLSX):
+        for v in range(k_xlsx):
             fill(template, folder / "xlsx" / f"{TYPES[t][0]}_{v:02d}.xlsx", form, variant_values(form, v), v)
     for f in ("xls", "ods"):
         batch = []
         for t in range(len(TYPES)):
-            for v in range(K_OTHER):
+            for v in range(k_other):
                 batch.append(folder / "xlsx" / f"{TYPES[t][0]}_{v:02d}.xlsx")
         soffice_convert(batch, f, folder / f)
     missing = [p for p in paths.values() if not p.exists()]
@@ -333,7 +334,7 @@ def verify_patch(proto: bytes, fmt: str, t: int, form) -> None:  # noqa: ANN001
     wb.close()
 
 
-def generate(n: int, cache: Path, log=print) -> dict:  # noqa: ANN001
+def generate(n: int, cache: Path, log=print, k_xlsx: int = K_XLSX, k_other: int = K_OTHER) -> dict:  # noqa: ANN001
     """Make (or reuse) ``<cache>/n<N>/``: campaign.toml, units.csv, da_nhan/ with N returns, expected.json."""
     from consolidate.form import load_form
     from consolidate.outputs import unit_file_name
@@ -342,12 +343,12 @@ def generate(n: int, cache: Path, log=print) -> dict:  # noqa: ANN001
     marker = base / "ready.json"
     if marker.exists():
         info = json.loads(marker.read_text())
-        if info.get("version") == GEN_VERSION:
+        if info.get("version") == GEN_VERSION and info.get("k") == [k_xlsx, k_other]:
             return info
-    protos = prototypes(cache, log)
+    protos = prototypes(cache, log, k_xlsx, k_other)
     form = load_form()
     shutil.rmtree(base, ignore_errors=True)
-    units = assignments(n)
+    units = assignments(n, k_xlsx=k_xlsx, k_other=k_other)
     write_campaign(base, [(a.code, a.name, TYPES[a.type_index][1]) for a in units])
     folder = base / "da_nhan"
     folder.mkdir()
@@ -358,7 +359,7 @@ def generate(n: int, cache: Path, log=print) -> dict:  # noqa: ANN001
         (folder / unit_file_name(a.code, a.name, "." + a.fmt)).write_bytes(data)
     expected = expected_totals(form, units)
     info = {
-        "version": GEN_VERSION, "n": n, "base": str(base), "folder": str(folder),
+        "version": GEN_VERSION, "k": [k_xlsx, k_other], "n": n, "base": str(base), "folder": str(folder),
         "campaign": str(base / "campaign.toml"),
         "formats": {f: sum(a.fmt == f for a in units) for f in FORMATS},
         "accepted": sum(not a.has_error for a in units), "rejected": sum(a.has_error for a in units),

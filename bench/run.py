@@ -121,16 +121,20 @@ def child_pipeline(info: dict, out: str) -> dict:
                 spent[name] += time.perf_counter() - t
         return wrapper
 
-    reader.read_folder = timed("read", reader.read_folder)
-    summary.write_summary = timed("write", summary.write_summary)
     import consolidate.check as check
 
+    saved = reader.read_folder, summary.write_summary, check.check_folder
+    reader.read_folder = timed("read", reader.read_folder)
+    summary.write_summary = timed("write", summary.write_summary)
     check.check_folder = timed("check", check.check_folder)
     from consolidate.merge import merge_folder
 
-    t0 = time.perf_counter()
-    result = merge_folder(Path(info["folder"]), campaign, form, units, Path(out))
-    total = time.perf_counter() - t0
+    try:
+        t0 = time.perf_counter()
+        result = merge_folder(Path(info["folder"]), campaign, form, units, Path(out))
+        total = time.perf_counter() - t0
+    finally:
+        reader.read_folder, summary.write_summary, check.check_folder = saved
     # correctness: merged totals = the generated totals of the accepted units; every unit where it belongs
     expected = info["totals"]
     bad = []
