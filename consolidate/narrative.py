@@ -19,7 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from consolidate.issues import Issue, make
 from consolidate.schedule import ReadContext, SheetLike
-from consolidate.text import EXCEL_CELL_LIMIT, clean, fold
+from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, set_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -129,17 +129,10 @@ def _font(bold: bool = False, size: float = 12, italic: bool = False, color: str
     return Font(name=FONT_NAME, size=size, bold=bold, italic=italic, color=color)
 
 
-def _set_text(cell: Any, value: object) -> None:
-    # text from a unit stays text, never a formula (SECURITY.md)
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
-
-
 def _line(ws: Worksheet, row: int, text: str, font: Font, height: float = 20, center: bool = False) -> None:
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=LAST_COL)
     cell = ws.cell(row, 1)
-    _set_text(cell, text)
+    set_text(cell, text)
     cell.font = font
     cell.alignment = Alignment(horizontal="center" if center else "left", vertical="center", wrap_text=True)
     ws.row_dimensions[row].height = height
@@ -367,7 +360,7 @@ def write_narrative_summary(wb: Workbook, sections: Mapping[str, Sequence[tuple[
     def banner(r: int, text: str, font: Font, fill: str | None = None) -> None:
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=2)
         cell = ws.cell(r, 1)
-        _set_text(cell, text)
+        set_text(cell, text)
         cell.font = font
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         if fill:
@@ -393,10 +386,10 @@ def write_narrative_summary(wb: Workbook, sections: Mapping[str, Sequence[tuple[
                 banner(r, "(Chưa có đơn vị nào viết mục này.)", _font(italic=True))
             for unit_name, text in texts:
                 r += 1
-                _set_text(ws.cell(r, 1), unit_name)
+                set_text(ws.cell(r, 1), unit_name)
                 ws.cell(r, 1).font = _font(bold=True)
                 ws.cell(r, 1).alignment = Alignment(vertical="top", wrap_text=True)
-                _set_text(ws.cell(r, 2), text)
+                set_text(ws.cell(r, 2), text)
                 ws.cell(r, 2).font = _font()
                 ws.cell(r, 2).alignment = Alignment(vertical="top", wrap_text=True)
                 lines = sum(max(1, -(-len(p) // 100)) for p in text.split("\n"))

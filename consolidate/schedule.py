@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from consolidate.issues import Issue, make
-from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, words
+from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, set_text, words
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -460,13 +460,6 @@ def _font(bold: bool = False, size: float = 12, italic: bool = False) -> Font:
     return Font(name=FONT_NAME, size=size, bold=bold, italic=italic)
 
 
-def _set_text(cell: Any, value: object) -> None:
-    # any text from a unit stays text, never a formula (SECURITY.md)
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
-
-
 def _dmy(d: dt.date | None) -> str:
     return d.strftime("%d/%m/%Y") if d else "……"
 
@@ -478,7 +471,7 @@ def _serial(d: dt.date) -> int:
 def _banner(ws: Worksheet, row: int, text: str, last_col: int, font: Font, height: float = 20) -> None:
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
     cell = ws.cell(row, 1)
-    _set_text(cell, text)
+    set_text(cell, text)
     cell.font = font
     cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.row_dimensions[row].height = height
@@ -518,13 +511,13 @@ def write_schedule_sheet(wb: Workbook, campaign: Campaign, unit_name: str) -> Wo
     _banner(ws, 1, f"LỊCH HOẠT ĐỘNG {campaign.title.upper()}", last, _font(bold=True, size=14), 36)
     _banner(ws, 2, _week_line(campaign), last, _font(italic=True))
     ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=last)
-    _set_text(ws.cell(3, 1), f"Đơn vị báo cáo: {unit_name}")
+    set_text(ws.cell(3, 1), f"Đơn vị báo cáo: {unit_name}")
     ws.cell(3, 1).font = _font(bold=True)
     note = "Mỗi hoạt động ghi một dòng. Giờ ghi như 8h30 hoặc 14h00; ngày ghi như 02/10."
     if campaign.schedule_deadline:
         note += f" Gửi lịch trước ngày {_dmy(campaign.schedule_deadline)}."
     ws.merge_cells(start_row=4, start_column=1, end_row=4, end_column=last)
-    _set_text(ws.cell(4, 1), note)
+    set_text(ws.cell(4, 1), note)
     ws.cell(4, 1).font = _font(italic=True, size=11)
     ws.cell(4, 1).alignment = Alignment(wrap_text=True, vertical="center")
     ws.row_dimensions[4].height = 33
@@ -610,7 +603,7 @@ def write_schedule_summary(wb: Workbook, entries: Sequence[ScheduleEntry], campa
             values.append(e.place or None)
         for c, value in enumerate(values, start=1):
             cell = ws.cell(r, c)
-            _set_text(cell, value)
+            set_text(cell, value)
             cell.border = _BORDER
             cell.font = _font()
             cell.alignment = Alignment(vertical="top", wrap_text=c >= 4,

@@ -36,6 +36,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from consolidate import outputs
+from consolidate.text import set_text
 from consolidate.form import MEASURE_NAMES, Form, Row
 from consolidate.identity import IDENTITY_SHEET, identity_rows
 from consolidate.issues import RunError
@@ -126,13 +127,6 @@ class TemplatesResult:
 
 SheetWriter = Callable[[Workbook, "Campaign", Form, Unit], None]
 """Adds one sheet to a unit's workbook (after the form sheet, before the instructions)."""
-
-
-def set_text(cell, value: object) -> None:  # noqa: ANN001
-    """Write a value; a string is always stored as text, even one that starts with "="."""
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
 
 
 def _font(bold: bool = False, size: float = 12, italic: bool = False) -> Font:

@@ -10,6 +10,10 @@ import unicodedata
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\ufeff]")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 EXCEL_CELL_LIMIT = 32_767
+# OOXML writes characters as "_xHHHH_" in text; LibreOffice also decodes shorter forms, so a file name such as
+# "X01_UBND_xa_Muong_Giang.xlsx" shows a line break for "_xa_". The standard escape of such an underscore
+# is "_x005F_", which Excel, LibreOffice and calamine all read back as "_".
+_OOXML_ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{1,4}_)")
 
 
 def clean(text: str) -> str:
@@ -41,3 +45,16 @@ def ascii_slug(text: str, max_len: int = 60) -> str:
     parts = re.split(r"[^0-9A-Za-z]+", strip_accents(clean(text)))
     slug = "_".join(p for p in parts if p)
     return slug[:max_len].rstrip("_")
+
+
+def set_text(cell, value: object) -> None:  # noqa: ANN001  (an openpyxl cell)
+    """Write a value into a worksheet cell; a string is always stored as text, as written.
+
+    A string starting with "=" would become a formula (SECURITY.md: text from a unit is never run), and an
+    "_x…_" inside it would be read as an escaped character; both are prevented here.
+    """
+    if isinstance(value, str) and "_x" in value:
+        value = _OOXML_ESCAPE_LIKE.sub("_x005F_", value)
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"

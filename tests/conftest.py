@@ -66,3 +66,10 @@ def convert(src: Path, fmt: str, out_dir: Path) -> Path:
 def soffice_convert():
     """convert(src, "xls"|"ods"|"xlsx", out_dir) -> Path"""
     return convert
+
+
+def shown(value: object) -> object:
+    """A cell value as Excel shows it: openpyxl leaves OOXML escapes ("_x005F_" for "_") undecoded."""
+    from openpyxl.utils.escape import unescape
+
+    return unescape(value) if isinstance(value, str) else value

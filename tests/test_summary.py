@@ -16,6 +16,7 @@ from consolidate.identity import IDENTITY_SHEET, parse_identity
 from consolidate.summary import (
     BY_UNIT_SHEET, CHART_SHEET, ISSUES_SHEET, STATUS_SHEET, lateness, measure_label, write_summary,
 )
+from conftest import shown
 from test_merge import HYPERLINK, make_result
 
 SHEETS = ["Biểu tổng hợp", BY_UNIT_SHEET, STATUS_SHEET, ISSUES_SHEET, CHART_SHEET]
@@ -183,7 +184,8 @@ def test_status_sheet_lists_every_unit_with_state_time_and_lateness(written, uni
     assert [ws.cell(4, c).value for c in range(1, 12)] == [
         "STT", "Mã đơn vị", "Tên đơn vị", "Loại", "Tình trạng", "Tệp", "Thời điểm gửi (lưu tệp)", "Hạn nộp",
         "Số lỗi", "Số cảnh báo", "Email"]
-    table = {ws.cell(r, 2).value: [ws.cell(r, c).value for c in range(1, 12)] for r in range(5, 5 + len(units))}
+    table = {ws.cell(r, 2).value: [shown(ws.cell(r, c).value) for c in range(1, 12)]
+             for r in range(5, 5 + len(units))}
     assert list(table) == [u.code for u in units]
     assert table["X01"] == [1, "X01", "UBND xã Mường Giàng", "Xã", "đã nộp hợp lệ", "X01_UBND_xa_Muong_Giang.xlsx",
                             dt.datetime(2021, 10, 8, 9, 30), "Đúng hạn", 0, 0, "ubnd.muonggiang@quynhnhai.example"]

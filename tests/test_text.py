@@ -1,0 +1,63 @@
+"""Shared text helpers: the matching keys and the one way a string is written into a worksheet cell."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from openpyxl import Workbook
+from python_calamine import CalamineWorkbook
+
+from consolidate.text import ascii_slug, fold, set_text
+
+TRICKY = ["X01_UBND_xa_Muong_Giang.xlsx", "a_xd_b", "_x000A_ literal", "=HYPERLINK(\"http://x\",\"y\")",
+          "tỉ lệ 1_x1_2", "bình thường"]
+
+
+def test_fold_and_slug():
+    assert fold("Trưng bày,  triển lãm") == fold("trung bay trien lam") == "trungbaytrienlam"
+    assert ascii_slug("Trường PTDTBT Tiểu học Chiềng Ơn") == "Truong_PTDTBT_Tieu_hoc_Chieng_On"
+
+
+def test_set_text_keeps_formulas_and_escapes_as_text():
+    ws = Workbook().active
+    set_text(ws["A1"], "=SUM(A2:A3)")
+    assert (ws["A1"].value, ws["A1"].data_type) == ("=SUM(A2:A3)", "s")
+    set_text(ws["A2"], "X01_UBND_xa_Muong_Giang.xlsx")
+    assert ws["A2"].value == "X01_UBND_x005F_xa_Muong_Giang.xlsx"  # the OOXML spelling of a literal "_x"
+    set_text(ws["A3"], 12)
+    assert ws["A3"].value == 12
+
+
+def _write(tmp_path, texts):  # noqa: ANN001, ANN202
+    wb = Workbook()
+    for r, text in enumerate(texts, start=1):
+        set_text(wb.active.cell(r, 1), text)
+    path = tmp_path / "texts.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_calamine_reads_back_every_text_as_written(tmp_path):
+    rows = CalamineWorkbook.from_path(str(_write(tmp_path, TRICKY))).get_sheet_by_index(0).to_python()
+    assert [r[0] for r in rows] == TRICKY
+
+
+@given(st.text(alphabet=st.sampled_from("_x0aAdF5 ố"), min_size=1, max_size=12).filter(lambda t: t.strip()))
+def test_any_underscore_x_text_survives_calamine(text: str):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = CalamineWorkbook.from_path(str(_write(Path(tmp), [text]))).get_sheet_by_index(0).to_python()
+    assert rows[0][0] == text
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_shows_file_names_without_a_line_break(tmp_path, soffice_convert):
+    out = soffice_convert(_write(tmp_path, TRICKY), "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path / "lo")
+    with out.open(encoding="utf-8", newline="") as f:
+        got = [row[0] for row in csv.reader(f)]
+    assert got == TRICKY
