@@ -216,6 +216,20 @@ def _column_letters(cell: str) -> tuple[str, str]:
     return letters, cell[len(letters):]
 
 
+def _file_rows(t: pd.DataFrame, i: int) -> pd.DataFrame:
+    """The rows of row i's file (in table order), from the table's per-file positions, computed once: a
+    filter over the whole table for every issue made validating a province's folder quadratic."""
+    held = _FILE_ROWS.get(id(t))
+    if held is None or held[0] is not t:
+        held = (t, t.groupby("file", sort=False).indices)
+        _FILE_ROWS.clear()
+        _FILE_ROWS[id(t)] = held
+    return t.iloc[held[1][t.at[i, "file"]]]
+
+
+_FILE_ROWS: dict[int, tuple[pd.DataFrame, dict]] = {}  # the prepared table being validated → its files' rows
+
+
 def _cell(t: pd.DataFrame, i: int, m: str) -> str | None:
     """Where a value is, or would be when it is blank: its row's number, the measure's usual column."""
     col = f"cell_{m}"
@@ -226,7 +240,8 @@ def _cell(t: pd.DataFrame, i: int, m: str) -> str | None:
         return str(own)
     row_no = next((_column_letters(str(t.at[i, c]))[1] for c in ("cell_count", "cell_people", "cell_amount",
                                                               "cell_text", "cell_note") if t.at[i, c]), None)
-    same = t.loc[t["file"].eq(t.at[i, "file"]) & t[col].notna(), col]
+    mine = _file_rows(t, i)
+    same = mine.loc[mine[col].notna(), col]
     if row_no is None or same.empty:
         return None
     letter = same.map(lambda c: _column_letters(str(c))[0]).mode().iloc[0]
@@ -240,7 +255,8 @@ def _first_cell(t: pd.DataFrame, i: int) -> str | None:
 
 def _filled_parts(t: pd.DataFrame, i: int, form: Form, m: str) -> str:
     rule = form.rules[int(t.at[i, f"_rule_{m}"])]
-    parts = t[t["file"].eq(t.at[i, "file"]) & t["indicator"].isin(rule.parts) & t[m].notna()]
+    mine = _file_rows(t, i)
+    parts = mine[mine["indicator"].isin(rule.parts) & mine[m].notna()]
     order = {code: k for k, code in enumerate(rule.parts)}
     parts = parts.assign(_o=parts["indicator"].map(order)).sort_values("_o")
     return ", ".join(f"{code} ({number(v)})" for code, v in zip(parts["indicator"], parts[m]))
@@ -297,6 +313,9 @@ def _tidy(issue: Issue) -> Issue:
     return replace(issue, message=issue.message.replace(", ô : ", ": "))
 
 
+_NOT_CHECKED = ("cell_", "_peers_", "note")  # columns no check reads (issues read them from the full table)
+
+
 def validate(table: pd.DataFrame, form: Form, units: UnitList,
              unread: Unread = frozenset()) -> tuple[pd.DataFrame, list[Issue]]:
     """Validate the long table of all files at once: (the table with blank totals filled, the issues).
@@ -311,7 +330,9 @@ def validate(table: pd.DataFrame, form: Form, units: UnitList,
     schema, rules = build_schema(form)
     failures: list[tuple[int, str]] = []
     try:
-        schema.validate(t, lazy=True)
+        # the checks read the values and the helper columns; without the cell addresses and the peer lists
+        # pandera's failure cases (every column of every failing row) stay small
+        schema.validate(t.drop(columns=[c for c in t.columns if c.startswith(_NOT_CHECKED)]), lazy=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
         broken = cases[~cases["check"].isin(list(rules)) | cases["index"].isna()]
@@ -322,7 +343,10 @@ def validate(table: pd.DataFrame, form: Form, units: UnitList,
             failures.append((int(index), str(name)))
     order = {r: k for k, r in enumerate(rules)}
     failures.sort(key=lambda f: (str(t.at[f[0], "file"]), f[0], order[f[1]]))
-    issues = [_issue(rules[name], t, i, form) for i, name in failures]
+    try:
+        issues = [_issue(rules[name], t, i, form) for i, name in failures]
+    finally:
+        _FILE_ROWS.clear()
     out = table.reset_index(drop=True).copy()
     for name, rule in rules.items():
         if rule.code == "total-from-parts":
