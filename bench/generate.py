@@ -43,7 +43,7 @@ PROTO_NUMBER = 99999
 K_XLSX = 32  # value sets per type for .xlsx (variant 0 has the error)
 K_OTHER = 4  # value sets per type and format for .xls / .ods (variant 0 has the error)
 FORMATS = ("xlsx", "xls", "ods")
-GEN_VERSION = 4  # bump when the generator changes, so caches are rebuilt
+GEN_VERSION = 5  # bump when the generator changes, so caches are rebuilt
 
 CAMPAIGN_TOML = """\
 [campaign]
@@ -126,8 +126,10 @@ def variant_values(form, variant: int) -> dict[str, dict[str, float]]:  # noqa: 
                 v = rng.randrange(0, 50) * 100_000
             elif row.code == "7.1":
                 v = rng.randrange(0, 2)  # a school counts only itself (plausibility limit)
-            else:
-                v = rng.randrange(0, 40) if m == "count" else rng.randrange(0, 400)
+            elif m == "count":
+                v = rng.randrange(0, 40)
+            else:  # at least as many people as classes (else a warning on every other row)
+                v = values.get(row.code, {}).get("count", 0) * rng.randrange(1, 30) + rng.randrange(0, 20)
             values.setdefault(row.code, {})[m] = float(v)
     for rule in form.rules:
         s = sum(values.get(p, {}).get(rule.measure, 0.0) for p in rule.parts)
