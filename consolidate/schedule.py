@@ -655,15 +655,16 @@ def _has_values(records: Sequence[Mapping[str, object]]) -> bool:
 PARTS_READ = "schedule.parts"  # ReadFile.extras key of what read_parts found
 
 
-def read_parts(rf: Any, campaign: Campaign, units: UnitList) -> None:
-    """The schedule and narrative of one read file, for :func:`split_parts`, kept in ``rf.extras``.
+def read_parts(rf: Any, campaign: Campaign, units: UnitList) -> bool:
+    """The schedule and narrative of one read file, for :func:`split_parts`, kept in ``rf.extras``; True
+    when they were read (the check then needs the file's sheets no more).
 
     ``reader.read_folder`` calls it in its reading workers, so that this per-file work runs on every core;
     it gives the same result as reading them in :func:`split_parts` (which does so for any file without)."""
     from consolidate.narrative import read_narrative
 
     if rf.kind != "report" or not rf.sheets:
-        return
+        return False
     unit_name = None
     if rf.unit:
         from consolidate.reader import unit_by_code
@@ -672,6 +673,7 @@ def read_parts(rf: Any, campaign: Campaign, units: UnitList) -> None:
         unit_name = found.name if found is not None and found.code == rf.unit else None
     ctx = ReadContext(rf.file, campaign, rf.unit, unit_name, units)  # as split_parts makes it
     rf.extras[PARTS_READ] = (read_schedule(rf.sheets, ctx), read_narrative(rf.sheets, ctx))
+    return True
 
 
 def split_parts(files: Sequence[Any], campaign: Campaign, units: UnitList) -> FolderParts:
@@ -689,9 +691,9 @@ def split_parts(files: Sequence[Any], campaign: Campaign, units: UnitList) -> Fo
     reads: dict[str, tuple[ScheduleRead, Any]] = {}
     names = {u.code: u.name for u in units}
     for rf in files:
-        if rf.kind != "report" or not rf.sheets:
-            continue
         done = getattr(rf, "extras", {}).pop(PARTS_READ, None)  # read already by a reading worker
+        if rf.kind != "report" or not (rf.sheets or done is not None):
+            continue
         if done is not None:
             sched, narr = done
         else:
