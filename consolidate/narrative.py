@@ -281,13 +281,22 @@ def read_narrative(sheets: Sequence[SheetLike], ctx: ReadContext) -> NarrativeRe
     spec = load_narrative()
     hints = {_key(h.hint) for h in spec.headings if h.hint}
     best: tuple[SheetLike, list[tuple[int, int, Heading, str]]] | None = None
+    seen: dict[tuple[type, object], tuple[str, tuple[Heading, str] | None]] = {}  # cell value → text, heading
     for sheet in sorted(sheets, key=lambda s: s.hidden):
         marks = []
         for r, row in enumerate(sheet.rows):
             for c, value in enumerate(row):
-                text = _cell_text(value)
+                key = (type(value), value)  # the type too: True == 1 but reads ""
+                try:
+                    text, hit = seen[key]
+                except KeyError:
+                    text = _cell_text(value)
+                    hit = _match_heading(text, spec) if text else None
+                    seen[key] = (text, hit)
+                except TypeError:  # an unhashable value (calamine gives none)
+                    text = _cell_text(value)
+                    hit = _match_heading(text, spec) if text else None
                 if text:
-                    hit = _match_heading(text, spec)
                     # a heading counts once: a text that starts with a heading's words is text
                     if hit and hit[0].code not in {m[2].code for m in marks}:
                         marks.append((r, c, hit[0], hit[1]))

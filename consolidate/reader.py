@@ -771,7 +771,8 @@ WORKERS_ENV = "CONSOLIDATE_WORKERS"  # "1" reads serially; a number caps the wor
 
 def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
                 progress: Callable[[int, int], None] | None = None,
-                after: Callable[[ReadFile, Campaign, UnitList], None] | None = None) -> list[ReadFile]:
+                after: Callable[[ReadFile, Campaign, UnitList], None] | None = None,
+                meanwhile: Callable[[], None] | None = None) -> list[ReadFile]:
     """Read every file of the folder, each in one guarded call; mark older submissions of a unit.
 
     A large folder is read by a process pool (see :data:`POOL_MIN_FILES`); the result is the same list in
@@ -780,7 +781,8 @@ def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
     read, to do per-file work of a later stage there; it may leave results in ``ReadFile.extras``, and a
     failure of it leaves them out (the later stage then does the work itself). When it returns True the
     worker does not send the file's ``sheets`` back (they are left empty), which keeps a province's grids
-    out of the parent's memory."""
+    out of the parent's memory. ``meanwhile()`` is called once while the workers read (or before a serial
+    read), for the caller's own preparation (imports)."""
     ensure_safe_xml()  # before the guarded calls, so that it stops the run instead of every file
     files = list_files(Path(folder))
     out: list[ReadFile | None] = [None] * len(files)
@@ -792,7 +794,9 @@ def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
     gc.disable()
     try:
         if workers > 1:
-            done = _read_pooled(files, out, workers, method, form, campaign, units, progress, after)
+            done = _read_pooled(files, out, workers, method, form, campaign, units, progress, after, meanwhile)
+        elif meanwhile is not None:
+            meanwhile()
         for i, (path, rel) in enumerate(files):
             if out[i] is None:
                 out[i] = _guarded(path, rel, form, campaign, units)
@@ -854,7 +858,8 @@ def _read_chunk(chunk: list[tuple[int, str, str]]) -> list[tuple[int, ReadFile]]
 def _read_pooled(files: list[tuple[Path, str]], out: list[ReadFile | None], workers: int, method: str,
                  form: Form, campaign: Campaign, units: UnitList,
                  progress: Callable[[int, int], None] | None,
-                 after: Callable[[ReadFile, Campaign, UnitList], None] | None = None) -> int:
+                 after: Callable[[ReadFile, Campaign, UnitList], None] | None = None,
+                 meanwhile: Callable[[], None] | None = None) -> int:
     """Fill ``out`` from a process pool; returns how many files it read. Never raises for a pool failure:
     whatever it did not read stays None for the serial loop."""
     import multiprocessing
@@ -871,6 +876,8 @@ def _read_pooled(files: list[tuple[Path, str]], out: list[ReadFile | None], work
             pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
                                        initializer=_init_worker, initargs=(form, campaign, units, after))
             futures = [pool.submit(_read_chunk, chunk) for chunk in chunks]
+        if meanwhile is not None:  # the workers are running: the parent's own start-up work overlaps them
+            meanwhile()
         for future in as_completed(futures):
             for i, rf in future.result():
                 out[i] = rf

@@ -260,14 +260,22 @@ def _fold_short(text: str) -> str:
     return fold(text)
 
 
+@lru_cache(maxsize=4096)
+def _header_names(key: str) -> tuple[str, ...]:
+    """The columns (in HEADERS order) a folded header cell can name."""
+    return tuple(name for name, keys in HEADERS.items() if key in keys)
+
+
 def find_header(sheet: SheetLike) -> tuple[int, dict[str, int]] | None:
     """The header row of a schedule table on this sheet and its columns; needs at least Ngày and Nội dung."""
     for r, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
         cols: dict[str, int] = {}
         for c, value in enumerate(row):
             k = _key(value)
-            for name, keys in HEADERS.items():
-                if k in keys and name not in cols:
+            if not k:  # no header is blank
+                continue
+            for name in _header_names(k):
+                if name not in cols:
                     cols[name] = c
         if "date" in cols and "content" in cols:
             return r, cols
@@ -275,7 +283,7 @@ def find_header(sheet: SheetLike) -> tuple[int, dict[str, int]] | None:
 
 
 def _text(value: object) -> str:
-    if value is None:
+    if value is None or value == "":  # most cells of a template's schedule are empty
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
