@@ -290,7 +290,7 @@ def table(results: list[dict], help_s: float) -> str:
         lines.append(f"{label:<{w}}{cells}{target}")
     lines.append("")
     if len(results) > 1:
-        a, b = results[0], results[-1]
+        a, b = results[-2], results[-1]
         growth = (b["median"]["merge_wall"] / a["median"]["merge_wall"]) / (b["n"] / a["n"])
         lines.append(f"growth of merge wall N={a['n']:,}→{b['n']:,}: {growth:.2f} × linear "
                      f"(1.00 = linear; per-file {a['median']['merge_cli'] * 1000:.2f} → "
