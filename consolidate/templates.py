@@ -526,8 +526,9 @@ def _uses_only_code_and_name(writer: SheetWriter) -> bool:
 
 
 def _plain(text: str) -> bool:
+    # set_text rewrites an "_x…_" (OOXML's escape), so such a text is not written verbatim
     return bool(text) and text.isprintable() and text == text.strip() and not any(q in text for q in "\"'") \
-        and _SENTINEL_NAME not in text and _SENTINEL_CODE not in text
+        and "_x" not in text and _SENTINEL_NAME not in text and _SENTINEL_CODE not in text
 
 
 class _Stencil:

@@ -50,7 +50,7 @@ def test_stencilled_workbook_is_openpyxls(campaign, form, units):
     assert len(stencils) < len(units) + len(odd)  # stencils are shared
 
 
-@pytest.mark.parametrize("name", [" leading space", "a \"quoted\" name", "tab\there"])
+@pytest.mark.parametrize("name", [" leading space", "a \"quoted\" name", "tab\there", "Trường_x0041_"])
 def test_names_openpyxl_would_write_differently_are_built_with_it(campaign, form, units, name):
     unit = dataclasses.replace(units.units[0], name=name)
     assert templates._unit_bytes({}, campaign, form, unit, NOW, EXTRA) is None
