@@ -15,7 +15,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from consolidate.form import Form, FormError, load_form
-from consolidate.issues import Issue, RunError
+from consolidate.issues import Issue, RunError, UsageError
 from consolidate.units import UnitList
 
 
@@ -176,7 +176,7 @@ def prepare(campaign_file: str | Path | None, units_file: str | Path | None,
     if units_file:
         campaign = replace(campaign, units_file=Path(units_file))
     if campaign.units_file is None:
-        raise RunError("Chưa có danh sách đơn vị: dùng --units TỆP hoặc khai báo units = \"...\" trong tệp đợt báo cáo.")
+        raise UsageError("Chưa có danh sách đơn vị: dùng --units TỆP hoặc khai báo units = \"...\" trong tệp đợt báo cáo.")
     try:
         form = campaign.form()
     except FormError as exc:

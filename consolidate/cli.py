@@ -38,14 +38,14 @@ def _campaign_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def _guard() -> Iterator[None]:
-    """Turn run-stopping errors into one Vietnamese line and exit 1; Ctrl-C into exit 130."""
-    from consolidate.issues import RunError
+    """Turn run-stopping errors into one Vietnamese line and exit 1 (2 for bad usage); Ctrl-C into exit 130."""
+    from consolidate.issues import RunError, UsageError
 
     try:
         yield
     except RunError as exc:
         click.echo(f"Lỗi: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(2 if isinstance(exc, UsageError) else 1)
     except KeyboardInterrupt:
         click.echo("Đã dừng theo yêu cầu; không tệp kết quả nào bị ghi dở.", err=True)
         sys.exit(130)

@@ -19,6 +19,11 @@ class RunError(Exception):
     """Something that stops the whole run (bad usage, unusable unit list, unwritable output)."""
 
 
+class UsageError(RunError):
+    """The command asks for what cannot be done as asked (no unit list, an output of the wrong kind or place):
+    bad usage, exit code 2, like a mistyped option."""
+
+
 @dataclass(frozen=True)
 class IssueType:
     """A catalogue entry: code, default severity, message template (str.format fields) and a title."""

@@ -19,7 +19,7 @@ import pandas as pd
 
 from consolidate import outputs
 from consolidate.form import NUMERIC_MEASURES, Form
-from consolidate.issues import Issue, RunError, make
+from consolidate.issues import Issue, RunError, UsageError, make
 from consolidate.results import RunResult
 
 if TYPE_CHECKING:
@@ -231,12 +231,12 @@ def merge_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList, 
     """Check a folder, sum the accepted units and write the district summary atomically to ``output``."""
     folder, output = Path(folder), Path(output)
     if output.suffix.lower() != ".xlsx":
-        raise RunError(f"Tệp tổng hợp phải có đuôi .xlsx (đang là {output.name}).")
+        raise UsageError(f"Tệp tổng hợp phải có đuôi .xlsx (đang là {output.name}).")
     if output.resolve().is_relative_to(folder.resolve()):
         # the next run would read the summary back as one more unit's report
-        raise RunError(f"Hãy ghi tệp tổng hợp ra ngoài thư mục báo cáo {folder} (ví dụ ở thư mục cha).")
+        raise UsageError(f"Hãy ghi tệp tổng hợp ra ngoài thư mục báo cáo {folder} (ví dụ ở thư mục cha).")
     if output.is_dir():
-        raise RunError(f"{output} là một thư mục, không phải tệp .xlsx.")
+        raise UsageError(f"{output} là một thư mục, không phải tệp .xlsx.")
     from consolidate.check import check_folder
     from consolidate.summary import write_summary
 

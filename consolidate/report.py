@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from consolidate import outputs
 from consolidate.campaign import place_name
-from consolidate.issues import Issue, RunError
+from consolidate.issues import Issue, RunError, UsageError
 from consolidate.narrative import Heading, Narrative, load_narrative
 from consolidate.schedule import ScheduleEntry, split_parts
 
@@ -402,11 +402,11 @@ def write_report(folder: Path, campaign: Campaign, form: Form, units: UnitList, 
     """Check a folder and write the district's Word report (.docx) to ``output``."""
     folder, output = Path(folder), Path(output)
     if output.suffix.lower() != ".docx":
-        raise RunError(f"Tệp báo cáo phải có đuôi .docx (đang là {output.name}).")
+        raise UsageError(f"Tệp báo cáo phải có đuôi .docx (đang là {output.name}).")
     if output.resolve().is_relative_to(folder.resolve()):
-        raise RunError(f"Hãy ghi tệp báo cáo ra ngoài thư mục báo cáo {folder} (ví dụ ở thư mục cha).")
+        raise UsageError(f"Hãy ghi tệp báo cáo ra ngoài thư mục báo cáo {folder} (ví dụ ở thư mục cha).")
     if output.is_dir():
-        raise RunError(f"{output} là một thư mục, không phải tệp .docx.")
+        raise UsageError(f"{output} là một thư mục, không phải tệp .docx.")
     from consolidate.check import check_folder
 
     run = check_folder(folder, campaign, form, units)

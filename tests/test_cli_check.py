@@ -92,3 +92,16 @@ def test_missing_folder_argument_is_bad_usage():
     result = invoke()
     assert result.exit_code == 2
     assert "Lỗi: Thiếu tham số 'THƯ_MỤC'." in result.stderr.splitlines()
+
+
+def test_an_impossible_request_is_bad_usage(tmp_path):
+    from consolidate.cli import main as cli
+
+    run = CliRunner().invoke(cli, ["merge", str(CLEAN), "--campaign", CAMPAIGN, "-o", str(tmp_path / "x.csv")],
+                             catch_exceptions=False, prog_name="consolidate")
+    assert run.exit_code == 2
+    assert run.stderr == "Lỗi: Tệp tổng hợp phải có đuôi .xlsx (đang là x.csv).\n"
+    assert not (tmp_path / "x.csv").exists()
+    no_units = invoke(str(CLEAN), "--year", "2021")
+    assert no_units.exit_code == 2
+    assert no_units.stderr.startswith("Lỗi: Chưa có danh sách đơn vị: dùng --units TỆP")
