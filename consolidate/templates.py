@@ -367,8 +367,8 @@ def instructions(campaign: Campaign | None, form: Form, unit: Unit | None) -> li
                      "Nếu ghi, số phải khớp với tổng các hàng chi tiết.")
     lines += [
         "5. Cột \"Ghi chú\" để giải thích thêm nếu cần. Nội dung khác ghi vào ô lớn của mục cuối biểu.",
-        f"6. Không đổi tên trang, không thêm, xóa hay di chuyển hàng, cột; không xóa trang ẩn "
-        f"(trang này giúp nhận biết đơn vị khi tổng hợp).",
+        "6. Không đổi tên trang, không thêm, xóa hay di chuyển hàng, cột; không xóa trang ẩn "
+        "(trang này giúp nhận biết đơn vị khi tổng hợp).",
         "7. Lưu tệp bằng Excel hoặc LibreOffice (dạng .xlsx, .xls hoặc .ods đều được) và gửi lại nguyên tệp.",
     ]
     if campaign is not None:
