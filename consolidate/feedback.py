@@ -25,7 +25,8 @@ from consolidate import outputs
 from consolidate.identity import IDENTITY_SHEET
 from consolidate.issues import SEVERITY_NAMES, Issue, RunError
 from consolidate.results import FileReport, RunResult
-from consolidate.templates import mailing_csv, set_text
+from consolidate.templates import mailing_csv
+from consolidate.text import set_text
 
 FEEDBACK_SHEET = "Các lỗi cần sửa"
 MAILING_LIST_NAME = "danh_sach_gui_lai.csv"

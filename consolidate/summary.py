@@ -29,8 +29,10 @@ from consolidate.form import MEASURE_NAMES, Row
 from consolidate.identity import IDENTITY_SHEET, identity_rows
 from consolidate.issues import SEVERITY_NAMES, Issue
 from consolidate.results import FILE_STATUS_NAMES, UNIT_STATE_NAMES, FileReport
-from consolidate.templates import BORDER, COL_NOTE, FONT_NAME, HEADER_FILL, NUMBER_FORMAT, set_text, write_form_sheet
-from consolidate.text import EXCEL_CELL_LIMIT
+from consolidate.templates import (
+    BORDER, COL_NOTE, FONT_NAME, HEADER_FILL, LINE_HEIGHT, NUMBER_FORMAT, write_form_sheet,
+)
+from consolidate.text import EXCEL_CELL_LIMIT, set_text
 
 if TYPE_CHECKING:
     from consolidate.merge import MergeResult
@@ -93,7 +95,6 @@ def _header(ws: Worksheet, row: int, headers: Sequence[str], widths: Sequence[fl
             ws.column_dimensions[get_column_letter(c)].width = widths[c - 1]
 
 
-LINE_HEIGHT = 16.0  # points per line of 12 pt Times New Roman
 CHARS_PER_WIDTH = 1.0  # characters of (bold) Vietnamese text per unit of Excel column width, at 12 pt
 
 
