@@ -67,16 +67,23 @@ def _import_schema() -> None:
 
 
 def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
-                 progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Read and validate every file of the folder (one validation for all units) → :class:`RunResult`."""
+                 progress: Callable[[int, int], None] | None = None,
+                 meanwhile: Callable[[], None] | None = None) -> RunResult:
+    """Read and validate every file of the folder (one validation for all units) → :class:`RunResult`.
+
+    ``meanwhile()`` runs while the files are read, for the caller's own start-up work (its imports)."""
     from consolidate.reader import read_folder, records_frame
     from consolidate.schedule import read_parts, split_parts
 
     folder = Path(folder)
     # the reading workers of a large folder also read each file's schedule and narrative (read_parts);
     # pandera (~0.6 s to import) is imported while they read
-    read = read_folder(folder, form, campaign, units, progress=progress, after=read_parts,
-                       meanwhile=_import_schema)
+    def prepare() -> None:
+        _import_schema()
+        if meanwhile is not None:
+            meanwhile()
+
+    read = read_folder(folder, form, campaign, units, progress=progress, after=read_parts, meanwhile=prepare)
     from consolidate import schema
     # schedule and narrative (issue 6): which parts each file holds, newest file per unit and part; a file
     # holding only a schedule is a schedule, not a report with missing numbers

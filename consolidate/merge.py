@@ -15,14 +15,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from consolidate import outputs
 from consolidate.form import NUMERIC_MEASURES, Form
 from consolidate.issues import Issue, RunError, UsageError, make
 from consolidate.results import RunResult
 
+# pandas is imported in the functions: `merge` starts reading the folder before it pays for pandas, which
+# check_folder imports while the reading workers run
 if TYPE_CHECKING:
+    import pandas as pd
+
     from consolidate.campaign import Campaign
     from consolidate.units import UnitList
 
@@ -36,6 +38,8 @@ def _current_files(run: RunResult, states: tuple[str, ...]) -> dict[str, str]:
 
 def _unit_rows(run: RunResult, states: tuple[str, ...]) -> pd.DataFrame:
     """The long-table rows of the units in ``states``, each from that unit's current file only."""
+    import pandas as pd
+
     current = _current_files(run, states)
     table = run.table
     if table is None or table.empty or not current:
@@ -53,6 +57,8 @@ def _wide(rows: pd.DataFrame, form: Form, units: list[str], codes: list[str]) ->
 
     The check normally filled them already; filling again keeps the district sums consistent either way.
     """
+    import pandas as pd
+
     rows = rows.drop_duplicates(["unit", "indicator"])
     present = set(rows["unit"])
     order = [u for u in units if u in present]
@@ -85,6 +91,8 @@ def totals(run: RunResult, include_invalid: bool = False) -> pd.DataFrame:
     Indexed by the form's row codes that carry a number, in form order; NaN only where no included unit
     reported the value, or where the row has no such measure.
     """
+    import pandas as pd
+
     form = run.form
     wide = _included(run, include_invalid)
     out = pd.DataFrame({m: wide[m].sum(axis=0, min_count=1) for m in NUMERIC_MEASURES},
@@ -102,6 +110,8 @@ def per_unit(run: RunResult) -> pd.DataFrame:
     Indexed by (unit, indicator) in unit-list order then form order; columns count, people, amount (NaN =
     blank), text, note, and ``status`` (the unit's state).
     """
+    import pandas as pd
+
     order = [r.code for r in run.form.value_rows]
     wide = _wide(_unit_rows(run, ("accepted", "rejected")), run.form, [u.code for u in run.units], order)
     present = list(wide["count"].index)
@@ -186,6 +196,8 @@ class MergeResult:
 
 def merge_checks(run: RunResult, sums: pd.DataFrame, include_invalid: bool = False) -> list[Issue]:
     """Warn where a district total differs from the sum of its parts, naming the units that cause it."""
+    import pandas as pd
+
     form = run.form
     wide = _included(run, include_invalid)
     names = {u.code: u.name for u in run.units}
@@ -238,9 +250,13 @@ def merge_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList, 
     if output.is_dir():
         raise UsageError(f"{output} là một thư mục, không phải tệp .xlsx.")
     from consolidate.check import check_folder
+
+    def import_writer() -> None:  # openpyxl, while the folder is read
+        import consolidate.summary  # noqa: F401
+
+    run = check_folder(folder, campaign, form, units, progress=progress, meanwhile=import_writer)
     from consolidate.summary import write_summary
 
-    run = check_folder(folder, campaign, form, units, progress=progress)
     sums = totals(run, include_invalid)
     result = MergeResult(run, sums, per_unit(run), output, include_invalid,
                          created_at=(now or dt.datetime.now()).replace(microsecond=0),

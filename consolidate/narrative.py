@@ -14,9 +14,6 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from consolidate.issues import Issue, make
 from consolidate.schedule import ReadContext, SheetLike
 from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, set_text
@@ -28,6 +25,7 @@ else:  # pragma: no cover
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
+    from openpyxl.styles import Font
     from openpyxl.worksheet.worksheet import Worksheet
 
     from consolidate.campaign import Campaign
@@ -46,7 +44,7 @@ LAST_COL = 8
 _STOP = ("noinhan", "nguoilapbieu", "thutruongdonvi", "phuluc2", "bieutonghop")
 _NUMBERING = re.compile(r"^\s*(?:[IVX]+\s*[.\-/]\s*)?(?:\d+\s*[.)\-:]|[IVX]+\s*[.)\-:])?\s*")
 _ROMAN = re.compile(r"^\s*[IVX]+\s*[.)\-:]\s*")
-_FILL = PatternFill("solid", fgColor="FFFFFF")
+INPUT_FILL = "FFFFFF"  # the text boxes' fill (openpyxl is imported by the writers only, never by reading)
 HEAD_CHARS = 240  # a heading or a hint is shorter than this; longer cells are only text
 
 
@@ -126,10 +124,14 @@ def load_narrative(path: str | Path | None = None) -> Narrative:
 # ---------------------------------------------------------------------------------------------- writing
 
 def _font(bold: bool = False, size: float = 12, italic: bool = False, color: str | None = None) -> Font:
+    from openpyxl.styles import Font
+
     return Font(name=FONT_NAME, size=size, bold=bold, italic=italic, color=color)
 
 
 def _line(ws: Worksheet, row: int, text: str, font: Font, height: float = 20, center: bool = False) -> None:
+    from openpyxl.styles import Alignment
+
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=LAST_COL)
     cell = ws.cell(row, 1)
     set_text(cell, text)
@@ -140,6 +142,9 @@ def _line(ws: Worksheet, row: int, text: str, font: Font, height: float = 20, ce
 
 def write_narrative_sheet(wb: Workbook, campaign: Campaign, unit_name: str) -> Worksheet:
     """Add the protected "Báo cáo" sheet: every Phụ lục 1 heading with a large unlocked text box under it."""
+    from openpyxl.styles import Alignment, PatternFill, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     spec = load_narrative()
     ws = wb.create_sheet(spec.sheet)
     for col in range(1, LAST_COL + 1):
@@ -168,7 +173,7 @@ def write_narrative_sheet(wb: Workbook, campaign: Campaign, unit_name: str) -> W
             box.alignment = Alignment(vertical="top", wrap_text=True)
             box.font = _font()
             box.protection = Protection(locked=False)
-            box.fill = _FILL
+            box.fill = PatternFill("solid", fgColor=INPUT_FILL)
             dv.add(box.coordinate)
             for k in range(TEXT_ROWS):
                 ws.row_dimensions[r + k].height = TEXT_ROW_HEIGHT
@@ -361,6 +366,8 @@ def compile_narrative(items: Iterable[tuple[str, Mapping[str, str]]]) -> Compile
 def write_narrative_summary(wb: Workbook, sections: Mapping[str, Sequence[tuple[str, str]]],
                             campaign: Campaign) -> Worksheet:
     """Add "Tổng hợp báo cáo": under each Phụ lục 1 heading, every unit's text beside its name."""
+    from openpyxl.styles import Alignment, PatternFill
+
     spec = load_narrative()
     ws = wb.create_sheet(SUMMARY_SHEET)
     ws.column_dimensions["A"].width = 32

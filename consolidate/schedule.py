@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from consolidate.issues import Issue, make
 from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, set_text, words
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
+    from openpyxl.styles import Border, Font, PatternFill
     from openpyxl.worksheet.worksheet import Worksheet
 
     from consolidate.campaign import Campaign
@@ -41,9 +39,6 @@ DATE_ERROR = ("Ngày {value} nằm ngoài thời gian Tuần lễ ({start} – {
 CONTENT_PROMPT = "Tên và nội dung chính của hoạt động."
 PLACE_PROMPT = "Nơi tổ chức (không bắt buộc)."
 
-_THIN = Side(style="thin", color="000000")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEADER_FILL = PatternFill("solid", fgColor="F2F2F2")
 
 # Folded header texts of each column, as templates write them and as people retype them.
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -464,7 +459,20 @@ def pick_newest(items: Iterable[tuple[str, str, dt.datetime | None, T]]) -> dict
 
 # ---------------------------------------------------------------------------------------------- writing
 
+# openpyxl is imported by the writers only: the reading workers of a large folder never pay for it
+
+@lru_cache(maxsize=1)
+def _table_style() -> tuple[Border, PatternFill]:
+    """The thin cell border and the header fill of both schedule tables."""
+    from openpyxl.styles import Border, PatternFill, Side
+
+    thin = Side(style="thin", color="000000")
+    return Border(left=thin, right=thin, top=thin, bottom=thin), PatternFill("solid", fgColor="F2F2F2")
+
+
 def _font(bold: bool = False, size: float = 12, italic: bool = False) -> Font:
+    from openpyxl.styles import Font
+
     return Font(name=FONT_NAME, size=size, bold=bold, italic=italic)
 
 
@@ -477,6 +485,8 @@ def _serial(d: dt.date) -> int:
 
 
 def _banner(ws: Worksheet, row: int, text: str, last_col: int, font: Font, height: float = 20) -> None:
+    from openpyxl.styles import Alignment
+
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
     cell = ws.cell(row, 1)
     set_text(cell, text)
@@ -510,6 +520,10 @@ def _print_setup(ws: Worksheet, last_col: int, last_row: int, header_row: int, l
 def write_schedule_sheet(wb: Workbook, campaign: Campaign, unit_name: str) -> Worksheet:
     """Add the protected "Lịch hoạt động" sheet: TT | Giờ | Ngày | Nội dung | Địa điểm, inputs unlocked,
     the date validated against the campaign window and the time explained in an input message."""
+    from openpyxl.styles import Alignment, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    border, header_fill = _table_style()
     ws = wb.create_sheet(SHEET)
     heads = ("TT", "Giờ", "Ngày", "Nội dung", "Địa điểm")
     widths = (6, 11, 13, 62, 30)
@@ -534,8 +548,8 @@ def write_schedule_sheet(wb: Workbook, campaign: Campaign, unit_name: str) -> Wo
         cell = ws.cell(header, c, text)
         cell.font = _font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center")
-        cell.border = _BORDER
-        cell.fill = _HEADER_FILL
+        cell.border = border
+        cell.fill = header_fill
     window = campaign.window
     prompt_date = DATE_PROMPT.format(year=campaign.year, start=_dmy(window[0] if window else None),
                                      end=_dmy(window[1] if window else None))
@@ -561,7 +575,7 @@ def write_schedule_sheet(wb: Workbook, campaign: Campaign, unit_name: str) -> Wo
         ws.cell(r, 1, i + 1).alignment = Alignment(horizontal="center", vertical="top")
         for c in range(1, last + 1):
             cell = ws.cell(r, c)
-            cell.border = _BORDER
+            cell.border = border
             cell.font = _font()
             if c > 1:
                 cell.protection = Protection(locked=False)
@@ -584,6 +598,9 @@ def write_schedule_sheet(wb: Workbook, campaign: Campaign, unit_name: str) -> Wo
 def write_schedule_summary(wb: Workbook, entries: Sequence[ScheduleEntry], campaign: Campaign) -> Worksheet:
     """Add "Lịch tuần lễ": the compiled schedule in the seed's layout TT | Giờ | Ngày | Đơn vị | Nội dung
     (and Địa điểm when any unit gave one), print-ready; readable back by :func:`read_schedule`."""
+    from openpyxl.styles import Alignment
+
+    border, header_fill = _table_style()
     ws = wb.create_sheet(SUMMARY_SHEET)
     heads = ["TT", "Giờ", "Ngày", "Đơn vị", "Nội dung"]
     widths = [6, 10, 10, 34, 62]
@@ -601,8 +618,8 @@ def write_schedule_summary(wb: Workbook, entries: Sequence[ScheduleEntry], campa
         cell = ws.cell(header, c, text)
         cell.font = _font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center")
-        cell.border = _BORDER
-        cell.fill = _HEADER_FILL
+        cell.border = border
+        cell.fill = header_fill
     r = header
     for e in entries:
         r += 1
@@ -612,7 +629,7 @@ def write_schedule_summary(wb: Workbook, entries: Sequence[ScheduleEntry], campa
         for c, value in enumerate(values, start=1):
             cell = ws.cell(r, c)
             set_text(cell, value)
-            cell.border = _BORDER
+            cell.border = border
             cell.font = _font()
             cell.alignment = Alignment(vertical="top", wrap_text=c >= 4,
                                        horizontal="center" if c <= 3 else None)
