@@ -56,26 +56,37 @@ def _wide(rows: pd.DataFrame, form: Form, units: list[str], codes: list[str]) ->
     """Per measure, a units × row codes frame (NaN = blank), blank totals filled from their parts.
 
     The check normally filled them already; filling again keeps the district sums consistent either way.
+    Built by placing each value at its (unit, code) position, the first record of a pair winning: a
+    ``DataFrame.pivot`` per measure cost a tenth of a second at 1,000 units.
     """
+    import numpy as np
     import pandas as pd
 
-    rows = rows.drop_duplicates(["unit", "indicator"])
     present = set(rows["unit"])
     order = [u for u in units if u in present]
+    at_unit = {u: k for k, u in enumerate(order)}
+    at_code = {c: k for k, c in enumerate(codes)}
+    r_idx = np.array([at_unit.get(u, -1) for u in rows["unit"]], dtype=np.int64)
+    c_idx = np.array([at_code.get(c, -1) for c in rows["indicator"]], dtype=np.int64)
+    first = ~pd.DataFrame({"u": rows["unit"].to_numpy(), "i": rows["indicator"].to_numpy()}).duplicated().to_numpy()
+    keep = first & (r_idx >= 0) & (c_idx >= 0)
+    r_idx, c_idx = r_idx[keep], c_idx[keep]
+    index = pd.Index(order, name="unit")
+    columns = pd.Index(codes, name="indicator")
     out = {}
     for m in (*NUMERIC_MEASURES, "text", "note"):
-        numeric = m in NUMERIC_MEASURES
-        values = rows[m].astype("float64") if numeric else rows[m].astype(object)
-        frame = pd.DataFrame({"unit": rows["unit"].to_numpy(), "indicator": rows["indicator"].to_numpy(),
-                              "v": values.to_numpy()})
-        w = frame.pivot(index="unit", columns="indicator", values="v").reindex(index=order, columns=codes)
-        if numeric:
-            w = w.astype("float64")
+        if m in NUMERIC_MEASURES:
+            grid = np.full((len(order), len(codes)), np.nan)
+            grid[r_idx, c_idx] = rows[m].to_numpy(dtype="float64")[keep]
+            w = pd.DataFrame(grid, index=index, columns=columns)
             for rule in form.rules:
                 if rule.measure == m:
                     w[rule.total] = w[rule.total].fillna(w[list(rule.parts)].sum(axis=1, min_count=1))
         else:
-            w = w.astype(object).where(w.notna(), None)
+            grid = np.full((len(order), len(codes)), None, dtype=object)
+            values = rows[m].to_numpy(dtype=object)[keep]
+            grid[r_idx, c_idx] = [None if v is None or (isinstance(v, float) and v != v) else v for v in values]
+            w = pd.DataFrame(grid, index=index, columns=columns)
         out[m] = w
     return out
 
@@ -154,7 +165,13 @@ class MergeResult:
     @cached_property
     def values(self) -> dict[tuple[str, str], dict[str, object]]:
         """{(unit, indicator): {measure: value}} of ``per_unit``, for fast lookups while writing."""
-        return self.per_unit.to_dict("index") if len(self.per_unit) else {}
+        frame = self.per_unit
+        if not len(frame):
+            return {}
+        cols = list(frame.columns)
+        # row tuples zipped by hand: DataFrame.to_dict("index") took a quarter of a second at 1,000 units
+        rows = zip(*(frame[c].tolist() for c in cols))
+        return {key: dict(zip(cols, row)) for key, row in zip(frame.index.tolist(), rows)}
 
     def value(self, unit: str, code: str, measure: str) -> object:
         """One unit's value (NaN/None when blank, None when the unit has no read file)."""
