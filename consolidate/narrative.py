@@ -204,6 +204,8 @@ def _cell_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    if isinstance(value, (int, float)):
+        return str(value)  # digits, a sign, a point: nothing to clean
     return _clean_text(str(value))
 
 
@@ -291,6 +293,8 @@ def read_narrative(sheets: Sequence[SheetLike], ctx: ReadContext) -> NarrativeRe
         marks = []
         for r, row in enumerate(sheet.rows):
             for c, value in enumerate(row):
+                if value == "" or value is None:  # most cells of a sheet: skipped before any lookup
+                    continue
                 key = (type(value), value)  # the type too: True == 1 but reads ""
                 try:
                     text, hit = seen[key]
@@ -323,6 +327,8 @@ def read_narrative(sheets: Sequence[SheetLike], ctx: ReadContext) -> NarrativeRe
         for rr in range(r + 1, end):
             row_texts = []
             for c, value in enumerate(sheet.rows[rr]):
+                if value == "" or value is None:
+                    continue
                 text = _cell_text(value)
                 if text and not (len(text) <= HEAD_CHARS and _key(text) in hints):
                     row_texts.append(text)

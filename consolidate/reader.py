@@ -50,6 +50,7 @@ def ensure_safe_xml() -> None:
                        "hãy cài lại chương trình (pip install defusedxml).")
 
 
+@lru_cache(maxsize=1024)  # every value of every file has its address written out: the same few columns
 def column_letters(index: int) -> str:
     """Excel column letters of a 0-based column index (0 → "A", 16383 → "XFD")."""
     letters = ""
