@@ -49,12 +49,12 @@ class Row:
         """A header row carries no value of its own."""
         return not self.measures
 
-    @property
+    @cached_property  # read for every row of every file
     def numeric_measures(self) -> tuple[str, ...]:
         """The numeric measures of the row, in form order."""
         return tuple(m for m in self.measures if m in NUMERIC_MEASURES)
 
-    @property
+    @cached_property
     def single_numeric(self) -> str | None:
         """The measure of a row with exactly one numeric measure (typed in either numeric column)."""
         nm = self.numeric_measures

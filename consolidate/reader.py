@@ -368,9 +368,6 @@ def match_rows(lay: Layout, form: Form) -> tuple[list[tuple[str, int, int]], lis
 
 # ------------------------------------------------------------------------------------------ values
 
-def _nan() -> float:
-    return float("nan")
-
 
 def read_values(lay: Layout, form: Form, rel: str) -> tuple[list[dict], list[Issue]]:
     """Records (one per form value row found) and the issues of finding rows and reading values."""
@@ -410,22 +407,23 @@ def read_values(lay: Layout, form: Form, rel: str) -> tuple[list[dict], list[Iss
 
 def _read_row(sheet: Sheet, lay: Layout, row: Row, r_: int, rel: str,
               totals: set[tuple[str, str]]) -> tuple[dict, list[Issue]]:
-    rec: dict = {"file": rel, "unit": None, "indicator": row.code, "count": _nan(), "people": _nan(),
-                 "amount": _nan(), "text": None, "note": None, "sheet": sheet.name, "cell_count": None,
+    nan = float("nan")
+    rec: dict = {"file": rel, "unit": None, "indicator": row.code, "count": nan, "people": nan,
+                 "amount": nan, "text": None, "note": None, "sheet": sheet.name, "cell_count": None,
                  "cell_people": None, "cell_amount": None, "cell_text": None, "cell_note": None}
     issues: list[Issue] = []
+    cells = sheet.rows[r_] if 0 <= r_ < len(sheet.rows) else []
 
-    def where(c: int | None, r_: int) -> str | None:
-        return None if c is None else sheet.address(r_, c)
+    def value(c: int) -> object:
+        return cells[c] if 0 <= c < len(cells) else ""
 
-    cols = {"count": lay.count, "people": lay.people}
     if "text" in row.measures:
-        parts = [(c, as_text(sheet.cell(r_, c))) for c in (lay.count, lay.people) if c is not None]
+        parts = [(c, as_text(value(c))) for c in (lay.count, lay.people) if c is not None]
         filled = [(c, t) for c, t in parts if t]
         if filled:
             text = " ".join(t for _, t in filled)
-            rec["text"], rec["cell_text"] = text, where(filled[0][0], r_)
-            longest = max(_raw_len(sheet.cell(r_, c)) for c, _ in filled)
+            rec["text"], rec["cell_text"] = text, sheet.address(r_, filled[0][0])
+            longest = max(_raw_len(value(c)) for c, _ in filled)
             if longest >= EXCEL_CELL_LIMIT:  # at the limit a writer has already cut the text
                 issues.append(make("text-too-long", file=rel, sheet=sheet.name, cell=rec["cell_text"],
                                    indicator=row.code, length=f"{longest:,}".replace(",", ".")))
@@ -435,29 +433,29 @@ def _read_row(sheet: Sheet, lay: Layout, row: Row, r_: int, rel: str,
         for c in (lay.count, lay.people):
             if c is None:
                 continue
-            got = _read_number(sheet, r_, c, row, single, rel, totals, issues)
+            got = _read_number(sheet, r_, c, value(c), row, single, rel, totals, issues)
             if got is not None:
                 found.append((c, got))
         if len(found) == 2 and found[0][1] != found[1][1]:
             (c1, v1), (c2, v2) = found
-            issues.append(make("value-conflict", file=rel, sheet=sheet.name, cell=where(c1, r_),
+            issues.append(make("value-conflict", file=rel, sheet=sheet.name, cell=sheet.address(r_, c1),
                                indicator=row.code, measure=single, value=_fmt(v1), other=_fmt(v2),
-                               other_cell=where(c2, r_)))
+                               other_cell=sheet.address(r_, c2)))
         elif found:
-            rec[single], rec[f"cell_{single}"] = found[0][1], where(found[0][0], r_)
+            rec[single], rec[f"cell_{single}"] = found[0][1], sheet.address(r_, found[0][0])
     else:
         for measure in row.numeric_measures:
-            c = cols.get(measure)
+            c = lay.count if measure == "count" else lay.people if measure == "people" else None
             if c is None:
                 continue
-            got = _read_number(sheet, r_, c, row, measure, rel, totals, issues)
+            got = _read_number(sheet, r_, c, value(c), row, measure, rel, totals, issues)
             if got is not None:
-                rec[measure], rec[f"cell_{measure}"] = got, where(c, r_)
+                rec[measure], rec[f"cell_{measure}"] = got, sheet.address(r_, c)
     if lay.note is not None:
-        note = as_text(sheet.cell(r_, lay.note))
+        note = as_text(value(lay.note))
         if note:
-            rec["note"], rec["cell_note"] = note, where(lay.note, r_)
-            length = _raw_len(sheet.cell(r_, lay.note))
+            rec["note"], rec["cell_note"] = note, sheet.address(r_, lay.note)
+            length = _raw_len(value(lay.note))
             if length >= EXCEL_CELL_LIMIT:
                 issues.append(make("text-too-long", file=rel, sheet=sheet.name, cell=rec["cell_note"],
                                    indicator=row.code, length=f"{length:,}".replace(",", ".")))
@@ -472,20 +470,20 @@ def _fmt(value: float) -> str:
     return f"{int(value):,}".replace(",", ".") if value.is_integer() else str(value).replace(".", ",")
 
 
-def _read_number(sheet: Sheet, r: int, c: int, row: Row, measure: str, rel: str,
+def _read_number(sheet: Sheet, r: int, c: int, raw: object, row: Row, measure: str, rel: str,
                  totals: set[tuple[str, str]], issues: list[Issue]) -> float | None:
-    raw = sheet.cell(r, c)
-    addr = sheet.address(r, c)
-    if raw in ("", None) and addr in sheet.uncached:
+    if raw == "" or raw is None:
+        if not sheet.uncached or sheet.address(r, c) not in sheet.uncached:
+            return None  # blank: the common case, told apart before any address is written out
         # a formula with no stored result: a total of the form is computed from its parts by the schema
         if (row.code, measure) not in totals:
-            issues.append(make("formula-no-value", file=rel, sheet=sheet.name, cell=addr, indicator=row.code,
-                               measure=measure))
+            issues.append(make("formula-no-value", file=rel, sheet=sheet.name, cell=sheet.address(r, c),
+                               indicator=row.code, measure=measure))
         return None
     parsed = parse_value(raw, measure)
     if parsed.problem:
-        issues.append(make(parsed.problem, file=rel, sheet=sheet.name, cell=addr, indicator=row.code,
-                           measure=measure, value=parsed.text))
+        issues.append(make(parsed.problem, file=rel, sheet=sheet.name, cell=sheet.address(r, c),
+                           indicator=row.code, measure=measure, value=parsed.text))
         return None
     return parsed.number
 
