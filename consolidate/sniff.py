@@ -14,10 +14,14 @@ reserves room for it before reading a string). calamine also expands every table
 cell took 327 MB), so an .ods or .xls with one oversized sheet is refused whole; .xlsx sheets load one
 at a time, so there only the oversized sheet is skipped. The worksheet scans use byte regexes rather than an XML parser: they only look for cell
 references and formula cells, and must stay cheap on the common path (one pass over a few kilobytes).
+Each check has a fast path for the shape the usual writers produce (unprefixed ``<c r="…">`` cells, LibreOffice's
+trailing repeats, plain zip members inflated with ``zlib`` exactly as ``zipfile`` would) that only answers when it
+can prove the exact scan would give the same verdict, and falls back to that exact scan otherwise.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import struct
@@ -208,14 +212,14 @@ def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
         if "mimetype" in names:
             mime = zf.read("mimetype").strip()
             if mime == ODS_MIME:
-                return _check_ods(zf, rel)
+                return _check_ods(zf, rel, data)
             if mime.startswith(b"application/vnd.oasis.opendocument.text"):
                 return _not_report(rel, "văn bản OpenDocument (.odt)")
             if mime.startswith(b"application/vnd.oasis.opendocument.presentation"):
                 return _not_report(rel, "bài trình chiếu OpenDocument (.odp)")
         if "[Content_Types].xml" in names:
             if "xl/workbook.xml" in names:
-                return _check_xlsx(zf, rel)
+                return _check_xlsx(zf, rel, data)
             if "xl/workbook.bin" in names:
                 return _bad("wrong-format", rel, reason="tệp là sổ Excel nhị phân (.xlsb), chương trình chưa đọc dạng này")
             if "word/document.xml" in names:
@@ -232,15 +236,26 @@ def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
 
 _XMLISH = (".xml", ".rels", ".vml")
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader
+_PROLOG_CHUNK = 4096  # what check_the_rest asks zipfile for at a time; the emulation must ask the same
+# flag bits zipfile refuses to read without more (patched data, strong encryption, encryption)
+_FLAGS_REFUSED = 0x20 | 0x40 | 0x01
 
 
 class _Parts:
     """XML parts of a package: those a check needs are read in full, the others only up to their root
     element, which is enough to refuse a DOCTYPE (it can only stand in the prolog) without inflating
-    themes and styles on the common path."""
+    themes and styles on the common path.
 
-    def __init__(self, zf: zipfile.ZipFile) -> None:
+    ``zipfile`` costs ~25 µs per member opened (shared file, header parse, reader object), more than the
+    inflating itself; a member whose local header is plain is therefore inflated here with ``zlib``, making
+    the same calls ``zipfile`` would make, and anything unexpected (a header that differs, a zlib error, a
+    CRC mismatch, a stream that needs a second read) goes through ``zipfile`` after all, so that a damaged
+    member raises exactly what it raised before."""
+
+    def __init__(self, zf: zipfile.ZipFile, data: bytes) -> None:
         self.zf = zf
+        self.data = data  # the bytes zf reads from (io.BytesIO(data)), offsets included
         self.infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
         self.full: dict[str, bytes] = {}
 
@@ -248,8 +263,12 @@ class _Parts:
         """A part in full ('' when absent); raises _Unsafe for a DOCTYPE."""
         if name not in self.full:
             info = self.infos.get(name)
-            body = self.zf.read(info) if info is not None else b""
-            if _DOCTYPE.search(body):
+            if info is None:
+                body = b""
+            else:
+                fast = self._inflate_all(info)
+                body = fast if fast is not None else self.zf.read(info)
+            if b"!" in body and _DOCTYPE.search(body):  # one memchr rules out most parts
                 raise _Unsafe(name)
             self.full[name] = body
         return self.full[name]
@@ -259,17 +278,108 @@ class _Parts:
         for name, info in self.infos.items():
             if name in self.full or not name.lower().endswith(_XMLISH):
                 continue
-            buf = b""
-            with self.zf.open(info) as fh:
-                while len(buf) < info.file_size:
-                    chunk = fh.read(4096)
-                    if not chunk:
-                        break
-                    buf += chunk
-                    if _ROOT_START.search(buf):
-                        break
-            if _DOCTYPE.search(buf):
-                raise _Unsafe(name)
+            if not self._prolog_is_plain(info):
+                self._check_prolog(name, info)
+
+    def _check_prolog(self, name: str, info: zipfile.ZipInfo) -> None:
+        """The exact prolog check through zipfile (the reference the fast path must agree with)."""
+        buf = b""
+        with self.zf.open(info) as fh:
+            while len(buf) < info.file_size:
+                chunk = fh.read(_PROLOG_CHUNK)
+                if not chunk:
+                    break
+                buf += chunk
+                if _ROOT_START.search(buf):
+                    break
+        if _DOCTYPE.search(buf):
+            raise _Unsafe(name)
+
+    def _payload(self, info: zipfile.ZipInfo) -> bytes | None:
+        """The member's stored bytes, when zipfile.open would accept its local header; else None."""
+        data, off = self.data, info.header_offset
+        if info.flag_bits & _FLAGS_REFUSED or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            return None
+        if off < 0 or off + _LOCAL_HEADER.size > len(data):
+            return None
+        header = _LOCAL_HEADER.unpack_from(data, off)
+        if header[0] != b"PK\x03\x04":
+            return None
+        name_at = off + _LOCAL_HEADER.size
+        start = name_at + header[10] + header[11]
+        end = start + info.compress_size
+        if end > len(data):  # truncated: zipfile says how
+            return None
+        try:
+            name = data[name_at:name_at + header[10]].decode("utf-8" if header[3] & 0x800 else "cp437")
+        except UnicodeDecodeError:
+            return None
+        if name != info.orig_filename:
+            return None
+        return data[start:end]
+
+    def _inflate_all(self, info: zipfile.ZipInfo) -> bytes | None:
+        """What zf.read(info) returns, when that is certain without zipfile; else None.
+
+        zipfile hands all the compressed bytes to one decompress(…, 1 GiB) call and cuts to file_size;
+        asking for file_size + 1 gives the same bytes whenever the stream ends within file_size, and the
+        other cases (a member inflating past its declared size) go through zipfile."""
+        raw = self._payload(info)
+        if raw is None:
+            return None
+        size = info.file_size
+        if info.compress_type == zipfile.ZIP_STORED:
+            body = raw[:size]
+        else:
+            try:
+                inflater = zlib.decompressobj(-15)
+                body = inflater.decompress(raw, size + 1)
+                if inflater.unconsumed_tail or len(body) > size:
+                    return None
+                body = (body + inflater.flush())[:size]
+            except zlib.error:
+                return None
+        if zlib.crc32(body) != info.CRC:
+            return None
+        return body
+
+    def _prolog_is_plain(self, info: zipfile.ZipInfo) -> bool:
+        """True when _check_prolog would pass this member, proven by making zipfile's own first read;
+        False when unsure (then _check_prolog decides)."""
+        raw = self._payload(info)
+        if raw is None:
+            return False
+        size = info.file_size
+        if size == 0:  # the loop never reads; only the header mattered
+            return True
+        # ZipExtFile.read(4096) → one _read1(4096): min(4096, compress_left) compressed bytes, inflated to at
+        # most 4096 bytes, cut to file_size, CRC checked when that reaches the end of the member
+        take = min(_PROLOG_CHUNK, len(raw))
+        rest = len(raw) - take
+        if info.compress_type == zipfile.ZIP_STORED:
+            out, eof = raw[:take], rest <= 0
+        else:
+            try:
+                inflater = zlib.decompressobj(-15)
+                out = inflater.decompress(raw[:take], _PROLOG_CHUNK)
+                eof = inflater.eof or (rest <= 0 and not inflater.unconsumed_tail)
+                if eof:
+                    out += inflater.flush()
+            except zlib.error:
+                return False
+        out = out[:size]
+        if len(out) >= size:
+            eof = True
+        if eof and zlib.crc32(out) != info.CRC:
+            return False
+        if len(out) < _PROLOG_CHUNK and not eof:
+            return False  # read(4096) would call _read1 again
+        buf = out[:_PROLOG_CHUNK]
+        if not buf:
+            return True
+        if not _ROOT_START.search(buf) and len(buf) < size:
+            return False  # a long prolog: the next chunks are zipfile's to read
+        return not _DOCTYPE.search(buf)
 
 
 class _Unsafe(Exception):
@@ -281,12 +391,33 @@ def _doctype_refusal(rel: str, member: str) -> Sniffed:
 
 
 def _attrs(raw: bytes) -> dict[str, str]:
+    # the same sheet and relationship entries come back in every return of a campaign
+    if len(raw) <= _MEMO_BYTES:
+        return dict(_attrs_memo(raw))
+    return _parse_attrs(raw)
+
+
+_MEMO_BYTES = 512  # the memos below keep at most 1,024 entries of this size
+
+
+@functools.lru_cache(maxsize=1024)
+def _attrs_memo(raw: bytes) -> dict[str, str]:
+    return _parse_attrs(raw)
+
+
+@functools.lru_cache(maxsize=1024)
+def _part_path(target: str) -> str:
+    return str(PurePosixPath(target))
+
+
+def _parse_attrs(raw: bytes) -> dict[str, str]:
     out = {}
     for k, v in _ATTR.findall(raw):
         key = k.decode("utf-8", "replace").split(":")[-1]
         if key == "id" and b":" in k:
             key = "rid"
-        out[key] = _unescape(v.decode("utf-8", "replace"))
+        value = v.decode("utf-8", "replace")
+        out[key] = _unescape(value) if "&" in value else value
     return out
 
 
@@ -296,8 +427,8 @@ def _unescape(text: str) -> str:
     return html.unescape(text)
 
 
-def _check_xlsx(zf: zipfile.ZipFile, rel: str) -> Sniffed:
-    parts = _Parts(zf)
+def _check_xlsx(zf: zipfile.ZipFile, rel: str, data: bytes) -> Sniffed:
+    parts = _Parts(zf, data)
     try:
         return _xlsx_bounds(parts, rel)
     except _Unsafe as exc:
@@ -315,9 +446,10 @@ def _xlsx_bounds(parts: _Parts, rel: str) -> Sniffed:
         a = _attrs(m)
         target = a.get("Target", "")
         target = target.lstrip("/") if target.startswith("/") else "xl/" + target
-        rels[a.get("Id", "")] = str(PurePosixPath(target))
+        path = _part_path(target) if len(target) <= _MEMO_BYTES else str(PurePosixPath(target))
+        rels[a.get("Id", "")] = path
         if a.get("Type", "").endswith("/sharedStrings"):
-            shared = str(PurePosixPath(target))
+            shared = path
     # calamine reserves room for the declared number of distinct strings before reading one:
     # uniqueCount="4000000000" asked for 96 GB and aborted the process
     strings = parts.read(shared)
@@ -333,16 +465,55 @@ def _xlsx_bounds(parts: _Parts, rel: str) -> Sniffed:
         if reason:
             out.refused_sheets[sheet_name] = reason
             continue
-        if b"<f" in body:
-            cells = _uncached_formulas(body)
-            if cells:
-                out.uncached[sheet_name] = cells
+        cells = _uncached_formulas(body)
+        if cells:
+            out.uncached[sheet_name] = cells
     parts.check_the_rest()
     return out
 
 
+# The common worksheet shape (every writer we meet): unprefixed tags, each <c and <row opening with its r.
+# A "<c"/"<row" that ends its name without that r matches the empty alternative and makes the sheet odd.
+_PREFIXED = re.compile(rb":(?:c|row)\b")  # what a prefixed <x:c / <x:row of the exact scan needs
+_PLAIN_CELL = re.compile(rb"<c(?: r=\"([A-Z]{1,3})(\d+)\"|\b)")
+_PLAIN_ROW = re.compile(rb"<row(?: r=\"(\d+)\"|\b)")
+# narrower still: column A..Z, rows below 10,000, so the grid is at most 10,000 × 26 cells without counting
+_NOT_TINY = re.compile(rb"<(?:c\b(?! r=\"[A-Z]\d{1,4}\")|row\b(?! r=\"\d{1,4}\"))")
+_TINY_FITS = 10_000 * 26 <= MAX_SHEET_CELLS
+
+
 def _xlsx_area(body: bytes) -> str | None:
     """Why calamine must not load this worksheet (its dense grid would be too large), or None."""
+    # Without any ":c"/":row" the optional prefix of the exact regexes never matches; and when every
+    # "<c"/"<row" that ends its name carries r first, each exact regex matches exactly where its plain form
+    # does, with the same groups, and every cell and row has a reference (nothing placed in sequence).
+    if _PREFIXED.search(body):
+        return _xlsx_area_exact(body)
+    if _TINY_FITS and not _NOT_TINY.search(body):
+        return None
+    row_refs = _PLAIN_ROW.findall(body)
+    cells = _PLAIN_CELL.findall(body)
+    if not row_refs and not cells:
+        return None
+    letters, numbers = zip(*cells) if cells else ((), ())
+    if b"" in row_refs or b"" in letters:
+        return _xlsx_area_exact(body)
+    # the same int() calls as the exact scan, so that a 5,000-digit reference fails the same way
+    rows = set(map(int, set(row_refs)))
+    if cells:
+        rows.update(map(int, set(numbers)))
+        cols = [col_index(c) for c in set(letters)]
+        width = max(cols) - min(cols) + 1
+    else:
+        width = 1
+    height = max(rows) - min(rows) + 1
+    if height * width > MAX_SHEET_CELLS:
+        return f"vùng dữ liệu {height:,} hàng × {width:,} cột".replace(",", ".")
+    return None
+
+
+def _xlsx_area_exact(body: bytes) -> str | None:
+    """_xlsx_area for any shape: prefixed tags, cells or rows without a reference, r not first."""
     row_refs = _ROW_REF.findall(body)
     cells = _CELL_REF.findall(body)
     n_cells = len(_CELL_ANY.findall(body))
@@ -376,7 +547,7 @@ def _uncached_formulas(body: bytes) -> set[str]:
     # a formula is an <f> inside a cell, and cells stand inside <sheetData>: a sheet whose only "<f" come
     # after it (the <formula1> of its data validations, as every template has) has none to look for
     end = body.rfind(b"sheetData>")
-    if end >= 0 and b"<f" not in body[:end]:
+    if body.find(b"<f", 0, end if end >= 0 else len(body)) < 0:
         return found
     for m in _FORMULA_CELL.finditer(body):
         inner = m.group(2) or b""
@@ -387,8 +558,8 @@ def _uncached_formulas(body: bytes) -> set[str]:
     return found
 
 
-def _check_ods(zf: zipfile.ZipFile, rel: str) -> Sniffed:
-    parts = _Parts(zf)
+def _check_ods(zf: zipfile.ZipFile, rel: str, data: bytes) -> Sniffed:
+    parts = _Parts(zf, data)
     try:
         content = parts.read("content.xml")
         parts.check_the_rest()
@@ -410,10 +581,67 @@ def _check_ods(zf: zipfile.ZipFile, rel: str) -> Sniffed:
     return Sniffed("report", "ods")
 
 
-def _ods_area(body: bytes) -> str | None:
-    """Bound the grid a table's repeated rows × columns expand to; trailing empty repeats cost nothing.
+_ODS_CELL_STARTS = (b"<table:table-cell", b"<table:covered-table-cell")
+# LibreOffice ends every row with one run of empty cells up to column 16,384: a real token (right after a
+# tag's ">"), self-closing, no value type, and the next token after its row is the next row
+_ODS_TRAILING_RUN = re.compile(
+    rb"><table:table-cell table:number-columns-repeated=\"(\d+)\"/></table:table-row>"
+    rb"(?=(?:(?!<table:(?:table-cell|covered-table-cell)[\s/>]).)*?<table:table-row[\s/>][^>]*>)", re.S)
+# a column definition right after a tag's ">" with no "<" inside: no cell token starts in it or spans it
+_ODS_COLUMN_REPEAT = re.compile(rb"><table:table-column[^<>]*?table:number-columns-repeated=\"(\d+)\"")
+_ODS_LONG_REPEAT = re.compile(rb"repeated=\"\d{10}")
 
-    One pass over row and cell tags; a cell counts as used when it has a value type or any content."""
+
+def _ods_area(body: bytes) -> str | None:
+    """Bound the grid a table's repeated rows × columns expand to; trailing empty repeats cost nothing."""
+    if _ods_surely_fits(body):
+        return None
+    return _ods_area_exact(body)
+
+
+def _ods_surely_fits(body: bytes) -> bool:
+    """True when an upper bound of what _ods_area_exact measures is within the limit (then it says None).
+
+    The exact scan's height is the rows up to the last used cell, its width the widest used prefix of a
+    row. Bounds without a loop over tokens: everything up to the end of the last tag that may be a used
+    cell, counting each row or cell start once plus every repeat count, minus those of column definitions
+    and of the trailing runs of empty cells that LibreOffice writes at the end of each row (the width of all
+    rows summed, not the widest, which is still far within the limit for a form)."""
+    last = _ods_last_used_cell(body)
+    if last < 0:
+        return not _ODS_LONG_REPEAT.search(body)
+    end = body.find(b">", last)
+    head = body if end < 0 else body[:end + 1]  # no token straddles its end: a token ends at its first ">"
+    row_reps, col_reps = _ODS_ROWS_REP.findall(head), _ODS_COLS_REP.findall(head)
+    # a count of 10 digits or more (the exact scan's int() fails past 4,300): let the exact scan meet it
+    if max(map(len, row_reps + col_reps), default=0) > 9 or _ODS_LONG_REPEAT.search(body, len(head)):
+        return False
+    height = head.count(b"<table:table-row") + sum(map(int, row_reps))
+    width = (head.count(_ODS_CELL_STARTS[0]) + head.count(_ODS_CELL_STARTS[1]) + sum(map(int, col_reps))
+             - sum(map(int, _ODS_TRAILING_RUN.findall(head))) - sum(map(int, _ODS_COLUMN_REPEAT.findall(head))))
+    return height * width <= MAX_SHEET_CELLS
+
+
+def _ods_last_used_cell(body: bytes) -> int:
+    """Start of the last cell tag that may count as used (not self-closing, or a value type), or -1.
+
+    Every used cell token of the exact scan starts at or before it: tags are skipped only when their text up
+    to the next ">" ends in "/>" and holds no "value-type"."""
+    found = [body.rfind(s) for s in _ODS_CELL_STARTS]
+    while True:
+        at = max(found)
+        if at < 0:
+            return -1
+        end = body.find(b">", at)
+        if end < 0 or body[end - 1] != 0x2F or b"value-type" in body[at:end]:
+            return at
+        which = found.index(at)
+        found[which] = body.rfind(_ODS_CELL_STARTS[which], 0, at)
+
+
+def _ods_area_exact(body: bytes) -> str | None:
+    """_ods_area by one pass over row and cell tags; a cell counts as used when it has a value type or any
+    content."""
     height = width = row_at = col_at = used_to = 0
     for m in _ODS_TOKEN.finditer(body):
         kind, attrs, self_closing = m.groups()

@@ -7,7 +7,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
+from consolidate import sniff as sniff_mod
 from consolidate.sniff import (MAX_SHEETS, check_defusedxml, col_index, is_lock_file, ole_stream_names, sniff,
                                sniff_bytes)
 
@@ -176,3 +179,307 @@ def test_a_doctype_after_a_long_prolog_in_a_part_read_only_to_its_root() -> None
     assert [i.message for i in got.issues] == [
         "styles.xlsx: tệp bị từ chối vì lý do an toàn (thành phần xl/styles.xml có khai báo DOCTYPE/ENTITY). "
         "Đề nghị đơn vị mở bằng Excel, lưu lại và gửi lại."]
+
+
+# ------------------------------------------------------------------------ fast paths = exact scans
+#
+# Each fast path only answers when the exact scan (kept in the module, the code that ran before them) would
+# give the same verdict; these tests compare the two on generated and real inputs, exceptions included.
+
+
+
+def _outcome(fn, *args) -> tuple:
+    try:
+        return ("ok", fn(*args))
+    except Exception as exc:  # noqa: BLE001 - its type is part of the verdict (corrupt: ValueError)
+        return ("raise", type(exc).__name__, str(exc) if isinstance(exc, sniff_mod._Unsafe) else "")
+
+
+_NUMBERS = st.one_of(st.integers(0, 30), st.integers(0, 12_000), st.integers(0, 2_000_000),
+                     st.sampled_from([1_048_576, 16_384, 9_999, 10_000]))
+_DIGITS = st.one_of(_NUMBERS.map(str), st.sampled_from(["007", "0", "9" * 5000, "1" * 20]))
+_LETTERS = st.one_of(st.sampled_from(["A", "B", "F", "Z", "AA", "AZ", "XFD", "ZZZ", "a", "ABCD", ""]),
+                     st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=3))
+_WS = st.sampled_from([" ", " ", " ", "\t", "\n", "\r", "  ", "\f", "\v"])
+_PREFIX = st.sampled_from(["", "", "", "", "x:", "ns0:", "c:"])
+
+
+@st.composite
+def _xlsx_piece(draw, clean: bool) -> str:
+    """A piece of worksheet XML; a clean one keeps to the shape of the fast path (which must still agree)."""
+    kind = draw(st.sampled_from(["cell", "cell", "cell", "row", "row", "close", "junk", "other"]))
+    pre, ws = ("", " ") if clean else (draw(_PREFIX), draw(_WS))
+    if kind == "cell":
+        ref = f'r="{draw(_LETTERS)}{draw(_DIGITS)}"'
+        if clean:
+            ref = f'r="{draw(st.sampled_from(["A", "B", "F", "Z", "AA", "XFD"]))}{draw(_NUMBERS)}"'
+        attrs = draw(st.sampled_from(["", "", ' s="1"', ' t="inlineStr"', ' t="s" s="2"']))
+        before = "" if clean else draw(st.sampled_from(["", "", "", ' t="s"', ' s="3"']))
+        with_ref = clean or draw(st.booleans()) or draw(st.booleans())
+        tag = f"<{pre}c{before}{ws + ref if with_ref else ''}{attrs}"
+        end = draw(st.sampled_from(["/>", "><v>1</v></c>", "><is><t>x</t></is></c>", "><f>A1</f><v></v></c>",
+                                    ">", ""]))
+        return tag + end
+    if kind == "row":
+        ref = f'r="{draw(_NUMBERS if clean else _DIGITS)}"'
+        before = "" if clean else draw(st.sampled_from(["", "", "", ' spans="1:3"', ' ht="15"']))
+        with_ref = clean or draw(st.booleans()) or draw(st.booleans())
+        after = draw(st.sampled_from(["", ' spans="1:6"']))
+        return f"<{pre}row{before}{ws + ref if with_ref else ''}{after}{draw(st.sampled_from(['>', '/>', '']))}"
+    if kind == "close":
+        return draw(st.sampled_from(["</row>", "</c>", "</x:row>", "</sheetData>"]))
+    if kind == "other" and clean:
+        return draw(st.sampled_from(['<col min="1" max="3"/>', "<cols>", '<cfRule type="x"/>', "<rows>",
+                                     '<dimension ref="A1:F51"/>', '<formula1>"a"</formula1>']))
+    if kind == "other":
+        return draw(st.sampled_from(['<col min="1" max="3"/>', "<cols>", '<cfRule type="x"/>', "<c-x r=\"A1\"/>",
+                                     '<c:chart r="A9"/>', '<x14:cfRule r="B1">', '<row-x r="5">', "<rows>",
+                                     '<dimension ref="A1:F51"/>', '<formula1>"a"</formula1>', "<c", "<row",
+                                     "<c\u00e9 r=\"A1\">", '<mc:AlternateContent xmlns:mc="x">']))
+    return draw(st.sampled_from(["<t>Ghi chú:cần</t>", ":c", ":row ", "<", ">", '"', " r=\"Z9\"", "text",
+                                 "<v>1</v>", '<is><t xml:space="preserve"> :c</t></is>', "\u1ea1"]))
+
+
+_XLSX_BODIES = st.booleans().flatmap(lambda clean: st.lists(_xlsx_piece(clean), max_size=40)).map(
+    lambda parts: "".join(parts).encode()).flatmap(
+    lambda body: st.sampled_from([body, b"<worksheet><sheetData>" + body + b"</sheetData></worksheet>"]))
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_XLSX_BODIES)
+def test_the_fast_worksheet_bound_equals_the_exact_scan(body: bytes) -> None:
+    assert _outcome(sniff_mod._xlsx_area, body) == _outcome(sniff_mod._xlsx_area_exact, body)
+
+
+@given(st.lists(st.tuples(st.integers(1, 1_200_000), st.sampled_from(["A", "F", "Z", "AA", "XFD"])),
+                min_size=1, max_size=30),
+       st.booleans())
+def test_the_fast_worksheet_bound_on_plain_sheets_of_any_size(cells: list[tuple[int, str]], shuffle: bool) -> None:
+    rows: dict[int, list[str]] = {}
+    for row, col in cells:
+        rows.setdefault(row, []).append(f'<c r="{col}{row}" t="inlineStr"><is><t>x</t></is></c>')
+    order = sorted(rows, reverse=shuffle)  # rows out of order are still bounded by their extremes
+    body = ("<worksheet><sheetData>" + "".join(f'<row r="{r}" spans="1:6">' + "".join(rows[r]) + "</row>"
+                                               for r in order) + "</sheetData></worksheet>").encode()
+    assert _outcome(sniff_mod._xlsx_area, body) == _outcome(sniff_mod._xlsx_area_exact, body)
+
+
+@pytest.mark.parametrize("body", [
+    b'<row r="1"><c r="A1"/></row><row r="1048576"><c r="XFD1048576"/></row>',  # refused by the plain path
+    b'<row r="1"><c r="A1"/><c r="A' + b"9" * 5000 + b'"/></row>',  # int() fails in both (corrupt)
+    b'<row r="' + b"9" * 5000 + b'"/>',
+    b'<x:row r="1"><x:c r="A1"/><x:c r="XFD9"/></x:row>',
+    b'<row r="1"><c t="s" r="XFD1"/><c r="A900"/></row>',  # r not first
+    b'<row><c/><c/></row>' * 3,  # no references: placed in sequence
+    b'<row r="2"><c\tr="A2"/><c\nr="XFD800"/></row>',
+    b'<c:foo r="XFD1048576"/><c r="A1"/>',  # "<c" then ":" ends the name for the exact regex
+    b"",
+])
+def test_the_fast_worksheet_bound_on_edge_cases(body: bytes) -> None:
+    assert _outcome(sniff_mod._xlsx_area, body) == _outcome(sniff_mod._xlsx_area_exact, body)
+
+
+_ODS_NUMBERS = st.one_of(st.integers(0, 5), st.integers(0, 20_000), st.sampled_from([16_384, 16_378, 1_048_576,
+                                                                                        1_048_553, 100_000]))
+_ODS_DIGITS = st.one_of(_ODS_NUMBERS.map(str), st.sampled_from(["007", "1" * 12, "9" * 4400]))
+
+
+@st.composite
+def _ods_piece(draw) -> str:
+    kind = draw(st.sampled_from(["row", "row", "cell", "cell", "cell", "cell", "trailing", "trailing", "close",
+                                 "column", "odd"]))
+    if kind == "row":
+        rep = f' table:number-rows-repeated="{draw(_ODS_DIGITS)}"' if draw(st.booleans()) else ""
+        return f'<table:table-row table:style-name="ro1"{rep}{draw(st.sampled_from([">", ">", "/>"]))}'
+    if kind == "cell":
+        name = draw(st.sampled_from(["table-cell", "table-cell", "covered-table-cell"]))
+        attrs = "".join(draw(st.lists(st.sampled_from([
+            f' table:number-columns-repeated="{draw(_ODS_DIGITS)}"', ' office:value-type="float"',
+            ' calcext:value-type="string"', ' table:style-name="ce1"', ' table:number-columns-spanned="2"']),
+            max_size=3)))
+        end = draw(st.sampled_from(["/>", "/>", "><text:p>x</text:p></table:" + name + ">", ">"]))
+        return f"<table:{name}{attrs}{end}"
+    if kind == "trailing":
+        return f'<table:table-cell table:number-columns-repeated="{draw(_ODS_DIGITS)}"/></table:table-row>'
+    if kind == "close":
+        return draw(st.sampled_from(["</table:table-row>", "<table:table-header-rows>", "</table:table-header-rows>",
+                                     "</table:table>", "<table:named-expressions/>"]))
+    if kind == "column":
+        return f'<table:table-column table:style-name="co1" table:number-columns-repeated="{draw(_ODS_DIGITS)}"/>'
+    return draw(st.sampled_from([
+        '<table:table-cell x="<table:table-cell table:number-columns-repeated="100000"/>',
+        '<table:table-cell office:value-type="s" x="<table:table-cell table:number-columns-repeated="99999"/>',
+        '<table:table-column x="<table:table-cell office:value-type="s" table:number-columns-repeated="9999"/>',
+        '<table:table-row x="', "<table:table-cell", "<table:table-cells/>", "<table:table-rows>", ">", "<",
+        '<table:table-row-group>', "<!-- <table:table-row> -->", "<text:p>value-type</text:p>"]))
+
+
+_ODS_BODIES = st.lists(_ods_piece(), max_size=40).map(lambda parts: "".join(parts).encode())
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_ODS_BODIES)
+def test_the_fast_ods_bound_equals_the_exact_scan(body: bytes) -> None:
+    assert _outcome(sniff_mod._ods_area, body) == _outcome(sniff_mod._ods_area_exact, body)
+
+
+@given(st.lists(st.lists(st.tuples(st.integers(0, 3), st.integers(1, 700), st.booleans()), max_size=8),
+                max_size=40),
+       st.integers(1, 1_048_576), st.sampled_from([16_384, 1_024, 1]))
+def test_the_fast_ods_bound_on_libreoffice_shaped_tables(rows: list, trailing_rows: int, width: int) -> None:
+    """Rows of (empty cells before, repeat, used) the way LibreOffice writes them, up to a used cell far out."""
+    out = ['<table:table-column table:style-name="co1" table:number-columns-repeated="3"/>',
+           f'<table:table-column table:number-columns-repeated="{width}"/>']
+    for cells in rows:
+        rep = f' table:number-rows-repeated="{len(cells) + 1}"' if len(cells) % 3 == 2 else ""
+        out.append(f'<table:table-row table:style-name="ro1"{rep}>')
+        used_to = 0
+        for empty, repeat, used in cells:
+            if empty:
+                out.append(f'<table:covered-table-cell table:number-columns-repeated="{empty}"/>')
+            out.append(f'<table:table-cell office:value-type="float" table:number-columns-repeated="{repeat}">'
+                       "<text:p>1</text:p></table:table-cell>" if used else "<table:table-cell/>")
+            used_to += empty + (repeat if used else 1)
+        out.append(f'<table:table-cell table:number-columns-repeated="{max(width - used_to, 1)}"/></table:table-row>')
+    out.append(f'<table:table-row table:number-rows-repeated="{trailing_rows}"><table:table-cell '
+               f'table:number-columns-repeated="{width}"/></table:table-row></table:table>')
+    body = "".join(out).encode()
+    assert _outcome(sniff_mod._ods_area, body) == _outcome(sniff_mod._ods_area_exact, body)
+
+
+def _zip(members: list[tuple[str, bytes, int]]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, body, method in members:
+            zf.writestr(name, body, compress_type=method)
+    return out.getvalue()
+
+
+def _prolog_reference(parts: sniff_mod._Parts) -> None:
+    """check_the_rest as it was: every XML part not read in full through zipfile."""
+    for name, info in parts.infos.items():
+        if name not in parts.full and name.lower().endswith(sniff_mod._XMLISH):
+            parts._check_prolog(name, info)
+
+
+def _read_reference(parts: sniff_mod._Parts, name: str) -> bytes:
+    """_Parts.read as it was: zipfile in full, then the DOCTYPE search."""
+    info = parts.infos.get(name)
+    body = parts.zf.read(info) if info is not None else b""
+    if sniff_mod._DOCTYPE.search(body):
+        raise sniff_mod._Unsafe(name)
+    return body
+
+
+_PROLOG_DOCTYPE = st.sampled_from([b"", b"", b'<!DOCTYPE a [<!ENTITY e "x">]>', b"<!ENTITY x>", b"<! doctype y>"])
+
+
+@st.composite
+def _xml_member(draw) -> bytes:
+    decl = draw(st.sampled_from([b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n', b""]))
+    comments = b"".join(b"<!-- " + b"x" * n + b" -->" if pi else b"<?pi " + b"y" * n + b"?>"
+                        for n, pi in draw(st.lists(st.tuples(st.sampled_from([0, 5, 4000, 4090, 5000, 12_000]),
+                                                             st.booleans()), max_size=3)))
+    doctype, where = draw(_PROLOG_DOCTYPE), draw(st.sampled_from(["before", "after", "far"]))
+    filler = b"<a>" + bytes(draw(st.binary(max_size=30))).replace(b"<", b"") * draw(st.integers(0, 400)) + b"</a>"
+    if where == "before":
+        return decl + comments + doctype + b"<root>" + filler + b"</root>"
+    if where == "after":
+        return decl + comments + b"<root>" + doctype + filler + b"</root>"
+    return decl + comments + b"<root>" + filler + b"x" * 5000 + doctype + b"</root>"
+
+
+@st.composite
+def _archive(draw) -> bytes:
+    methods = st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+    members = [(f"xl/part{i}.xml", draw(_xml_member()), draw(methods)) for i in range(draw(st.integers(1, 4)))]
+    members.append(("docProps/app.xml", b"", zipfile.ZIP_DEFLATED))
+    data = bytearray(_zip(members))
+    damage = draw(st.sampled_from(["none", "none", "flip", "flip", "truncate", "header"]))
+    if damage == "flip":
+        for at in draw(st.lists(st.integers(0, len(data) - 1), min_size=1, max_size=3)):
+            data[at] ^= draw(st.integers(1, 255))
+    elif damage == "truncate":
+        data = data[:draw(st.integers(0, len(data)))]
+    elif damage == "header":  # a byte of some local header (flags, name, lengths)
+        at = draw(st.sampled_from([i for i in range(len(data) - 4) if data[i:i + 4] == b"PK\x03\x04"]))
+        data[at + draw(st.integers(4, 40))] ^= draw(st.sampled_from([0x01, 0x08, 0x20, 0x40, 0xFF]))
+    return bytes(data)
+
+
+def _open_zip(data: bytes) -> zipfile.ZipFile | None:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except sniff_mod._ZIP_ERRORS:
+        return None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_archive())
+def test_the_fast_prolog_check_equals_reading_through_zipfile(data: bytes) -> None:
+    zf = _open_zip(data)
+    assume(zf is not None)
+    fast, exact = sniff_mod._Parts(zf, data), sniff_mod._Parts(zf, data)
+    assert _outcome(fast.check_the_rest) == _outcome(_prolog_reference, exact)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_archive())
+def test_the_fast_full_read_equals_zipfile(data: bytes) -> None:
+    zf = _open_zip(data)
+    assume(zf is not None)
+    for name in [i.filename for i in zf.infolist()] + ["absent.xml"]:
+        fast, exact = sniff_mod._Parts(zf, data), sniff_mod._Parts(zf, data)
+        assert _outcome(fast.read, name) == _outcome(_read_reference, exact, name)
+
+
+def test_a_member_inflating_past_its_declared_size_goes_through_zipfile() -> None:
+    data = bytearray(_zip([("xl/a.xml", b"<a>" + b"x" * 5000 + b"</a>", zipfile.ZIP_DEFLATED)]))
+    zf = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    info = zf.infolist()[0]
+    info.file_size = 100  # a lying central directory
+    parts = sniff_mod._Parts(zf, bytes(data))
+    assert parts._inflate_all(info) is None
+    assert _outcome(parts.read, "xl/a.xml") == _outcome(_read_reference, sniff_mod._Parts(zf, bytes(data)), "xl/a.xml")
+
+
+def _no_fast_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sniff_mod._Parts, "_payload", lambda self, info: None)
+    monkeypatch.setattr(sniff_mod, "_xlsx_area", sniff_mod._xlsx_area_exact)
+    monkeypatch.setattr(sniff_mod, "_ods_area", sniff_mod._ods_area_exact)
+    monkeypatch.setattr(sniff_mod, "_attrs", sniff_mod._parse_attrs)
+
+
+def _verdict(got: sniff_mod.Sniffed) -> tuple:
+    return got.kind, got.format, [i.message for i in got.issues], got.refused_sheets, got.uncached
+
+
+REAL_FILES = sorted(p for p in list((Path(__file__).parent / "files").rglob("*"))
+                    + list((Path(__file__).parent.parent / "samples").glob("*/da_nhan/*")) if p.is_file())
+
+
+def test_every_real_file_gets_the_same_verdict_without_the_fast_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = {p: _verdict(sniff_bytes(p.read_bytes(), p.name)) for p in REAL_FILES}
+    _no_fast_paths(monkeypatch)
+    exact = {p: _verdict(sniff_bytes(p.read_bytes(), p.name)) for p in REAL_FILES}
+    assert len(REAL_FILES) > 30
+    assert fast == exact
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(["template_openpyxl.xlsx", "template_lo.xlsx", "template_lo.ods", "problems.xlsx",
+                             "problems_lo.ods"]),
+       at=st.floats(0, 1), how=st.sampled_from(["flip", "truncate", "bit"]))
+def test_damaged_templates_get_the_same_verdict_without_the_fast_paths(name: str, at: float, how: str) -> None:
+    data = bytearray((GOOD / name).read_bytes())
+    pos = min(int(at * len(data)), len(data) - 1)
+    if how == "flip":
+        data[pos] ^= 0xFF
+    elif how == "bit":
+        data[pos] ^= 0x04
+    else:
+        data = data[:pos]
+    fast = _verdict(sniff_bytes(bytes(data), name))
+    with pytest.MonkeyPatch.context() as mp:
+        _no_fast_paths(mp)
+        assert _verdict(sniff_bytes(bytes(data), name)) == fast
