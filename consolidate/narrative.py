@@ -283,12 +283,27 @@ def _is_stop(text: str) -> bool:
     return any(key.startswith(s) for s in _STOP)
 
 
+_Seen = dict[tuple[type, object], tuple[str, "tuple[Heading, str] | None"]]
+_seen_memo: tuple[Narrative | None, _Seen] = (None, {})
+
+
+def _seen_for(spec: Narrative) -> _Seen:
+    """cell value → (its text, the heading it starts with), across the files of a folder: the labels and
+    headings of the template come back in every file."""
+    global _seen_memo
+    owner, seen = _seen_memo
+    if owner is not spec or len(seen) > 50_000:
+        seen = {}
+        _seen_memo = (spec, seen)
+    return seen
+
+
 def read_narrative(sheets: Sequence[SheetLike], ctx: ReadContext) -> NarrativeRead:
     """Find the Phụ lục 1 headings on any sheet and read the text under each (by heading code)."""
     spec = load_narrative()
     hints = {_key(h.hint) for h in spec.headings if h.hint}
     best: tuple[SheetLike, list[tuple[int, int, Heading, str]]] | None = None
-    seen: dict[tuple[type, object], tuple[str, tuple[Heading, str] | None]] = {}  # cell value → text, heading
+    seen = _seen_for(spec)
     for sheet in sorted(sheets, key=lambda s: s.hidden):
         marks = []
         for r, row in enumerate(sheet.rows):
