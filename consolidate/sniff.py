@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import re
 import struct
 import zipfile
@@ -177,6 +178,9 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, Ke
                RuntimeError, NotImplementedError, OverflowError)
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
 def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -190,7 +194,7 @@ def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
     for info in infos:
         member = info.filename
         parts = member.replace("\\", "/").split("/")
-        if member.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", member) or ".." in parts:
+        if member.startswith(("/", "\\")) or _DRIVE.match(member) or ".." in parts:
             return _bad("unsafe-file", rel, reason=f"thành phần có đường dẫn không an toàn {member!r}")
         key = member.lower()
         if key in seen:
@@ -310,8 +314,9 @@ class _Parts:
         end = start + info.compress_size
         if end > len(data):  # truncated: zipfile says how
             return None
-        try:
-            name = data[name_at:name_at + header[10]].decode("utf-8" if header[3] & 0x800 else "cp437")
+        raw_name = data[name_at:name_at + header[10]]
+        try:  # (ASCII reads the same in both, and its codec is the fast one)
+            name = raw_name.decode("ascii" if raw_name.isascii() else "utf-8" if header[3] & 0x800 else "cp437")
         except UnicodeDecodeError:
             return None
         if name != info.orig_filename:
@@ -461,12 +466,10 @@ def _xlsx_bounds(parts: _Parts, rel: str) -> Sniffed:
     for sheet in sheets:
         sheet_name = sheet.get("name", "")
         body = parts.read(rels.get(sheet.get("rid", ""), ""))
-        reason = _xlsx_area(body)
+        reason, cells = _sheet_check(body)
         if reason:
             out.refused_sheets[sheet_name] = reason
-            continue
-        cells = _uncached_formulas(body)
-        if cells:
+        elif cells:
             out.uncached[sheet_name] = cells
     parts.check_the_rest()
     return out
@@ -480,6 +483,25 @@ _PLAIN_ROW = re.compile(rb"<row(?: r=\"(\d+)\"|\b)")
 # narrower still: column A..Z, rows below 10,000, so the grid is at most 10,000 × 26 cells without counting
 _NOT_TINY = re.compile(rb"<(?:c\b(?! r=\"[A-Z]\d{1,4}\")|row\b(?! r=\"\d{1,4}\"))")
 _TINY_FITS = 10_000 * 26 <= MAX_SHEET_CELLS
+_TINY_OR_F = re.compile(rb"<(?:c\b(?! r=\"[A-Z]\d{1,4}\")|row\b(?! r=\"\d{1,4}\")|(f))")  # … or the first "<f"
+
+
+def _sheet_check(body: bytes) -> tuple[str | None, set[str]]:
+    """(_xlsx_area(body), and when that is None, _uncached_formulas(body)), in one pass on the common path."""
+    if _TINY_FITS and not _PREFIXED.search(body):
+        odd = _TINY_OR_F.search(body)
+        first_f = -1
+        if odd is not None and odd.group(1):
+            first_f = odd.start()
+            odd = _NOT_TINY.search(body, odd.end())
+        if odd is None:  # the tiny shape: within bounds (see _xlsx_area)
+            end = body.rfind(b"sheetData>")
+            # the same test as _uncached_formulas: no "<f" before the end of sheetData, or none at all
+            if first_f < 0 or 0 <= end < first_f + 2:
+                return None, set()
+            return None, _uncached_formulas(body)
+    reason = _xlsx_area(body)
+    return reason, set() if reason else _uncached_formulas(body)
 
 
 def _xlsx_area(body: bytes) -> str | None:
@@ -582,13 +604,15 @@ def _check_ods(zf: zipfile.ZipFile, rel: str, data: bytes) -> Sniffed:
 
 
 _ODS_CELL_STARTS = (b"<table:table-cell", b"<table:covered-table-cell")
-# LibreOffice ends every row with one run of empty cells up to column 16,384: a real token (right after a
-# tag's ">"), self-closing, no value type, and the next token after its row is the next row
-_ODS_TRAILING_RUN = re.compile(
-    rb"><table:table-cell table:number-columns-repeated=\"(\d+)\"/></table:table-row>"
-    rb"(?=(?:(?!<table:(?:table-cell|covered-table-cell)[\s/>]).)*?<table:table-row[\s/>][^>]*>)", re.S)
-# a column definition right after a tag's ">" with no "<" inside: no cell token starts in it or spans it
-_ODS_COLUMN_REPEAT = re.compile(rb"><table:table-column[^<>]*?table:number-columns-repeated=\"(\d+)\"")
+_ODS_REPEATS = re.compile(rb"table:number-(rows|columns)-repeated=\"(\d+)\"")  # both of the exact scan's
+# Column repeats that no row's used prefix holds, right after a tag's ">" (so no token spans them):
+# the run of empty cells up to column 16,384 that LibreOffice ends every row with (self-closing, no value
+# type, and the next token after its row is the next row), and a column definition with no "<" inside
+# (so no cell token starts in it either).
+_ODS_UNUSED_COLUMNS = re.compile(
+    rb"><table:table-(?:cell table:number-columns-repeated=\"(\d+)\"/></table:table-row>"
+    rb"(?=(?:(?!<table:(?:table-cell|covered-table-cell)[\s/>]).)*?<table:table-row[\s/>][^>]*>)"
+    rb"|column[^<>]*?table:number-columns-repeated=\"(\d+)\")", re.S)
 _ODS_LONG_REPEAT = re.compile(rb"repeated=\"\d{10}")
 
 
@@ -612,13 +636,14 @@ def _ods_surely_fits(body: bytes) -> bool:
         return not _ODS_LONG_REPEAT.search(body)
     end = body.find(b">", last)
     head = body if end < 0 else body[:end + 1]  # no token straddles its end: a token ends at its first ">"
-    row_reps, col_reps = _ODS_ROWS_REP.findall(head), _ODS_COLS_REP.findall(head)
+    repeats = _ODS_REPEATS.findall(head)
     # a count of 10 digits or more (the exact scan's int() fails past 4,300): let the exact scan meet it
-    if max(map(len, row_reps + col_reps), default=0) > 9 or _ODS_LONG_REPEAT.search(body, len(head)):
+    if any(len(n) > 9 for _, n in repeats) or _ODS_LONG_REPEAT.search(body, len(head)):
         return False
-    height = head.count(b"<table:table-row") + sum(map(int, row_reps))
-    width = (head.count(_ODS_CELL_STARTS[0]) + head.count(_ODS_CELL_STARTS[1]) + sum(map(int, col_reps))
-             - sum(map(int, _ODS_TRAILING_RUN.findall(head))) - sum(map(int, _ODS_COLUMN_REPEAT.findall(head))))
+    height = head.count(b"<table:table-row") + sum(int(n) for kind, n in repeats if kind == b"rows")
+    unused = sum(map(int, filter(None, itertools.chain.from_iterable(_ODS_UNUSED_COLUMNS.findall(head)))))
+    width = (head.count(_ODS_CELL_STARTS[0]) + head.count(_ODS_CELL_STARTS[1])
+             + sum(int(n) for kind, n in repeats if kind == b"columns") - unused)
     return height * width <= MAX_SHEET_CELLS
 
 

@@ -242,13 +242,27 @@ def _xlsx_piece(draw, clean: bool) -> str:
 
 _XLSX_BODIES = st.booleans().flatmap(lambda clean: st.lists(_xlsx_piece(clean), max_size=40)).map(
     lambda parts: "".join(parts).encode()).flatmap(
-    lambda body: st.sampled_from([body, b"<worksheet><sheetData>" + body + b"</sheetData></worksheet>"]))
+    lambda body: st.sampled_from([body, b"<worksheet><sheetData>" + body + b"</sheetData></worksheet>",
+                                  b"<worksheet><sheetData>" + body + b"</sheetData><dataValidations><dataValidation>"
+                                  b"<formula1>1</formula1></dataValidation></dataValidations></worksheet>"]))
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_XLSX_BODIES)
 def test_the_fast_worksheet_bound_equals_the_exact_scan(body: bytes) -> None:
     assert _outcome(sniff_mod._xlsx_area, body) == _outcome(sniff_mod._xlsx_area_exact, body)
+
+
+def _sheet_reference(body: bytes) -> tuple[str | None, set[str]]:
+    """What _xlsx_bounds did per sheet: the exact bound, then the formula scan when "<f" is anywhere."""
+    reason = sniff_mod._xlsx_area_exact(body)
+    return reason, set() if reason or b"<f" not in body else sniff_mod._uncached_formulas(body)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_XLSX_BODIES)
+def test_the_one_pass_sheet_check_equals_the_exact_scans(body: bytes) -> None:
+    assert _outcome(sniff_mod._sheet_check, body) == _outcome(_sheet_reference, body)
 
 
 @given(st.lists(st.tuples(st.integers(1, 1_200_000), st.sampled_from(["A", "F", "Z", "AA", "XFD"])),
@@ -277,6 +291,7 @@ def test_the_fast_worksheet_bound_on_plain_sheets_of_any_size(cells: list[tuple[
 ])
 def test_the_fast_worksheet_bound_on_edge_cases(body: bytes) -> None:
     assert _outcome(sniff_mod._xlsx_area, body) == _outcome(sniff_mod._xlsx_area_exact, body)
+    assert _outcome(sniff_mod._sheet_check, body) == _outcome(_sheet_reference, body)
 
 
 _ODS_NUMBERS = st.one_of(st.integers(0, 5), st.integers(0, 20_000), st.sampled_from([16_384, 16_378, 1_048_576,
