@@ -3,29 +3,61 @@
 grouped by type, who has and has not reported, every issue, and a chart.
 
 Every string that came from a unit (names, notes, file names, issue values) is written as text, never as a
-formula (``templates.set_text``), so a note "=HYPERLINK(…)" stays visible text.
+formula (``text.set_text``), so a note "=HYPERLINK(…)" stays visible text.
+
+Why the sheets after the form keep their cells outside openpyxl, and their ``<sheetData>`` is written here:
+a province's summary has one column per unit on "Theo đơn vị" (71,000 cells for 1,000 units, 710,000 for
+10,000), and openpyxl spends about 7 µs building and 6 µs saving each cell (a ``Cell`` object, its styles
+hashed again, an lxml element per cell): writing the summary took 1.3 s for 1,000 units and 18 s for
+10,000, more than checking the folder. So each of those sheets is a :class:`_Sheet`: openpyxl still holds
+and writes everything else of it (merges, row heights, column widths, freeze panes, conditional formats,
+print settings, charts), while its cells are kept as openpyxl's own triple — the value exactly as
+``Cell.value`` stores it after ``set_text`` (values are bound through a real openpyxl cell, so truncation,
+error codes and the "=" rule stay openpyxl's and ``set_text``'s), ``data_type``, and the index of the cell's
+style in the workbook — and serialised by :meth:`_Sheet.rows_xml` the way openpyxl's ``lxml_write_cell``
+writes them: strings as inline strings, "=…" as a string and never a formula, "_x…_" as ``set_text``
+escaped it, a carriage return as ``&#13;`` (a raw one would read back as a line feed), numbers as "%.16g".
+Saving runs openpyxl's own ``ExcelWriter``; :class:`_Archive` only replaces the (then cell-less)
+``<sheetData>`` and ``<dimension>`` of those sheets by the kept cells. A merge whose corner cells exist is
+done by openpyxl on real cells that are then taken back, so merged cells get exactly openpyxl's borders; one
+whose corners do not exist yet leaves every cell of its range unstyled, which :meth:`_Sheet.merge` does
+without making the thousands of cells under a unit type's heading. ``build_workbook`` still returns a plain
+openpyxl workbook with every cell, and the tests check that both ways of saving read back identically.
+The form sheet is small and shared with the templates (``write_form_sheet``): an ordinary openpyxl sheet.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+import os
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
 from copy import copy
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel, to_ISO8601
+from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.worksheet.dimensions import DimensionHolder
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from consolidate.campaign import place_name
-from consolidate.form import MEASURE_NAMES, Row
+from consolidate.form import MEASURE_NAMES, NUMERIC_MEASURES, Row
 from consolidate.identity import IDENTITY_SHEET, identity_rows
 from consolidate.issues import SEVERITY_NAMES, Issue
 from consolidate.results import FILE_STATUS_NAMES, UNIT_STATE_NAMES, FileReport
@@ -51,32 +83,299 @@ FILL_BAD = PatternFill("solid", fgColor="FFC7CE")
 FILL_MISSING = PatternFill("solid", fgColor="FFEB9C")
 FILL_SUBTOTAL = PatternFill("solid", fgColor="DDEBF7")
 FILL_TOTAL = PatternFill("solid", fgColor="BDD7EE")
-_STYLES: dict[tuple, object] = {}  # (workbook, style options) → StyleArray; cleared per workbook
 
 
 def _font(bold: bool = False, size: float = 12, italic: bool = False, color: str | None = None) -> Font:
     return Font(name=FONT_NAME, size=size, bold=bold, italic=italic, color=color)
 
 
-def _put(ws: Worksheet, row: int, col: int, value: object, *, bold: bool = False, number: bool = False,
+# ---------------------------------------------------------------------------------- cells kept as XML
+
+# lxml refuses to write these (the C0 controls are refused earlier, by openpyxl's Cell)
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+_EMPTY = (None, "n", 0)  # a cell openpyxl would hold but not write: no value, no style
+_DIMENSION = re.compile(rb'<dimension ref="A1:A1"\s*/>')
+_SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>.*?</sheetData>", re.DOTALL)
+
+Entry = tuple[object, str, int]  # (Cell._value, Cell.data_type, index into the workbook's cell styles)
+
+
+def _xml_text(text: str) -> str:
+    """Text as lxml escapes it in an element; a literal CR must stay a CR, not become a line feed."""
+    if _NOT_XML.search(text):
+        raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control "
+                         "characters")
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _number(value: object) -> str:
+    """A number as openpyxl writes it (``compat.safe_string``: "%.16g", nothing for NaN and ±inf)."""
+    text = "%.16g" % value  # noqa: UP031
+    return "" if text[-1] in "nf" else text  # "nan", "inf", "-inf"
+
+
+class _Book:
+    """A summary being built: the openpyxl workbook, and the cells of its :class:`_Sheet`\\ s."""
+
+    def __init__(self) -> None:
+        self.wb = Workbook()
+        self.sheets: list[_Sheet] = []
+        # _put's style options → style index; a finished style is copied from the first cell that had it
+        self.put_styles: dict[tuple, int] = {}
+        self.restyled: dict[tuple[int, str], int] = {}
+
+    def create_sheet(self, title: str) -> _Sheet:
+        sheet = _Sheet(self, self.wb.create_sheet(title))
+        self.sheets.append(sheet)
+        return sheet
+
+    def style_id(self, style: StyleArray) -> int:
+        """The index of a style in the workbook's cell styles (what openpyxl writes as ``s``)."""
+        return self.wb._cell_styles.add(copy(style))
+
+    def style(self, sid: int) -> StyleArray:
+        return copy(self.wb._cell_styles[sid])
+
+    def workbook(self) -> Workbook:
+        """The workbook with every kept cell turned into an openpyxl cell (what openpyxl alone would build)."""
+        for sheet in self.sheets:
+            sheet.to_openpyxl()
+        return self.wb
+
+    def save(self, path: Path) -> None:
+        """Save as openpyxl's ``save_workbook`` does, the kept cells written straight into their sheets."""
+        heights = {}
+        for sheet in self.sheets:
+            sheet.take_back()
+            # openpyxl would write a cell-less <row> per row height, only for it to be replaced
+            ws = sheet.ws
+            heights[id(sheet)] = ws.row_dimensions
+            ws.row_dimensions = DimensionHolder(worksheet=ws, default_factory=ws._add_row)
+        try:
+            archive = _Archive(path, self.sheets, heights)
+            self.wb.properties.modified = dt.datetime.now(tz=dt.timezone.utc).replace(tzinfo=None)
+            ExcelWriter(self.wb, archive).save()
+        finally:
+            for sheet in self.sheets:
+                sheet.ws.row_dimensions = heights[id(sheet)]
+        if archive.patched != {id(s) for s in self.sheets}:  # an openpyxl that writes sheets another way
+            raise RuntimeError(f"{path}: the cells of some sheets were not written")
+
+
+class _Sheet:
+    """A worksheet whose cells are kept as :data:`Entry` triples by row and column, outside openpyxl."""
+
+    def __init__(self, book: _Book, ws: Worksheet) -> None:
+        self.book = book
+        self.ws = ws
+        self.rows: dict[int, dict[int, Entry]] = {}
+        self._binder = Cell(ws)  # binds values exactly as a cell of this sheet would
+
+    def bind(self, value: object) -> tuple[object, str]:
+        """``(Cell._value, Cell.data_type)`` of a cell given this value by ``set_text``."""
+        if value is None:
+            return None, "n"
+        if type(value) in (int, float):  # what openpyxl does with them, without the detour
+            return value, "n"
+        cell = self._binder
+        set_text(cell, value)
+        return cell._value, cell.data_type
+
+    def put(self, row: int, col: int, value: object, sid: int) -> None:
+        """Set one cell's value (through ``set_text``) and style."""
+        value, kind = self.bind(value)
+        self.rows.setdefault(row, {})[col] = (value, kind, sid)
+
+    def value(self, row: int, col: int) -> object:
+        entry = self.rows.get(row, {}).get(col)
+        return None if entry is None else entry[0]
+
+    def touch(self, row: int, col: int) -> None:
+        """Make a cell exist, as ``ws.cell()`` does (it then counts in the sheet's dimension)."""
+        self.rows.setdefault(row, {}).setdefault(col, _EMPTY)
+
+    def cell(self, row: int, col: int) -> Cell:
+        """A detached openpyxl cell holding this cell's value and style, to be changed and :meth:`keep`-ed."""
+        cell = Cell(self.ws, row=row, column=col)
+        entry = self.rows.get(row, {}).get(col)
+        if entry is not None:
+            cell._value, cell.data_type, sid = entry
+            if sid:
+                cell._style = self.book.style(sid)
+        return cell
+
+    def keep(self, cell: Cell | MergedCell) -> None:
+        sid = self.book.style_id(cell._style) if cell.has_style else 0
+        self.rows.setdefault(cell.row, {})[cell.column] = (cell._value, cell.data_type, sid)
+
+    def merge(self, start_row: int, start_column: int, end_row: int, end_column: int) -> None:
+        """``ws.merge_cells``; openpyxl borders the merged cells from the corner cells, so it gets those."""
+        ws = self.ws
+        corners = [(r, c) for r, c in ((start_row, start_column), (end_row, end_column))
+                   if c in self.rows.get(r, {})]
+        if not corners:
+            # Corners that do not exist yet have no border and the default protection, from which openpyxl
+            # makes every cell of the range an unstyled one; making thousands of them (a type's heading
+            # over its units) to learn that would cost more than the whole sheet's cells.
+            rng = MergedCellRange(ws, CellRange(min_row=start_row, min_col=start_column, max_row=end_row,
+                                                max_col=end_column).coord)
+            ws.merged_cells.add(rng)
+            ws._cells.pop((start_row, start_column), None)  # made by MergedCellRange, as ws.cell() does
+            for r in range(start_row, end_row + 1):
+                self.rows.setdefault(r, {}).update(dict.fromkeys(range(start_column, end_column + 1), _EMPTY))
+            return
+        for r, c in corners:
+            ws._cells[r, c] = self.cell(r, c)
+        ws.merge_cells(start_row=start_row, start_column=start_column, end_row=end_row, end_column=end_column)
+        for r in range(start_row, end_row + 1):
+            for c in range(start_column, end_column + 1):
+                self.keep(ws._cells.pop((r, c)))
+
+    def restyle(self, row: int, col: int, number_format: str) -> None:
+        """Give a cell another number format, as ``cell.number_format = …`` does."""
+        value, kind, sid = self.rows[row][col]
+        key = (sid, number_format)
+        new = self.book.restyled.get(key)
+        if new is None:
+            cell = self.cell(row, col)
+            cell.number_format = number_format
+            new = self.book.restyled[key] = self.book.style_id(cell._style)
+        self.rows[row][col] = (value, kind, new)
+
+    def take_back(self) -> None:
+        """Keep any cell openpyxl made on this sheet itself, so that none is lost when the cells are written."""
+        ws = self.ws
+        for (r, c) in sorted(ws._cells):
+            self.keep(ws._cells.pop((r, c)))
+
+    def to_openpyxl(self) -> None:
+        ws = self.ws
+        merged = {(r, c) for rng in ws.merged_cells.ranges for r, c in list(rng.cells)[1:]}
+        styles = self.book.wb._cell_styles
+        for r, cells in self.rows.items():
+            for c, (value, kind, sid) in cells.items():
+                cell = MergedCell(ws, r, c) if (r, c) in merged else Cell(ws, row=r, column=c)
+                if not isinstance(cell, MergedCell):
+                    cell._value, cell.data_type = value, kind
+                cell._style = copy(styles[sid])
+                ws._cells[r, c] = cell
+        self.rows = {}
+
+    def dimension(self) -> str:
+        """The used range, as ``Worksheet.calculate_dimension`` gives it for the same cells."""
+        if not any(self.rows.values()):
+            return "A1:A1"
+        rows = [r for r, cells in self.rows.items() if cells]
+        cols = [c for cells in self.rows.values() for c in cells]
+        return f"{get_column_letter(min(cols))}{min(rows)}:{get_column_letter(max(cols))}{max(rows)}"
+
+    def rows_xml(self, dims: DimensionHolder) -> Iterator[bytes]:
+        """The ``<row>`` elements of ``<sheetData>``, as openpyxl's ``WorksheetWriter.write_row`` writes them.
+
+        ``dims`` are the sheet's row dimensions (heights).
+        """
+        letters: dict[int, str] = {}
+        iso = self.book.wb.iso_dates
+        epoch = self.book.wb.epoch
+        for r in sorted(self.rows.keys() | dims.keys()):
+            parts = [f'<row r="{r}"']
+            dim = dims.get(r)
+            if dim is not None:
+                parts += [f' {k}="{_xml_text(v)}"' for k, v in dim]
+            parts.append(">")
+            cells = self.rows.get(r, {})
+            rs = str(r)
+            for c in sorted(cells):
+                value, kind, sid = cells[c]
+                if value is None and not sid:
+                    continue
+                letter = letters.get(c)
+                if letter is None:
+                    letter = letters[c] = get_column_letter(c)
+                head = f'<c r="{letter}{rs}" s="{sid}"' if sid else f'<c r="{letter}{rs}"'
+                if kind == "n":
+                    parts.append(f'{head} t="n"/>' if value is None else
+                                 f'{head} t="n"><v>{_number(value)}</v></c>')
+                elif kind == "s":
+                    if isinstance(value, CellRichText):
+                        raise TypeError("rich text is written by openpyxl only")
+                    if value == "" or value is None:
+                        parts.append(f'{head} t="inlineStr"/>')
+                    else:
+                        space = ' xml:space="preserve"' if value != value.strip() else ""
+                        parts.append(f'{head} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>')
+                elif kind == "d":
+                    if getattr(value, "tzinfo", None) is not None:
+                        raise TypeError("Excel does not support timezones in datetimes. "
+                                        "The tzinfo in the datetime/time object must be set to None.")
+                    if iso and not isinstance(value, dt.timedelta):
+                        parts.append(f'{head} t="d"><v>{_xml_text(to_ISO8601(value))}</v></c>')
+                    else:
+                        parts.append(f'{head} t="n"><v>{_number(to_excel(value, epoch))}</v></c>')
+                elif kind == "b":
+                    parts.append(f'{head} t="b"><v>{_number(value)}</v></c>')
+                elif kind == "e":
+                    parts.append(f'{head} t="e"><v>{_xml_text(str(value))}</v></c>')
+                else:  # "f": set_text never leaves a formula, and nothing else writes these cells
+                    raise ValueError(f"cell {letter}{rs}: data type {kind!r} is not written here")
+            parts.append("</row>")
+            yield "".join(parts).encode("utf-8")
+
+
+class _Archive(zipfile.ZipFile):
+    """The package openpyxl's ``ExcelWriter`` writes, with the kept cells put into their sheets' XML."""
+
+    def __init__(self, path: Path, sheets: Sequence[_Sheet], heights: dict[int, DimensionHolder]) -> None:
+        super().__init__(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._sheets = sheets
+        self.patched: set[int] = set()  # id() of each sheet whose cells went in
+        self._heights = heights  # id(sheet) → its row dimensions, held apart while openpyxl writes
+
+    def write(self, filename: str | os.PathLike[str], arcname: str | None = None, compress_type: int | None = None,
+              compresslevel: int | None = None) -> None:
+        # ExcelWriter numbers a sheet (ws._id) just before writing it, so the path is known only now
+        sheet = next((s for s in self._sheets if arcname == s.ws.path[1:]), None)
+        if sheet is None:
+            super().write(filename, arcname, compress_type, compresslevel)
+            return
+        data = Path(filename).read_bytes()
+        found = _SHEET_DATA.search(data)
+        dimension = f'<dimension ref="{sheet.dimension()}"/>'.encode()
+        head, count = _DIMENSION.subn(dimension, data[:found.start()] if found else b"")
+        if found is None or count != 1:
+            raise RuntimeError(f"{arcname}: openpyxl wrote a sheet without the expected dimension and sheetData")
+        info = zipfile.ZipInfo(arcname, dt.datetime.now().timetuple()[:6])
+        info.compress_type = self.compression
+        info.external_attr = 0o600 << 16
+        with self.open(info, "w") as out:
+            out.write(head)
+            out.write(b"<sheetData>")
+            for chunk in sheet.rows_xml(self._heights[id(sheet)]):
+                out.write(chunk)
+            out.write(b"</sheetData>")
+            out.write(data[found.end():])
+        self.patched.add(id(sheet))
+
+
+def _put(sheet: _Sheet, row: int, col: int, value: object, *, bold: bool = False, number: bool = False,
          wrap: bool = False, border: bool = True, fill: PatternFill | None = None,
          align: str | None = None) -> None:
     """Write one cell: strings always as text, numbers in the Vietnamese thousands format."""
-    cell = ws.cell(row, col)
     if isinstance(value, float) and math.isnan(value):
         value = None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, str):
         value = fit_cell(value)
-    set_text(cell, value)
     # Styling a cell through openpyxl's descriptors hashes every style object again (seconds for a few
-    # hundred units); a finished style is a small array of ids, copied from the first cell that had it.
-    key = (id(ws.parent), bold, number, wrap, border, id(fill), align)
-    cached = _STYLES.get(key)
-    if cached is not None:
-        cell._style = copy(cached)
+    # hundred units); a finished style is a small array of ids, taken from the first cell that had it.
+    key = (bold, number, wrap, border, id(fill), align)
+    sid = sheet.book.put_styles.get(key)
+    if sid is not None:
+        sheet.put(row, col, value, sid)
         return
+    cell = sheet.cell(row, col)
+    set_text(cell, value)
     cell.font = _font(bold=bold)
     if number:
         cell.number_format = NUMBER_FORMAT
@@ -85,14 +384,15 @@ def _put(ws: Worksheet, row: int, col: int, value: object, *, bold: bool = False
         cell.border = BORDER
     if fill is not None:
         cell.fill = fill
-    _STYLES[key] = copy(cell._style)
+    sheet.keep(cell)
+    sheet.book.put_styles[key] = sheet.rows[row][col][2]
 
 
-def _header(ws: Worksheet, row: int, headers: Sequence[str], widths: Sequence[float] | None = None) -> None:
+def _header(sheet: _Sheet, row: int, headers: Sequence[str], widths: Sequence[float] | None = None) -> None:
     for c, text in enumerate(headers, start=1):
-        _put(ws, row, c, text, bold=True, wrap=True, fill=HEADER_FILL, align="center")
+        _put(sheet, row, c, text, bold=True, wrap=True, fill=HEADER_FILL, align="center")
         if widths:
-            ws.column_dimensions[get_column_letter(c)].width = widths[c - 1]
+            sheet.ws.column_dimensions[get_column_letter(c)].width = widths[c - 1]
 
 
 CHARS_PER_WIDTH = 1.0  # characters of (bold) Vietnamese text per unit of Excel column width, at 12 pt
@@ -104,23 +404,27 @@ def _lines(text: str, width: float | None) -> int:
     return sum(math.ceil(max(len(part), 1) / per_line) for part in text.split("\n"))
 
 
-def _fit_height(ws: Worksheet, row: int, cols: Sequence[int], spans: dict[int, int] | None = None) -> None:
-    """Give a row the height its wrapped cells need.
+def _widths(ws: Worksheet, cols: Sequence[int], spans: dict[int, int] | None = None) -> dict[int, float]:
+    """The width each of these columns offers its text; ``spans`` maps a column to how many it is merged across."""
+    return {c: sum(ws.column_dimensions[get_column_letter(c + k)].width or 8.43
+                   for k in range((spans or {}).get(c, 1)))
+            for c in cols}
+
+
+def _fit_height(sheet: _Sheet, row: int, widths: dict[int, float]) -> None:
+    """Give a row the height its wrapped cells need (``widths`` from :func:`_widths`).
 
     openpyxl stores no row height, and LibreOffice (on screen and in print) then shows wrapped text one
     line high, each line over the next; the height is estimated from the text length and column widths.
-    ``spans`` maps a column to the number of columns it is merged across.
     """
     lines = 1
-    for c in cols:
-        value = ws.cell(row, c).value
+    for c, width in widths.items():
+        value = sheet.value(row, c)
         if value is None:
             continue
-        width = sum(ws.column_dimensions[get_column_letter(c + k)].width or 8.43
-                    for k in range((spans or {}).get(c, 1)))
         lines = max(lines, _lines(str(value), width))
     if lines > 1:
-        ws.row_dimensions[row].height = lines * LINE_HEIGHT
+        sheet.ws.row_dimensions[row].height = lines * LINE_HEIGHT
 
 
 def _fit_width(ws: Worksheet, col: int, texts: Sequence[str | None], cap: float = 60) -> None:
@@ -131,12 +435,19 @@ def _fit_width(ws: Worksheet, col: int, texts: Sequence[str | None], cap: float 
                                              min(longest / CHARS_PER_WIDTH + 2, cap))
 
 
-def _title(ws: Worksheet, row: int, text: str, span: int, size: float = 14) -> None:
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=max(span, 1))
-    cell = ws.cell(row, 1)
+def _text_cell(sheet: _Sheet, row: int, col: int, text: str, font: Font,
+               alignment: Alignment | None = None) -> None:
+    cell = sheet.cell(row, col)
     set_text(cell, text)
-    cell.font = _font(bold=True, size=size)
-    cell.alignment = Alignment(horizontal="left", vertical="center")
+    cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    sheet.keep(cell)
+
+
+def _title(sheet: _Sheet, row: int, text: str, span: int, size: float = 14) -> None:
+    sheet.merge(row, 1, row, max(span, 1))
+    _text_cell(sheet, row, 1, text, _font(bold=True, size=size), Alignment(horizontal="left", vertical="center"))
 
 
 def _landscape(ws: Worksheet) -> None:
@@ -145,6 +456,11 @@ def _landscape(ws: Worksheet) -> None:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _freeze(sheet: _Sheet, row: int, col: int) -> None:
+    sheet.touch(row, col)  # as ``ws.freeze_panes = ws.cell(row, col)`` makes the cell exist
+    sheet.ws.freeze_panes = f"{get_column_letter(col)}{row}"
 
 
 def stamp(when: dt.datetime) -> str:
@@ -172,20 +488,67 @@ def lateness(when: dt.datetime | None, deadline: dt.date | None) -> str | None:
     return ON_TIME if days <= 0 else f"Muộn {days} ngày"
 
 
-def _unit_name(result: MergeResult, code: str | None) -> str | None:
-    if code is None:
-        return None
-    unit = result.run.units.get(code)
-    return unit.name if unit else code
+class _Names:
+    """Unit code → name as ``UnitList.get`` finds it, without a scan of the list per lookup."""
+
+    def __init__(self, result: MergeResult) -> None:
+        self.units = result.run.units
+        self.exact: dict[str, str] = {}
+        for unit in self.units:
+            self.exact.setdefault(unit.code, unit.name)
+
+    def __call__(self, code: str | None) -> str | None:
+        if code is None:
+            return None
+        name = self.exact.get(code)
+        if name is not None:
+            return name
+        unit = self.units.get(code)
+        return unit.name if unit else code
 
 
-def _joined(result: MergeResult, code: str, column: str) -> str | None:
-    """A row's text or notes over the merged units, each prefixed by the unit's name."""
-    parts = []
-    for unit in result.merged_units:
-        value = result.value(unit, code, column)
-        if isinstance(value, str) and value:
-            parts.append(f"{_unit_name(result, unit)}: {value}")
+class _UnitValues:
+    """``result.per_unit`` as one units × rows array per measure, so that no value is looked up alone.
+
+    A unit or row the frame does not hold reads as blank (NaN, None), as ``MergeResult.value`` gives it.
+    """
+
+    def __init__(self, result: MergeResult) -> None:
+        per = result.per_unit
+        codes = [r.code for r in result.run.form.value_rows]
+        units = list(per.index.unique(level="unit")) if len(per) else []
+        self.code_at = {c: j for j, c in enumerate(codes)}
+        self.unit_at = {u: i for i, u in enumerate(units)}
+        self.blank = len(units)  # an extra all-blank row for units without values
+        shape = (len(units) + 1, len(codes))
+        self.arrays: dict[str, np.ndarray] = {m: np.full(shape, np.nan) for m in NUMERIC_MEASURES}
+        for m in ("text", "note"):
+            self.arrays[m] = np.full(shape, None, dtype=object)
+        if len(per):
+            ui = pd.Index(units).get_indexer(per.index.get_level_values("unit"))
+            ci = pd.Index(codes).get_indexer(per.index.get_level_values("indicator"))
+            keep = ci >= 0
+            for m, arr in self.arrays.items():
+                if m in per.columns:
+                    column = per[m].to_numpy(dtype=arr.dtype)
+                    arr[ui[keep], ci[keep]] = column[keep]
+
+    def rows(self, units: Sequence[str]) -> np.ndarray:
+        """Array row of each unit, in this order."""
+        return np.array([self.unit_at.get(u, self.blank) for u in units], dtype=np.intp)
+
+    def column(self, measure: str, code: str, rows: np.ndarray) -> list:
+        """The values of one form row and measure for these array rows (all blank for a code not held)."""
+        arr = self.arrays[measure]
+        j = self.code_at.get(code)
+        if j is None:
+            return [float("nan") if arr.dtype.kind == "f" else None] * len(rows)
+        return arr[rows, j].tolist()
+
+
+def _joined_parts(units: Sequence[str], names: _Names, values: Sequence[object]) -> str | None:
+    """A row's text or notes over these units, each prefixed by the unit's name."""
+    parts = [f"{names(u)}: {v}" for u, v in zip(units, values) if isinstance(v, str) and v]
     return fit_cell("\n".join(parts)) or None
 
 
@@ -201,12 +564,37 @@ def type_name(utype: str) -> str:
     return utype or "(chưa ghi loại)"
 
 
+def _sum_floats(values: list[float]) -> float | None:
+    """The sum of the values that are not blank (NaN), added in order; None when all are blank."""
+    numbers = [v for v in values if not math.isnan(v)]
+    return sum(numbers) if numbers else None
+
+
 # ------------------------------------------------------------------------------------ 1. Biểu tổng hợp
 
-def form_values(result: MergeResult) -> dict[str, dict[str, object]]:
+def form_values(result: MergeResult, values: _UnitValues | None = None) -> dict[str, dict[str, object]]:
     """The values of the summary's form sheet: totals, plus texts and notes of the merged units."""
     form = result.run.form
-    values: dict[str, dict[str, object]] = {}
+    values = values or _UnitValues(result)
+    names = _Names(result)
+    merged = result.merged_units
+    rows = values.rows(merged)
+    # the units' texts and notes, found once: most cells are blank
+    held: dict[str, dict[int, list[int]]] = {}
+    for column in ("text", "note"):
+        block = values.arrays[column][rows]
+        found: dict[int, list[int]] = {}
+        for i, j in zip(*np.nonzero(pd.notna(block))):
+            found.setdefault(int(j), []).append(int(i))
+        held[column] = found
+
+    def joined(column: str, code: str) -> str | None:
+        j = values.code_at.get(code)
+        at = held[column].get(j, []) if j is not None else []
+        block = values.arrays[column]
+        return _joined_parts([merged[i] for i in at], names, [block[rows[i], j] for i in at])
+
+    out: dict[str, dict[str, object]] = {}
     for row in form.value_rows:
         v: dict[str, object] = {}
         if row.code in result.totals.index:
@@ -215,13 +603,13 @@ def form_values(result: MergeResult) -> dict[str, dict[str, object]]:
                 if not (isinstance(x, float) and math.isnan(x)):
                     v[m] = x
         if "text" in row.measures:
-            v["text"] = _joined(result, row.code, "text")
-        v["note"] = _joined(result, row.code, "note")
-        values[row.code] = v
-    return values
+            v["text"] = joined("text", row.code)
+        v["note"] = joined("note", row.code)
+        out[row.code] = v
+    return out
 
 
-def write_form(wb: Workbook, result: MergeResult) -> Worksheet:
+def write_form(wb: Workbook, result: MergeResult, values: _UnitValues | None = None) -> Worksheet:
     """Sheet 1: the official layout holding the district's totals, print-ready with the signature block."""
     run = result.run
     camp, form = run.campaign, run.form
@@ -236,15 +624,16 @@ def write_form(wb: Workbook, result: MergeResult) -> Worksheet:
         ("", camp.signer),
     ]
     layout = write_form_sheet(ws, form, title=form.title, subtitle=form.subtitle_for(camp.year),
-                              unit_line=f"Đơn vị báo cáo: {reporter(result)}", values=form_values(result),
-                              editable=False, footer_lines=footer)
+                              unit_line=f"Đơn vị báo cáo: {reporter(result)}",
+                              values=form_values(result, values), editable=False, footer_lines=footer)
     # row 4, between the reporting unit and the table header, is free in the official layout
     row = layout.header_row - 1
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=COL_NOTE)
     cell = ws.cell(row, 1)
     line = TextBlock(InlineFont(rFont=FONT_NAME, sz=12, i=True), completeness_line(result))
     if result.included_invalid:
-        names = ", ".join(_unit_name(result, u) or u for u in result.units_in("rejected")) or "không có"
+        name = _Names(result)
+        names = ", ".join(name(u) or u for u in result.units_in("rejected")) or "không có"
         warn = TextBlock(InlineFont(rFont=FONT_NAME, sz=12, b=True, color=RED), "\n" + INVALID_NOTE.format(units=names))
         cell.value = CellRichText([line, warn])
         ws.row_dimensions[row].height = 52
@@ -262,16 +651,11 @@ def write_form(wb: Workbook, result: MergeResult) -> Worksheet:
 def unit_groups(result: MergeResult) -> list[tuple[str, list[str]]]:
     """Merged unit codes grouped by type, in the order of the unit list's types."""
     merged = set(result.merged_units)
-    groups = []
-    for utype in result.run.units.types:
-        codes = [u.code for u in result.run.units if u.type == utype and u.code in merged]
-        if codes:
-            groups.append((utype, codes))
-    return groups
-
-
-def _value(result: MergeResult, unit: str, code: str, measure: str) -> object:
-    return result.value(unit, code, measure)
+    by_type: dict[str, list[str]] = {t: [] for t in result.run.units.types}
+    for u in result.run.units:
+        if u.code in merged:
+            by_type[u.type].append(u.code)
+    return [(utype, codes) for utype, codes in by_type.items() if codes]
 
 
 def measure_label(row: Row, measure: str) -> str:
@@ -284,116 +668,144 @@ def measure_label(row: Row, measure: str) -> str:
     return row.unit or MEASURE_NAMES[measure]
 
 
-def _sum(values: list[object]) -> float | None:
-    numbers = [float(v) for v in values if isinstance(v, (int, float)) and not math.isnan(float(v))]
-    return sum(numbers) if numbers else None
+def _number_entries(values: list[float], sid: int) -> list[Entry]:
+    """Cells of numbers as ``_put(…, number=True)`` stores them: blank for NaN, whole numbers as int."""
+    return [(None, "n", sid) if math.isnan(v) else (int(v), "n", sid) if v.is_integer() else (v, "n", sid)
+            for v in values]
 
 
-def write_by_unit(wb: Workbook, result: MergeResult) -> Worksheet:
+def write_by_unit(book: _Book, result: MergeResult, values: _UnitValues | None = None) -> _Sheet:
     """Sheet 2: one column per merged unit, grouped by type with a subtotal per type, one row per value."""
     run = result.run
     form = run.form
-    ws = wb.create_sheet(BY_UNIT_SHEET)
+    values = values or _UnitValues(result)
+    names = _Names(result)
+    sheet = book.create_sheet(BY_UNIT_SHEET)
+    ws = sheet.ws
     groups = unit_groups(result)
-    rejected = set(result.units_in("rejected"))
+    merged = result.merged_units
+    rejected_list = result.units_in("rejected")
+    rejected = set(rejected_list)
     columns: list[tuple[str, str, list[str]]] = []  # (kind, key, units summed) kind: unit|subtotal|total
     for utype, codes in groups:
         columns += [("unit", c, [c]) for c in codes]
         columns.append(("subtotal", utype, codes))
-    columns.append(("total", "", list(result.merged_units)))
+    columns.append(("total", "", list(merged)))
     last_col = 3 + len(columns)
-    _title(ws, 1, f"SỐ LIỆU THEO ĐƠN VỊ — {form.subtitle_for(run.campaign.year)}", min(last_col, 12))
-    note = ws.cell(2, 1)
-    set_text(note, f"{completeness_line(result)}. Ô trống: đơn vị không ghi số liệu; 0: đơn vị ghi 0.")
-    note.font = _font(italic=True)
+    _title(sheet, 1, f"SỐ LIỆU THEO ĐƠN VỊ — {form.subtitle_for(run.campaign.year)}", min(last_col, 12))
+    _text_cell(sheet, 2, 1, f"{completeness_line(result)}. Ô trống: đơn vị không ghi số liệu; 0: đơn vị ghi 0.",
+               _font(italic=True))
     if result.included_invalid:
-        warn = ws.cell(3, 1)
-        set_text(warn, INVALID_NOTE.format(units=", ".join(_unit_name(result, u) or u for u in rejected)
-                                           or "không có"))
-        warn.font = _font(bold=True, color=RED)
+        _text_cell(sheet, 3, 1, INVALID_NOTE.format(units=", ".join(names(u) or u for u in rejected_list)
+                                                    or "không có"),
+                   _font(bold=True, color=RED))
     h_type, h_name, h_code, first = 5, 6, 7, 8
     for c, text in enumerate(("STT", "Các hoạt động", "Đơn vị tính"), start=1):
-        ws.merge_cells(start_row=h_type, start_column=c, end_row=h_code, end_column=c)
-        _put(ws, h_type, c, text, bold=True, wrap=True, fill=HEADER_FILL, align="center")
+        sheet.merge(h_type, c, h_code, c)
+        _put(sheet, h_type, c, text, bold=True, wrap=True, fill=HEADER_FILL, align="center")
     col = 4
     for utype, codes in groups:
-        ws.merge_cells(start_row=h_type, start_column=col, end_row=h_type, end_column=col + len(codes))
-        _put(ws, h_type, col, type_name(utype), bold=True, fill=HEADER_FILL, align="center")
+        sheet.merge(h_type, col, h_type, col + len(codes))
+        _put(sheet, h_type, col, type_name(utype), bold=True, fill=HEADER_FILL, align="center")
         col += len(codes) + 1
-    _put(ws, h_type, col, f"Toàn {result.run.campaign.district_kind}", bold=True, fill=FILL_TOTAL, align="center")
+    _put(sheet, h_type, col, f"Toàn {result.run.campaign.district_kind}", bold=True, fill=FILL_TOTAL,
+         align="center")
     for i, (kind, key, _) in enumerate(columns):
         c = 4 + i
         if kind == "unit":
-            name = _unit_name(result, key) or key
+            name = names(key) or key
             fill = FILL_BAD if key in rejected else HEADER_FILL
-            _put(ws, h_name, c, name + (" (có lỗi)" if key in rejected else ""), bold=True, wrap=True,
+            _put(sheet, h_name, c, name + (" (có lỗi)" if key in rejected else ""), bold=True, wrap=True,
                  fill=fill, align="center")
-            _put(ws, h_code, c, key, fill=fill, align="center")
+            _put(sheet, h_code, c, key, fill=fill, align="center")
         elif kind == "subtotal":
-            _put(ws, h_name, c, f"Cộng {type_name(key)}", bold=True, wrap=True, fill=FILL_SUBTOTAL, align="center")
-            _put(ws, h_code, c, f"{len(columns[i][2])} đơn vị", fill=FILL_SUBTOTAL, align="center")
+            _put(sheet, h_name, c, f"Cộng {type_name(key)}", bold=True, wrap=True, fill=FILL_SUBTOTAL,
+                 align="center")
+            _put(sheet, h_code, c, f"{len(columns[i][2])} đơn vị", fill=FILL_SUBTOTAL, align="center")
         else:
-            _put(ws, h_name, c, "Tổng cộng", bold=True, wrap=True, fill=FILL_TOTAL, align="center")
-            _put(ws, h_code, c, f"{len(result.merged_units)} đơn vị", fill=FILL_TOTAL, align="center")
+            _put(sheet, h_name, c, "Tổng cộng", bold=True, wrap=True, fill=FILL_TOTAL, align="center")
+            _put(sheet, h_code, c, f"{len(merged)} đơn vị", fill=FILL_TOTAL, align="center")
         ws.column_dimensions[get_column_letter(c)].width = 14
     ws.row_dimensions[h_name].height = 64
     for c, w in ((1, 6), (2, 48), (3, 16)):
         ws.column_dimensions[get_column_letter(c)].width = w
 
+    # the value cells of a row, a group at a time: its units, then its subtotal; the total last
+    fills = {"unit": None, "subtotal": FILL_SUBTOTAL, "total": FILL_TOTAL}
+    group_rows = [values.rows(codes) for _, codes in groups]
+    merged_rows = values.rows(merged)
+    unit_rows = values.rows([key for kind, key, _ in columns if kind == "unit"])
+    spans: list[tuple[int, int]] = []  # (first column, number of units) of each group
+    col = 4
+    for _, codes in groups:
+        spans.append((col, len(codes)))
+        col += len(codes) + 1
+    total_col = col
+
+    def value_cells(r: int, measure: str | None, code: str) -> None:
+        cells = sheet.rows.setdefault(r, {})
+        if measure is None or measure == "text":
+            texts = iter(values.column("text", code, unit_rows) if measure == "text" else ())
+            for i, (kind, _, _) in enumerate(columns):
+                text = next(texts) if measure == "text" and kind == "unit" else None
+                _put(sheet, r, 4 + i, text if isinstance(text, str) else None, wrap=measure == "text",
+                     fill=fills[kind])
+            return
+        # the first cell of each style goes through _put, which makes the style; the rest reuse it
+        for (start, n), rows in zip(spans, group_rows):
+            numbers = values.column(measure, code, rows)
+            _put(sheet, r, start, numbers[0], number=True)
+            cells.update(zip(range(start + 1, start + n), _number_entries(numbers[1:], cells[start][2])))
+            _put(sheet, r, start + n, _sum_floats(numbers), number=True, bold=True, fill=FILL_SUBTOTAL)
+        _put(sheet, r, total_col, _sum_floats(values.column(measure, code, merged_rows)), number=True,
+             bold=True, fill=FILL_TOTAL)
+
+    label_width = ws.column_dimensions["B"].width
     r = first
     for row in form.rows:
         measures = list(row.numeric_measures) or (["text"] if "text" in row.measures else [None])
         for k, measure in enumerate(measures):
             top = bool(row.stt) or row.is_header
-            _put(ws, r, 1, row.stt if k == 0 and row.stt else None, bold=top, align="center")
-            _put(ws, r, 2, row.label if k == 0 else None, bold=top, wrap=True)
-            _put(ws, r, 3, measure_label(row, measure) if measure else None, wrap=True)
-            for i, (kind, key, codes) in enumerate(columns):
-                c = 4 + i
-                fill = FILL_SUBTOTAL if kind == "subtotal" else FILL_TOTAL if kind == "total" else None
-                if measure is None:
-                    _put(ws, r, c, None, fill=fill)
-                elif measure == "text":
-                    text = _value(result, key, row.code, "text") if kind == "unit" else None
-                    _put(ws, r, c, text if isinstance(text, str) else None, wrap=True, fill=fill)
-                elif kind == "unit":
-                    _put(ws, r, c, _value(result, key, row.code, measure), number=True, fill=fill)
-                else:
-                    _put(ws, r, c, _sum([_value(result, u, row.code, measure) for u in codes]),
-                         number=True, bold=True, fill=fill)
+            _put(sheet, r, 1, row.stt if k == 0 and row.stt else None, bold=top, align="center")
+            _put(sheet, r, 2, row.label if k == 0 else None, bold=top, wrap=True)
+            _put(sheet, r, 3, measure_label(row, measure) if measure else None, wrap=True)
+            value_cells(r, measure, row.code)
             r += 1
         # a row of two measures takes two sheet rows: its label is one cell across both, as in the form
         span = len(measures)
         if span > 1:
             for c in (1, 2):
-                ws.merge_cells(start_row=r - span, start_column=c, end_row=r - 1, end_column=c)
-        lines = _lines(row.label, ws.column_dimensions["B"].width)
+                sheet.merge(r - span, c, r - 1, c)
+        lines = _lines(row.label, label_width)
         if lines > span:
             for k in range(span):
                 ws.row_dimensions[r - span + k].height = math.ceil(lines / span) * LINE_HEIGHT
-    ws.freeze_panes = ws.cell(first, 4)
+    _freeze(sheet, first, 4)
     ws.print_title_rows = f"{h_type}:{h_code}"
     ws.print_title_cols = "A:C"
     _landscape(ws)
 
-    # the units' notes, which no number column can hold
-    notes = [(u, row.code, result.value(u, row.code, "note")) for u in result.merged_units
-             for row in form.value_rows]
-    notes = [n for n in notes if isinstance(n[2], str) and n[2]]
+    # the units' notes, which no number column can hold (unit by unit, in form order)
+    block = values.arrays["note"][merged_rows]
+    notes = []
+    for i, j in zip(*np.nonzero(pd.notna(block))):
+        text = block[i, j]
+        if isinstance(text, str) and text:
+            notes.append((merged[i], form.value_rows[j].code, text))
     if notes:
         r += 1
-        _title(ws, r, "Ghi chú của các đơn vị", 3, size=12)
+        _title(sheet, r, "Ghi chú của các đơn vị", 3, size=12)
         r += 1
         for c, text in enumerate(("STT", "Đơn vị", "Hàng", "Ghi chú"), start=1):
-            _put(ws, r, c, text, bold=True, fill=HEADER_FILL, align="center")
+            _put(sheet, r, c, text, bold=True, fill=HEADER_FILL, align="center")
         for n, (unit, code, text) in enumerate(notes, start=1):
             r += 1
-            _put(ws, r, 1, n, align="center")
-            _put(ws, r, 2, _unit_name(result, unit), wrap=True)
-            _put(ws, r, 3, code, align="center")
-            _put(ws, r, 4, text, wrap=True)
-            ws.merge_cells(start_row=r, start_column=4, end_row=r, end_column=max(last_col, 8))
-    return ws
+            _put(sheet, r, 1, n, align="center")
+            _put(sheet, r, 2, names(unit), wrap=True)
+            _put(sheet, r, 3, code, align="center")
+            _put(sheet, r, 4, text, wrap=True)
+            sheet.merge(r, 4, r, max(last_col, 8))
+    return sheet
 
 
 # ------------------------------------------------------------------------------ 3. Tình hình nộp báo cáo
@@ -441,21 +853,23 @@ def _reason(report: FileReport) -> str:
     return "\n".join(i.message for i in chosen[:3]) or FILE_STATUS_NAMES.get(report.status, report.status)
 
 
-def write_status(wb: Workbook, result: MergeResult) -> Worksheet:
+def write_status(book: _Book, result: MergeResult) -> _Sheet:
     """Sheet 3: every unit with its status, file, time, lateness and counts; then every other file."""
     run = result.run
-    ws = wb.create_sheet(STATUS_SHEET)
+    names = _Names(result)
+    sheet = book.create_sheet(STATUS_SHEET)
+    ws = sheet.ws
     by_file = {f.file: f for f in run.files}
     deadline = run.campaign.deadline
-    _title(ws, 1, f"TÌNH HÌNH NỘP BÁO CÁO — {run.campaign.title}", len(STATUS_HEADERS))
-    sub = ws.cell(2, 1)
+    _title(sheet, 1, f"TÌNH HÌNH NỘP BÁO CÁO — {run.campaign.title}", len(STATUS_HEADERS))
     states = {s: len(result.units_in(s)) for s in ("accepted", "rejected", "missing")}
     due = deadline.strftime("%d/%m/%Y") if deadline else "(chưa định)"
-    set_text(sub, f"{len(run.units)} đơn vị: {states['accepted']} đã nộp hợp lệ, {states['rejected']} có lỗi, "
-                  f"{states['missing']} chưa nộp. Hạn nộp: {due}. Lập lúc {stamp(result.created_at)}.")
-    sub.font = _font(italic=True)
+    _text_cell(sheet, 2, 1, f"{len(run.units)} đơn vị: {states['accepted']} đã nộp hợp lệ, {states['rejected']} "
+                            f"có lỗi, {states['missing']} chưa nộp. Hạn nộp: {due}. Lập lúc {stamp(result.created_at)}.",
+               _font(italic=True))
     head = 4
-    _header(ws, head, STATUS_HEADERS, (6, 11, 36, 11, 16, 40, 18, 14, 8, 10, 32))
+    _header(sheet, head, STATUS_HEADERS, (6, 11, 36, 11, 16, 40, 18, 14, 8, 10, 32))
+    name_width = _widths(ws, (3,))
     r = head
     for n, unit in enumerate(run.units, start=1):
         r += 1
@@ -467,18 +881,17 @@ def write_status(wb: Workbook, result: MergeResult) -> Worksheet:
                when, lateness(unit_saved_at(report), deadline), report.errors if report else None,
                report.warnings if report else None, unit.email)
         for c, value in enumerate(row, start=1):
-            _put(ws, r, c, value, wrap=c == 3, align="center" if c in (1, 2, 8, 9, 10) else None)
-        _fit_height(ws, r, (3,))
+            _put(sheet, r, c, value, wrap=c == 3, align="center" if c in (1, 2, 8, 9, 10) else None)
+        _fit_height(sheet, r, name_width)
         if when is not None:
-            ws.cell(r, 7).number_format = "dd/mm/yyyy hh:mm"
+            sheet.restyle(r, 7, "dd/mm/yyyy hh:mm")
     last = r
     _fit_width(ws, 6, [st.file for st in run.unit_status.values() if st.file])
-    foot = ws.cell(last + 1, 1)
-    set_text(foot, "Hạn nộp được so với thời điểm đơn vị lưu tệp ghi trong biểu mẫu; để trống khi tệp không "
-                   "có thông tin này (thời điểm chép tệp vào thư mục không cho biết đơn vị nộp lúc nào).")
-    foot.font = _font(italic=True, size=10)
+    _text_cell(sheet, last + 1, 1, "Hạn nộp được so với thời điểm đơn vị lưu tệp ghi trong biểu mẫu; để trống khi "
+                                   "tệp không có thông tin này (thời điểm chép tệp vào thư mục không cho biết đơn vị "
+                                   "nộp lúc nào).", _font(italic=True, size=10))
     ws.auto_filter.ref = f"A{head}:{get_column_letter(len(STATUS_HEADERS))}{last}"
-    ws.freeze_panes = ws.cell(head + 1, 4)
+    _freeze(sheet, head + 1, 4)
     if last > head:
         span = f"E{head + 1}:E{last}"
         for text, fill in ((UNIT_STATE_NAMES["accepted"], FILL_OK), (UNIT_STATE_NAMES["rejected"], FILL_BAD),
@@ -491,25 +904,26 @@ def write_status(wb: Workbook, result: MergeResult) -> Worksheet:
 
     others = other_files(result)
     r += 3
-    _title(ws, r, f"CÁC TỆP KHÁC TRONG THƯ MỤC ({len(others)} tệp không được dùng để tổng hợp)", 6, size=12)
+    _title(sheet, r, f"CÁC TỆP KHÁC TRONG THƯ MỤC ({len(others)} tệp không được dùng để tổng hợp)", 6, size=12)
     r += 1
     # the unit table's columns are narrow where this table needs room: each field spans what it needs
     spans = {c: n for c, n in zip(OTHER_COLUMNS, OTHER_SPANS)}
     for kind_row in (r, *range(r + 1, r + 1 + len(others))):
         for c, n in spans.items():
             if n > 1:
-                ws.merge_cells(start_row=kind_row, start_column=c, end_row=kind_row, end_column=c + n - 1)
+                sheet.merge(kind_row, c, kind_row, c + n - 1)
     for c, text in zip(OTHER_COLUMNS, OTHER_HEADERS):
-        _put(ws, r, c, text, bold=True, wrap=True, fill=HEADER_FILL, align="center")
+        _put(sheet, r, c, text, bold=True, wrap=True, fill=HEADER_FILL, align="center")
+    reason_widths = _widths(ws, (6, 7), spans)
     for n, f in enumerate(others, start=1):
         r += 1
-        row = (n, f.file, FILE_STATUS_NAMES.get(f.status, f.status), _unit_name(result, f.unit), _reason(f))
+        row = (n, f.file, FILE_STATUS_NAMES.get(f.status, f.status), names(f.unit), _reason(f))
         for c, value in zip(OTHER_COLUMNS, row):
-            _put(ws, r, c, value, wrap=c in (6, 7), align="center" if c == 1 else None)
-        _fit_height(ws, r, (6, 7), spans=spans)
+            _put(sheet, r, c, value, wrap=c in (6, 7), align="center" if c == 1 else None)
+        _fit_height(sheet, r, reason_widths)
     _landscape(ws)
     ws.print_title_rows = f"{head}:{head}"
-    return ws
+    return sheet
 
 
 # ------------------------------------------------------------------------------------ 4. Lỗi và cảnh báo
@@ -524,23 +938,27 @@ def all_issues(result: MergeResult) -> list[tuple[Issue, str | None]]:
     return out + [(i, i.unit) for i in result.issues]
 
 
-def write_issues(wb: Workbook, result: MergeResult) -> Worksheet:
+def write_issues(book: _Book, result: MergeResult) -> _Sheet:
     """Sheet 4: every issue, one per row, with an autofilter."""
-    ws = wb.create_sheet(ISSUES_SHEET)
+    names = _Names(result)
+    sheet = book.create_sheet(ISSUES_SHEET)
+    ws = sheet.ws
     head = 1
-    _header(ws, head, ISSUE_HEADERS, (6, 34, 30, 11, 22, 14, 7, 8, 16, 18, 80))
+    _header(sheet, head, ISSUE_HEADERS, (6, 34, 30, 11, 22, 14, 7, 8, 16, 18, 80))
+    widths = _widths(ws, (3, 10, 11))
+    issues = all_issues(result)
     r = head
-    for n, (issue, unit) in enumerate(all_issues(result), start=1):
+    for n, (issue, unit) in enumerate(issues, start=1):
         r += 1
-        row = (n, issue.file, _unit_name(result, unit), SEVERITY_NAMES[issue.severity], issue.code, issue.sheet,
+        row = (n, issue.file, names(unit), SEVERITY_NAMES[issue.severity], issue.code, issue.sheet,
                issue.cell, issue.indicator, MEASURE_NAMES.get(issue.measure or "", issue.measure), issue.value,
                issue.message)
         for c, value in enumerate(row, start=1):
-            _put(ws, r, c, value, wrap=c in (3, 10, 11), align="center" if c in (1, 7, 8) else None)
-        _fit_height(ws, r, (3, 10, 11))
-    _fit_width(ws, 2, [issue.file for issue, _ in all_issues(result)])
+            _put(sheet, r, c, value, wrap=c in (3, 10, 11), align="center" if c in (1, 7, 8) else None)
+        _fit_height(sheet, r, widths)
+    _fit_width(ws, 2, [issue.file for issue, _ in issues])
     ws.auto_filter.ref = f"A{head}:{get_column_letter(len(ISSUE_HEADERS))}{max(r, head + 1)}"
-    ws.freeze_panes = ws.cell(head + 1, 1)
+    _freeze(sheet, head + 1, 1)
     if r > head:
         span = f"D{head + 1}:D{r}"
         ws.conditional_formatting.add(span, CellIsRule(operator="equal", formula=[f'"{SEVERITY_NAMES["error"]}"'],
@@ -548,7 +966,7 @@ def write_issues(wb: Workbook, result: MergeResult) -> Worksheet:
         ws.conditional_formatting.add(span, CellIsRule(operator="equal",
                                                        formula=[f'"{SEVERITY_NAMES["warning"]}"'], fill=FILL_MISSING))
     _landscape(ws)
-    return ws
+    return sheet
 
 
 # ------------------------------------------------------------------------------------------ 5. Biểu đồ
@@ -557,34 +975,37 @@ CHART_HEADERS = ("Loại đơn vị", "Số đơn vị", "Đã nộp hợp lệ"
                  "Số lớp bồi dưỡng (mục 1)", "Số người tham gia (mục 1)")
 
 
-def by_type(result: MergeResult) -> list[tuple[str, int, int, int, int, float, float]]:
+def by_type(result: MergeResult, values: _UnitValues | None = None) -> list[tuple[str, int, int, int, int, float, float]]:
     """Per unit type: units, accepted, rejected, missing, and the merged classes (1) and participants (1.0)."""
     run = result.run
+    values = values or _UnitValues(result)
     merged = set(result.merged_units)
     rows = []
     for utype in run.units.types:
         codes = [u.code for u in run.units if u.type == utype]
         state = [run.unit_status[c].status for c in codes]
-        classes = _sum([_value(result, c, "1", "count") for c in codes if c in merged]) or 0.0
-        people = _sum([_value(result, c, "1.0", "people") for c in codes if c in merged]) or 0.0
+        reported = values.rows([c for c in codes if c in merged])
+        classes = _sum_floats(values.column("count", "1", reported)) or 0.0
+        people = _sum_floats(values.column("people", "1.0", reported)) or 0.0
         rows.append((type_name(utype), len(codes), state.count("accepted"), state.count("rejected"),
                      state.count("missing"), classes, people))
     return rows
 
 
-def write_charts(wb: Workbook, result: MergeResult) -> Worksheet:
+def write_charts(book: _Book, result: MergeResult, values: _UnitValues | None = None) -> _Sheet:
     """Sheet 5: a small table by unit type and native Excel bar charts of submissions and participation."""
-    ws = wb.create_sheet(CHART_SHEET)
-    _title(ws, 1, "TÌNH HÌNH NỘP VÀ KẾT QUẢ THEO LOẠI ĐƠN VỊ", len(CHART_HEADERS))
+    sheet = book.create_sheet(CHART_SHEET)
+    ws = sheet.ws
+    _title(sheet, 1, "TÌNH HÌNH NỘP VÀ KẾT QUẢ THEO LOẠI ĐƠN VỊ", len(CHART_HEADERS))
     head = 3
-    _header(ws, head, CHART_HEADERS, (18, 10, 14, 10, 10, 16, 18))
-    data = by_type(result)
+    _header(sheet, head, CHART_HEADERS, (18, 10, 14, 10, 10, 16, 18))
+    data = by_type(result, values)
     for i, row in enumerate(data, start=head + 1):
         for c, value in enumerate(row, start=1):
-            _put(ws, i, c, value, number=c >= 2, align=None if c == 1 else "right")
+            _put(sheet, i, c, value, number=c >= 2, align=None if c == 1 else "right")
     last = head + len(data)
     if not data:
-        return ws
+        return sheet
     cats = Reference(ws, min_col=1, min_row=head + 1, max_row=last)
 
     status = BarChart()
@@ -618,10 +1039,10 @@ def write_charts(wb: Workbook, result: MergeResult) -> Worksheet:
     classes.height, classes.width = 8, 16
     ws.add_chart(classes, f"E{last + 20}")
     _landscape(ws)
-    return ws
+    return sheet
 
 
-def write_identity(wb: Workbook, result: MergeResult) -> Worksheet:
+def write_identity(book: _Book, result: MergeResult) -> _Sheet:
     """The hidden identity sheet (identity.py) of the summary as a return: form, year, save time.
 
     No unit code (the district is not on the district's own list); the province's reader tells the district
@@ -629,36 +1050,49 @@ def write_identity(wb: Workbook, result: MergeResult) -> Worksheet:
     ``saved_at``, written as a value (not ``=NOW()``): nothing in the summary is a formula.
     """
     run = result.run
-    ws = wb.create_sheet(IDENTITY_SHEET)
+    sheet = book.create_sheet(IDENTITY_SHEET)
     rows = identity_rows(run.form.id, run.form.version, run.campaign.year, "", reporter(result), result.created_at)
     for i, (key, value) in enumerate(rows, start=1):
-        ws.cell(i, 1, key)
-        set_text(ws.cell(i, 2), value)
-    ws.cell(len(rows) + 1, 1, "saved_at")
-    saved = ws.cell(len(rows) + 1, 2, result.created_at)
+        cell = sheet.cell(i, 1)
+        cell.value = key
+        sheet.keep(cell)
+        cell = sheet.cell(i, 2)
+        set_text(cell, value)
+        sheet.keep(cell)
+    cell = sheet.cell(len(rows) + 1, 1)
+    cell.value = "saved_at"
+    sheet.keep(cell)
+    saved = sheet.cell(len(rows) + 1, 2)
+    saved.value = result.created_at
     saved.number_format = "yyyy-mm-dd hh:mm:ss"
-    ws.sheet_state = "hidden"
-    return ws
+    sheet.keep(saved)
+    sheet.ws.sheet_state = "hidden"
+    return sheet
 
 
-def build_workbook(result: MergeResult) -> Workbook:
-    """The whole summary workbook, in memory."""
-    wb = Workbook()
-    _STYLES.clear()  # style ids belong to one workbook
-    write_form(wb, result)
-    write_by_unit(wb, result)
-    write_status(wb, result)
-    write_issues(wb, result)
-    write_charts(wb, result)
-    write_identity(wb, result)
+def _build(result: MergeResult) -> _Book:
+    book = _Book()
+    values = _UnitValues(result)
+    write_form(book.wb, result, values)
+    write_by_unit(book, result, values)
+    write_status(book, result)
+    write_issues(book, result)
+    write_charts(book, result, values)
+    write_identity(book, result)
+    wb = book.wb
     wb.properties.title = f"{result.run.form.name} — {result.run.campaign.district or result.run.campaign.title}"
     wb.properties.creator = result.run.campaign.office or "consolidate"
     wb.active = 0
-    return wb
+    return book
+
+
+def build_workbook(result: MergeResult) -> Workbook:
+    """The whole summary workbook, in memory, every cell an openpyxl cell (``write_summary`` saves faster)."""
+    return _build(result).workbook()
 
 
 def write_summary(path: str | Path, result: MergeResult) -> Path:
     """Write the summary workbook to ``path`` (``merge`` passes the temporary file of an atomic write)."""
     path = Path(path)
-    build_workbook(result).save(path)
+    _build(result).save(path)
     return path

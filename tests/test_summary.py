@@ -14,7 +14,7 @@ from python_calamine import CalamineWorkbook
 
 from consolidate.identity import IDENTITY_SHEET, parse_identity
 from consolidate.summary import (
-    BY_UNIT_SHEET, CHART_SHEET, ISSUES_SHEET, STATUS_SHEET, lateness, measure_label, write_summary,
+    BY_UNIT_SHEET, CHART_SHEET, ISSUES_SHEET, STATUS_SHEET, build_workbook, lateness, measure_label, write_summary,
 )
 from conftest import shown
 from test_merge import HYPERLINK, make_result
@@ -343,3 +343,144 @@ def test_long_texts_are_cut_to_what_an_excel_cell_holds(tmp_path, campaign, form
     assert by_unit.cell(6, 6).value == "Cộng (chưa ghi loại)"
     r = rows_by_label(by_unit)["Các nội dung khác (nếu có)"]
     assert by_unit.cell(r, 4).value == long  # one unit's text fits
+
+
+# --- the sheets whose cells summary.py writes as XML itself ---------------------------------------------------
+
+TRICKY = {  # texts that XML or a spreadsheet would read as something else, if written carelessly
+    "formula": "=SUM(D8:D9)",
+    "escape": "Trường _x000a_ Mường Giàng",
+    "cr": "dòng 1\r\ndòng 2\rdòng 3",
+    "spaces": "  lề hai bên  ",
+    "markup": "<b>&amp;</b> ]]>",
+}
+
+
+@pytest.fixture(scope="module")
+def tricky(tmp_path_factory, campaign, form):
+    """A summary (with --include-invalid) of units whose names, notes and texts are TRICKY, saved twice:
+    by write_summary and by openpyxl alone (build_workbook(…).save)."""
+    from test_merge import NOW, make_run
+
+    from consolidate.merge import MergeResult, merge_checks, per_unit, totals
+    from consolidate.units import Unit, UnitList
+
+    units = UnitList((Unit("X01", TRICKY["escape"], "Xã", "a@b.example"), Unit("X02", TRICKY["formula"], "Xã", ""),
+                      Unit("MN01", TRICKY["spaces"], "Mầm non", ""), Unit("X05", "UBND xã Chưa Nộp", "Xã", "")))
+    files = {
+        "X01_UBND_xa_x000a_.xlsx": ("X01", "accepted", dt.datetime(2021, 10, 8, 9, 30), {
+            "1": {"count": 2.5}, "2": {"count": 3, "note": TRICKY["formula"]}, "11": {"text": TRICKY["cr"]}}),
+        "X02.xlsx": ("X02", "accepted", dt.datetime(2021, 10, 9, 9, 30), {
+            "1": {"count": 4}, "2": {"count": 1, "note": TRICKY["escape"]}, "11": {"text": TRICKY["markup"]}}),
+        "TH01_Truong_Tieu_hoc_Muong_Giang.xlsx": ("MN01", "rejected", dt.datetime(2021, 10, 11, 10, 0), {
+            "1": {"count": 9}, "2": {"note": TRICKY["spaces"]}}),
+        "bao cao tuan le.xlsx": (None, "unknown_unit", None, {"2": {"count": 7}}),
+    }
+    run = make_run(campaign, form, units, files=files)
+    sums = totals(run, True)
+    result = MergeResult(run, sums, per_unit(run), Path("t.xlsx"), True, NOW, merge_checks(run, sums, True))
+    folder = tmp_path_factory.mktemp("tricky")
+    fast = write_summary(folder / "fast.xlsx", result)
+    plain = folder / "openpyxl.xlsx"
+    build_workbook(result).save(plain)
+    return fast, plain
+
+
+def _cell_facts(cell) -> tuple:
+    return (cell.value, cell.data_type, cell.number_format, repr(cell.font), repr(cell.fill), repr(cell.border),
+            repr(cell.alignment), repr(cell.protection))
+
+
+def _facts(path: Path) -> dict:
+    """What a reader sees of every sheet: cells with their styles, merges, sizes, panes, rules, used range."""
+    wb = load_workbook(path)
+    with zipfile.ZipFile(path) as zf:
+        dimensions = [re.search(rb'<dimension ref="([^"]+)"', zf.read(f"xl/worksheets/sheet{i}.xml")).group(1)
+                      for i in range(1, len(wb.sheetnames) + 1)]
+    out: dict = {"sheets": [(ws.title, ws.sheet_state) for ws in wb], "dimensions": dimensions}
+    for ws in wb:
+        out[ws.title] = {
+            "cells": {key: _cell_facts(ws.cell(*key)) for key in sorted(ws._cells)},
+            "merged": sorted(str(r) for r in ws.merged_cells.ranges),
+            "rows": {r: dict(d) for r, d in ws.row_dimensions.items()},
+            "cols": {c: dict(d) for c, d in ws.column_dimensions.items()},
+            "freeze": ws.freeze_panes,
+            "rules": [(str(r.sqref), [(x.type, x.operator, x.formula, repr(x.dxf)) for x in r.rules])
+                      for r in ws.conditional_formatting],
+            "print": (ws.print_title_rows, ws.print_title_cols, ws.print_area, ws.auto_filter.ref),
+        }
+    cal = CalamineWorkbook.from_path(str(path))
+    out["calamine"] = {name: cal.get_sheet_by_name(name).to_python() for name in cal.sheet_names}
+    return out
+
+
+def test_written_xml_reads_back_as_openpyxl_would_have_written_it(tricky):
+    fast, plain = _facts(tricky[0]), _facts(tricky[1])
+    assert fast.keys() == plain.keys()
+    for key in fast:
+        assert fast[key] == plain[key], key
+
+
+def test_tricky_unit_texts_stay_exactly_as_written(tricky):
+    path = tricky[0]
+    ws = load_workbook(path)[BY_UNIT_SHEET]
+    cal = {name: sheet.to_python() for name, sheet in
+           ((n, CalamineWorkbook.from_path(str(path)).get_sheet_by_name(n)) for n in SHEETS)}
+    by_unit = cal[BY_UNIT_SHEET]
+    assert by_unit[5][3:6] == [TRICKY["escape"], TRICKY["formula"], "Cộng Xã"]  # unit names, read back literally
+    assert ws.cell(6, 5).data_type == "s"  # "=SUM(…)" as a unit name: text, not a formula
+    assert by_unit[5][6] == TRICKY["spaces"] + " (có lỗi)"
+    rows = rows_by_label(ws)
+    r = rows["Các nội dung khác (nếu có)"]
+    assert by_unit[r - 1][3:5] == [TRICKY["cr"], TRICKY["markup"]]  # a carriage return stays one
+    r = rows["Các lớp bồi dưỡng, tập huấn tổ chức trong Tuần lễ"]
+    assert [ws.cell(r, c).value for c in range(4, 10)] == [2.5, 4, 6.5, 9, 9, 15.5]
+    assert {ws.cell(r, c).number_format for c in range(4, 10)} == {"#,##0"}
+    assert ws.cell(r, 5).value == 4 and isinstance(ws.cell(r, 5).value, int)
+    notes = {tuple(row[1:4]) for row in by_unit if row[2] == "2"}
+    assert notes == {(TRICKY["escape"], "2", TRICKY["formula"]), (TRICKY["formula"], "2", TRICKY["escape"]),
+                     (TRICKY["spaces"], "2", TRICKY["spaces"])}
+    status = cal[STATUS_SHEET]
+    assert status[4][1:6] == ["X01", TRICKY["escape"], "Xã", "đã nộp hợp lệ", "X01_UBND_xa_x000a_.xlsx"]
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert not re.search(rb"<f[ >]", zf.read(name)), name
+
+
+def test_merging_kept_cells_borders_them_as_openpyxl_does(tmp_path):
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment
+
+    from consolidate.summary import _Book, _font, _put
+    from consolidate.templates import BORDER
+
+    book = _Book()
+    sheet = book.create_sheet("S")
+    plain_wb = Workbook()
+    plain = plain_wb.create_sheet("S")
+
+    def both(row: int, col: int, value: object, border: bool) -> None:
+        _put(sheet, row, col, value, border=border, wrap=True)
+        cell = plain.cell(row, col)
+        cell.value = value
+        cell.font = _font()
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        if border:
+            cell.border = BORDER
+
+    both(1, 1, "a", True)
+    both(2, 1, None, True)  # bordered corners: the merged cells get the outer edges
+    both(4, 2, "b", True)
+    both(4, 3, "lost", True)  # a value inside a merge is dropped
+    both(6, 1, "c", False)
+    for rng in ((1, 1, 2, 1), (4, 2, 4, 9), (3, 1, 3, 5), (6, 1, 7, 3), (8, 2, 9, 4)):
+        sheet.merge(*rng)
+        plain.merge_cells(start_row=rng[0], start_column=rng[1], end_row=rng[2], end_column=rng[3])
+    book.wb.remove(book.wb.active)
+    plain_wb.remove(plain_wb.active)
+    book.save(tmp_path / "kept.xlsx")
+    plain_wb.save(tmp_path / "plain.xlsx")
+    kept, expected = _facts(tmp_path / "kept.xlsx"), _facts(tmp_path / "plain.xlsx")
+    assert kept == expected
+    assert expected["S"]["cells"][4, 9][5] != expected["S"]["cells"][3, 5][5]  # the case is not trivial
