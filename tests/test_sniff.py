@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -24,6 +27,17 @@ def _sniff(path: Path):
 
 def test_defusedxml_is_in_force() -> None:
     assert check_defusedxml() is True
+
+
+@pytest.mark.parametrize("setting", ["True", "False"])
+def test_defusedxml_check_agrees_with_openpyxl_without_importing_it(setting: str) -> None:
+    # the check runs before openpyxl is imported (the reading workers never need it)
+    code = ("import sys; from consolidate.sniff import check_defusedxml; before = check_defusedxml(); "
+            "loaded = 'openpyxl' in sys.modules; import openpyxl; "
+            "print(before, loaded, bool(openpyxl.DEFUSEDXML), check_defusedxml())")
+    env = {**os.environ, "OPENPYXL_DEFUSEDXML": setting}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [setting, "False", setting, setting]
 
 
 @pytest.mark.parametrize(("name", "fmt"), [
