@@ -63,7 +63,9 @@ def unit_statuses(files: list[FileReport], units: UnitList) -> dict[str, UnitSta
 
 
 def _import_schema() -> None:
-    import consolidate.schema  # noqa: F401
+    from consolidate.schema import warm_up
+
+    warm_up()
 
 
 def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,

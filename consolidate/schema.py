@@ -72,11 +72,11 @@ def _prepare(table: pd.DataFrame, form: Form, units: UnitList, unread: Unread = 
     types = {u.code: u.type for u in units}
     t["_type"] = pd.Series([types.get(c) if isinstance(c, str) else None for c in t["unit"]], index=t.index,
                            dtype=object)
-    keys = list(zip(t["file"], t["indicator"]))
+    keys = list(zip(t["file"], t["indicator"])) if unread else []
     for m in NUMERIC_MEASURES:
         t[f"_rule_{m}"] = -1
         t[f"_parts_{m}"] = np.nan
-        t[f"_unread_{m}"] = [(f, code, m) in unread for f, code in keys]
+        t[f"_unread_{m}"] = [(f, code, m) in unread for f, code in keys] if unread else False
     for i, rule in enumerate(form.rules):
         m = rule.measure
         parts = t[t["indicator"].isin(rule.parts)]
@@ -213,6 +213,13 @@ def _no_values(t: pd.DataFrame) -> pd.Series:
     blank = t[[*NUMERIC_MEASURES, "text"]].isna().all(axis=1)
     empty_files = blank.groupby(t["file"]).transform("all")
     return empty_files & ~t["file"].duplicated(keep="first")
+
+
+def warm_up() -> None:
+    """Validate a one-cell frame: pandera imports its backends (~0.2 s) on its first validation, which
+    ``check_folder`` would otherwise pay after the files are read rather than while they are read."""
+    pa.DataFrameSchema({"x": pa.Column("float64")}, checks=[pa.Check(lambda t: t["x"].ge(0))]).validate(
+        pd.DataFrame({"x": [1.0]}))
 
 
 def build_schema(form: Form) -> tuple[pa.DataFrameSchema, dict[str, RowCheck]]:
