@@ -105,3 +105,24 @@ def test_an_impossible_request_is_bad_usage(tmp_path):
     no_units = invoke(str(CLEAN), "--year", "2021")
     assert no_units.exit_code == 2
     assert no_units.stderr.startswith("Lỗi: Chưa có danh sách đơn vị: dùng --units TỆP")
+
+
+def test_the_console_command_flushes_and_keeps_the_exit_code(tmp_path):
+    # ``python -m consolidate`` / the installed command leave through cli.run (os._exit after flushing)
+    import subprocess
+    import sys
+
+    def command(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "consolidate", *args], capture_output=True, text=True,
+                              cwd=tmp_path, check=False)
+
+    clean = command("check", str(CLEAN), "--campaign", CAMPAIGN)
+    assert clean.returncode == 0
+    assert clean.stdout == invoke(str(CLEAN), "--campaign", CAMPAIGN).stdout
+    faulty = command("check", str(FAULTY), "--campaign", CAMPAIGN)
+    assert faulty.returncode == 1
+    assert faulty.stdout == invoke(str(FAULTY), "--campaign", CAMPAIGN).stdout
+    missing = command("check", str(tmp_path / "khong_co"), "--campaign", CAMPAIGN)
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines()[-1] == (f"Lỗi: Giá trị không hợp lệ cho 'THƯ_MỤC': "
+                                               f"không tìm thấy '{tmp_path / 'khong_co'}'.")
