@@ -47,14 +47,19 @@ def ascii_slug(text: str, max_len: int = 60) -> str:
     return slug[:max_len].rstrip("_")
 
 
+# the texts openpyxl stores as Excel error values (openpyxl.cell.cell.ERROR_CODES; not imported here, as
+# reading never needs openpyxl)
+_ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
+
+
 def set_text(cell, value: object) -> None:  # noqa: ANN001  (an openpyxl cell)
     """Write a value into a worksheet cell; a string is always stored as text, as written.
 
-    A string starting with "=" would become a formula (SECURITY.md: text from a unit is never run), and an
-    "_x…_" inside it would be read as an escaped character; both are prevented here.
+    A string starting with "=" would become a formula (SECURITY.md: text from a unit is never run), "#N/A"
+    an error value, and an "_x…_" inside it would be read as an escaped character; all are prevented here.
     """
     if isinstance(value, str) and "_x" in value:
         value = _OOXML_ESCAPE_LIKE.sub("_x005F_", value)
     cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
+    if isinstance(value, str) and (value.startswith("=") or value in _ERROR_CODES):
+        cell.data_type = "s"  # openpyxl would store a formula, or an error value for a note "#N/A"

@@ -13,7 +13,7 @@ from python_calamine import CalamineWorkbook
 from consolidate.text import ascii_slug, fold, set_text
 
 TRICKY = ["X01_UBND_xa_Muong_Giang.xlsx", "a_xd_b", "_x000A_ literal", "=HYPERLINK(\"http://x\",\"y\")",
-          "tỉ lệ 1_x1_2", "bình thường"]
+          "tỉ lệ 1_x1_2", "bình thường", "#N/A", "#DIV/0!"]
 
 
 def test_fold_and_slug():
@@ -29,6 +29,16 @@ def test_set_text_keeps_formulas_and_escapes_as_text():
     assert ws["A2"].value == "X01_UBND_x005F_xa_Muong_Giang.xlsx"  # the OOXML spelling of a literal "_x"
     set_text(ws["A3"], 12)
     assert ws["A3"].value == 12
+    set_text(ws["A4"], "#N/A")  # a unit's note, not an Excel error value
+    assert (ws["A4"].value, ws["A4"].data_type) == ("#N/A", "s")
+
+
+def test_error_codes_are_openpyxls():
+    from openpyxl.cell.cell import ERROR_CODES
+
+    from consolidate.text import _ERROR_CODES
+
+    assert frozenset(ERROR_CODES) == _ERROR_CODES
 
 
 def _write(tmp_path, texts):  # noqa: ANN001, ANN202
