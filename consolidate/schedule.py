@@ -266,6 +266,8 @@ def find_header(sheet: SheetLike) -> tuple[int, dict[str, int]] | None:
     for r, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
         cols: dict[str, int] = {}
         for c, value in enumerate(row):
+            if not value or not isinstance(value, str):  # blank and numeric cells (most) before any lookup
+                continue
             k = _key(value)
             if not k:  # no header is blank
                 continue
@@ -349,6 +351,8 @@ def _read_table(sheet: SheetLike, header: int, cols: dict[str, int], ctx: ReadCo
 
     for r in range(header + 1, len(sheet.rows)):
         row = sheet.rows[r]
+        if not any(v != "" and v is not None for v in row):
+            continue  # the template's empty input rows
         raw_time, raw_date = cell(row, "time"), cell(row, "date")
         content, place = _text(cell(row, "content")), _text(cell(row, "place"))
         time_text, date_text = _text(raw_time), _text(raw_date)
