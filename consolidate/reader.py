@@ -765,7 +765,7 @@ def list_files(folder: Path) -> list[tuple[Path, str]]:
 # 100 files on 2 cores the pool already saves ~0.2 s of a 1.4 s check: the workers read while the parent
 # imports pandera.
 POOL_MIN_FILES = {"fork": 100, "spawn": 3000}
-POOL_CHUNK = 50  # files per task at most: large enough that pickling the results back stays cheap
+POOL_CHUNK = 25  # files per task at most: the last task's tail stays short; pickling 25 results back is cheap
 CHUNKS_PER_WORKER = 4  # at least, so that at the end no worker idles long while another reads its last task
 MAX_WORKERS = 8
 WORKERS_ENV = "CONSOLIDATE_WORKERS"  # "1" reads serially; a number caps the workers
