@@ -807,6 +807,10 @@ def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
                     progress(done, len(files))
     finally:
         if collecting:
+            # what the read built (and the modules imported meanwhile) lives until the run ends: frozen,
+            # the collector never scans it again; left young, it was scanned once per generation right
+            # after the read, 0.2-0.4 s at 1,000 files
+            gc.freeze()
             gc.enable()
     result: list[ReadFile] = out  # type: ignore[assignment]  # every slot is filled
     mark_superseded(result)
@@ -842,6 +846,7 @@ _WORKER: tuple[Form, Campaign, UnitList, Callable | None] | None = None  # type:
 def _init_worker(form: Form, campaign: Campaign, units: UnitList, after: Callable | None) -> None:  # type: ignore[type-arg]
     global _WORKER
     _WORKER = (form, campaign, units, after)
+    gc.freeze()  # what the worker inherits from the parent is never garbage: not scanned, pages not touched
     gc.enable()  # a forked worker inherits the parent's paused collector; its objects do not pile up
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
