@@ -91,12 +91,30 @@ def _wide(rows: pd.DataFrame, form: Form, units: list[str], codes: list[str]) ->
     return out
 
 
-def _included(run: RunResult, include_invalid: bool) -> dict[str, pd.DataFrame]:
-    states = ("accepted", "rejected") if include_invalid else ("accepted",)
-    return _wide(_unit_rows(run, states), run.form, [u.code for u in run.units], _numeric_codes(run.form))
+def _states(include_invalid: bool) -> tuple[str, ...]:
+    return ("accepted", "rejected") if include_invalid else ("accepted",)
 
 
-def totals(run: RunResult, include_invalid: bool = False) -> pd.DataFrame:
+def _read_units_wide(run: RunResult) -> dict[str, pd.DataFrame]:
+    """_wide of every unit whose file was read (accepted or rejected), every value row of the form."""
+    return _wide(_unit_rows(run, ("accepted", "rejected")), run.form, [u.code for u in run.units],
+                 [r.code for r in run.form.value_rows])
+
+
+def _included(run: RunResult, include_invalid: bool,
+              read_wide: dict[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+    """_wide of the units in the sums, numeric rows only; cut from ``read_wide`` when given (a unit's row
+    of the grid and the totals filled from its parts depend on that unit's values alone)."""
+    states = _states(include_invalid)
+    codes = _numeric_codes(run.form)
+    if read_wide is None:
+        return _wide(_unit_rows(run, states), run.form, [u.code for u in run.units], codes)
+    keep = [u for u in read_wide["count"].index if run.unit_status[u].status in states]
+    return {m: w.loc[keep, codes] for m, w in read_wide.items() if m in NUMERIC_MEASURES}
+
+
+def totals(run: RunResult, include_invalid: bool = False,
+           read_wide: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Sum of count/people/amount per indicator over accepted units (and rejected ones when asked).
 
     Indexed by the form's row codes that carry a number, in form order; NaN only where no included unit
@@ -105,7 +123,7 @@ def totals(run: RunResult, include_invalid: bool = False) -> pd.DataFrame:
     import pandas as pd
 
     form = run.form
-    wide = _included(run, include_invalid)
+    wide = _included(run, include_invalid, read_wide)
     out = pd.DataFrame({m: wide[m].sum(axis=0, min_count=1) for m in NUMERIC_MEASURES},
                        index=pd.Index(_numeric_codes(form), name="indicator")).astype("float64")
     for code in out.index:  # a measure the row does not have is never a number, whatever a file held
@@ -115,7 +133,7 @@ def totals(run: RunResult, include_invalid: bool = False) -> pd.DataFrame:
     return out
 
 
-def per_unit(run: RunResult) -> pd.DataFrame:
+def per_unit(run: RunResult, read_wide: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Every value of every unit whose file was read (accepted or rejected), blank kept apart from 0.
 
     Indexed by (unit, indicator) in unit-list order then form order; columns count, people, amount (NaN =
@@ -124,7 +142,7 @@ def per_unit(run: RunResult) -> pd.DataFrame:
     import pandas as pd
 
     order = [r.code for r in run.form.value_rows]
-    wide = _wide(_unit_rows(run, ("accepted", "rejected")), run.form, [u.code for u in run.units], order)
+    wide = read_wide if read_wide is not None else _read_units_wide(run)
     present = list(wide["count"].index)
     index = pd.MultiIndex.from_product([present, order], names=["unit", "indicator"])
     # row-major ravel of a units × codes frame is exactly the (unit, indicator) product order
@@ -211,12 +229,13 @@ class MergeResult:
         return doc
 
 
-def merge_checks(run: RunResult, sums: pd.DataFrame, include_invalid: bool = False) -> list[Issue]:
+def merge_checks(run: RunResult, sums: pd.DataFrame, include_invalid: bool = False,
+                 read_wide: dict[str, pd.DataFrame] | None = None) -> list[Issue]:
     """Warn where a district total differs from the sum of its parts, naming the units that cause it."""
     import pandas as pd
 
     form = run.form
-    wide = _included(run, include_invalid)
+    wide = _included(run, include_invalid, read_wide)
     names = {u.code: u.name for u in run.units}
     issues = []
     for rule in form.rules:
@@ -274,10 +293,11 @@ def merge_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList, 
     run = check_folder(folder, campaign, form, units, progress=progress, meanwhile=import_writer)
     from consolidate.summary import write_summary
 
-    sums = totals(run, include_invalid)
-    result = MergeResult(run, sums, per_unit(run), output, include_invalid,
+    read_wide = _read_units_wide(run)  # one grid serves the sums, each unit's values and the checks
+    sums = totals(run, include_invalid, read_wide)
+    result = MergeResult(run, sums, per_unit(run, read_wide), output, include_invalid,
                          created_at=(now or dt.datetime.now()).replace(microsecond=0),
-                         issues=merge_checks(run, sums, include_invalid))
+                         issues=merge_checks(run, sums, include_invalid, read_wide))
     try:
         with outputs.folder_lock(output.parent):
             _clear_leftovers(output)
