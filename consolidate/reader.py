@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import gc
 import io
+import math
 import os
 import re
 import signal
@@ -479,6 +480,8 @@ def _read_number(sheet: Sheet, r: int, c: int, raw: object, row: Row, measure: s
             issues.append(make("formula-no-value", file=rel, sheet=sheet.name, cell=sheet.address(r, c),
                                indicator=row.code, measure=measure))
         return None
+    if type(raw) is float and math.isfinite(raw):  # a number cell, most of all: what parse_value gives it
+        return raw
     parsed = parse_value(raw, measure)
     if parsed.problem:
         issues.append(make(parsed.problem, file=rel, sheet=sheet.name, cell=sheet.address(r, c),
