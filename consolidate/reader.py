@@ -771,8 +771,9 @@ def list_files(folder: Path) -> list[tuple[Path, str]]:
 # 100 files on 2 cores the pool already saves ~0.2 s of a 1.4 s check: the workers read while the parent
 # imports pandera.
 POOL_MIN_FILES = {"fork": 100, "spawn": 3000}
-POOL_CHUNK = 25  # files per task at most: the last task's tail stays short; pickling 25 results back is cheap
-CHUNKS_PER_WORKER = 4  # at least, so that at the end no worker idles long while another reads its last task
+POOL_CHUNK = 25  # files per task at most; pickling 25 results back is cheap
+CHUNKS_PER_WORKER = 2  # each task a 1/(workers × this) share of the files left at most: the tasks shrink
+                       # toward the end, so no worker idles long while another reads its last one
 MAX_WORKERS = 8
 WORKERS_ENV = "CONSOLIDATE_WORKERS"  # "1" reads serially; a number caps the workers
 
@@ -841,9 +842,16 @@ def _pool_plan(n_files: int) -> tuple[int, str]:
     return workers, method
 
 
-def _chunk_size(n_files: int, workers: int) -> int:
-    """Files per task: :data:`POOL_CHUNK` at most, and :data:`CHUNKS_PER_WORKER` tasks per worker at least."""
-    return max(1, min(POOL_CHUNK, -(-n_files // (workers * CHUNKS_PER_WORKER))))
+def _chunks(items: list[tuple[int, str, str]], workers: int) -> list[list[tuple[int, str, str]]]:
+    """The pool's tasks, in file order: :data:`POOL_CHUNK` files at most, and a
+    1/(workers × :data:`CHUNKS_PER_WORKER`) share of the files still left (one file at least)."""
+    out = []
+    k = 0
+    while k < len(items):
+        size = max(1, min(POOL_CHUNK, (len(items) - k) // (workers * CHUNKS_PER_WORKER)))
+        out.append(items[k:k + size])
+        k += size
+    return out
 
 
 _WORKER: tuple[Form, Campaign, UnitList, Callable | None] | None = None  # type: ignore[type-arg]
@@ -885,8 +893,7 @@ def _read_pooled(files: list[tuple[Path, str]], out: list[ReadFile | None], work
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     items = [(i, str(path), rel) for i, (path, rel) in enumerate(files)]
-    size = _chunk_size(len(items), workers)
-    chunks = [items[k:k + size] for k in range(0, len(items), size)]
+    chunks = _chunks(items, workers)
     done = 0
     pool = None
     try:

@@ -503,3 +503,15 @@ def test_a_broken_file_named_for_a_unit_says_whose_it_is(tmp_path, form, campaig
     rf = _read(target, form, campaign, units)
     assert (rf.kind, rf.unit, rf.identity_source, _codes(rf), rf.records) == (
         "unreadable", "MN01", "filename", ["corrupt"], [])
+
+
+@given(st.integers(min_value=1, max_value=5000), st.integers(min_value=2, max_value=8))
+def test_pool_tasks_keep_file_order_and_shrink_toward_the_end(n_files, workers):
+    items = [(i, f"f{i}.xlsx", f"f{i}.xlsx") for i in range(n_files)]
+    tasks = reader._chunks(items, workers)
+    assert [item for task in tasks for item in task] == items
+    sizes = [len(task) for task in tasks]
+    assert all(1 <= s <= reader.POOL_CHUNK for s in sizes)
+    assert sizes == sorted(sizes, reverse=True)
+    # the last task a worker may still be reading while the others wait is a single file
+    assert sizes[-1] == 1
