@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from consolidate.issues import Issue, make
-from consolidate.schedule import ReadContext, SheetLike
+from consolidate.schedule import ReadContext, SheetLike, cell_values, fold_chars
 from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, set_text
 
 if sys.version_info >= (3, 11):
@@ -221,7 +221,7 @@ def _short_text(text: str) -> str:
 @lru_cache(maxsize=8192)
 def _key(text: str) -> str:
     """Folded start of a cell, numbering dropped; cached because every template repeats the same labels."""
-    return fold(_NUMBERING.sub("", text[:HEAD_CHARS], count=1))
+    return fold_chars(_NUMBERING.sub("", text[:HEAD_CHARS], count=1))
 
 
 def _match_heading(text: str, spec: Narrative) -> tuple[Heading, str] | None:
@@ -260,7 +260,7 @@ def _after(body: str, key: str) -> str:
     """The part of ``body`` after the characters whose folded form is ``key``."""
     acc = ""
     for i, ch in enumerate(body):
-        acc += fold(ch)  # the text is NFC already, so a character folds on its own
+        acc += fold_chars(ch)  # a character folds on its own
         if acc == key:
             i += 1
             while i < len(body) and body[i] in " .:;,-–)\n":
@@ -271,60 +271,127 @@ def _after(body: str, key: str) -> str:
     return ""
 
 
-def _is_section(text: str, spec: Narrative) -> bool:
+def _is_section(text: str, sections: frozenset[str]) -> bool:
+    """Whether a text is a Roman-numbered section title; ``sections`` are the folded labels."""
     if not _ROMAN.match(text) or len(text) > HEAD_CHARS:
         return False
-    key = fold(_ROMAN.sub("", text, count=1))
-    return any(key == fold(s.label) for s in spec.sections)
+    return _fold_short(_ROMAN.sub("", text, count=1)) in sections
 
 
 def _is_stop(text: str) -> bool:
-    key = fold(text[:40])
+    key = _fold_short(text[:40])
     return any(key.startswith(s) for s in _STOP)
 
 
-_Seen = dict[tuple[type, object], tuple[str, "tuple[Heading, str] | None"]]
-_seen_memo: tuple[Narrative | None, _Seen] = (None, {})
+@lru_cache(maxsize=4096)
+def _fold_short(text: str) -> str:
+    # section titles and the signature lines repeat in every file
+    return fold_chars(text)
 
 
-def _seen_for(spec: Narrative) -> _Seen:
-    """cell value → (its text, the heading it starts with), across the files of a folder: the labels and
-    headings of the template come back in every file."""
-    global _seen_memo
-    owner, seen = _seen_memo
-    if owner is not spec or len(seen) > 50_000:
-        seen = {}
-        _seen_memo = (spec, seen)
-    return seen
+class _Memo:
+    """What reading remembers across the files of a folder, for one spec: the labels and headings of the
+    template come back in every file."""
+
+    def __init__(self, spec: Narrative) -> None:
+        self.spec = spec
+        # cell value → (its text, the heading it starts with); the type too, as True == 1 but reads ""
+        self.seen: dict[tuple[type, object], tuple[str, tuple[Heading, str] | None]] = {}
+        self.plain: set[str] = set()  # texts that start no heading
+        self.starting: set[str] = set()  # texts that start one
+        self.hints = frozenset(_key(h.hint) for h in spec.headings if h.hint)
+        self.sections = frozenset(fold(s.label) for s in spec.sections)
+        # A number reads as digits (with a sign, a point, an exponent) or "inf"/"nan", so it can start a
+        # heading only if a key starts with a digit or is a prefix of those two; a bool reads "".
+        keys = [k for h in spec.headings for k in h.keys]
+        numbers_plain = all(k and not k[0].isdigit() and not "inf".startswith(k) and not "nan".startswith(k)
+                            for k in keys)
+        self.plain_types = frozenset((int, float, bool) if numbers_plain else ())
+        self.any_key = re.compile("|".join(re.escape(k) for k in keys))
+
+    def lookup(self, value: object) -> tuple[str, tuple[Heading, str] | None]:
+        """A cell value's text and the heading it starts with."""
+        key = (type(value), value)
+        try:
+            return self.seen[key]
+        except KeyError:
+            text = _cell_text(value)
+            found = text, _match_heading(text, self.spec) if text else None
+            self.seen[key] = found
+            return found
+        except TypeError:  # an unhashable value (calamine gives none)
+            text = _cell_text(value)
+            return text, _match_heading(text, self.spec) if text else None
+
+    def may_start(self, value: object) -> bool:
+        """Whether this value, or a value equal to it, may start a heading; texts are remembered either way.
+
+        A str equals only strs, which read alike. Numbers (bools, ints and floats equal one another) are
+        ruled out by ``plain_types`` before when they can start no heading; dates, times, any other value
+        and numbers of a spec with a key starting with a digit are looked at cell by cell."""
+        if type(value) is not str:
+            return value is not None
+        # A key is folded from a part of the cell's text, and a text folds character by character: a short
+        # text whose folded form holds no key (most new texts: a unit's name) is ruled out at a fraction of
+        # the cost of reading it.
+        if (len(value) > HEAD_CHARS or self.any_key.search(fold_chars(value))) and self.lookup(value)[1]:
+            self.starting.add(value)
+            return True
+        self.plain.add(value)
+        return False
 
 
-def read_narrative(sheets: Sequence[SheetLike], ctx: ReadContext) -> NarrativeRead:
-    """Find the Phụ lục 1 headings on any sheet and read the text under each (by heading code)."""
+_memo: _Memo | None = None
+
+
+def _memo_for(spec: Narrative) -> _Memo:
+    global _memo
+    if _memo is None or _memo.spec is not spec or len(_memo.seen) + len(_memo.plain) > 50_000:
+        _memo = _Memo(spec)
+    return _memo
+
+
+def _marks(sheet: SheetLike, memo: _Memo, values: set[object] | None) -> list[tuple[int, int, Heading, str]]:
+    """The headings on a sheet: (row, column, heading, the text after it in its cell), each heading once.
+
+    ``values`` are the sheet's cell values; when None, every row is looked at cell by cell."""
+    starts = None
+    if values is not None:
+        # most sheets hold no heading: known texts and numbers are ruled out by set operations, and only the
+        # rows holding a value that may start one are looked at cell by cell
+        fresh = values - memo.plain
+        starts = fresh & memo.starting
+        skip = memo.plain_types
+        starts.update(v for v in fresh - starts if type(v) not in skip and memo.may_start(v))
+        if not starts:
+            return []
+    marks: list[tuple[int, int, Heading, str]] = []
+    for r, row in enumerate(sheet.rows):
+        if starts is not None and starts.isdisjoint(row):
+            continue
+        for c, value in enumerate(row):
+            if value == "" or value is None:
+                continue
+            text, hit = memo.lookup(value)
+            # a heading counts once: a text that starts with a heading's words is text
+            if text and hit and hit[0].code not in {m[2].code for m in marks}:
+                marks.append((r, c, hit[0], hit[1]))
+                break
+    return marks
+
+
+def read_narrative(sheets: Sequence[SheetLike], ctx: ReadContext,
+                   values: Sequence[set[object] | None] | None = None) -> NarrativeRead:
+    """Find the Phụ lục 1 headings on any sheet and read the text under each (by heading code).
+
+    ``values`` are the sheets' ``schedule.cell_values``, in the order of ``sheets``, when the caller has them."""
     spec = load_narrative()
-    hints = {_key(h.hint) for h in spec.headings if h.hint}
+    memo = _memo_for(spec)
+    hints = memo.hints
     best: tuple[SheetLike, list[tuple[int, int, Heading, str]]] | None = None
-    seen = _seen_for(spec)
-    for sheet in sorted(sheets, key=lambda s: s.hidden):
-        marks = []
-        for r, row in enumerate(sheet.rows):
-            for c, value in enumerate(row):
-                if value == "" or value is None:  # most cells of a sheet: skipped before any lookup
-                    continue
-                key = (type(value), value)  # the type too: True == 1 but reads ""
-                try:
-                    text, hit = seen[key]
-                except KeyError:
-                    text = _cell_text(value)
-                    hit = _match_heading(text, spec) if text else None
-                    seen[key] = (text, hit)
-                except TypeError:  # an unhashable value (calamine gives none)
-                    text = _cell_text(value)
-                    hit = _match_heading(text, spec) if text else None
-                if text:
-                    # a heading counts once: a text that starts with a heading's words is text
-                    if hit and hit[0].code not in {m[2].code for m in marks}:
-                        marks.append((r, c, hit[0], hit[1]))
-                        break
+    for i in sorted(range(len(sheets)), key=lambda i: sheets[i].hidden):
+        sheet = sheets[i]
+        marks = _marks(sheet, memo, values[i] if values is not None else cell_values(sheet))
         # two headings at least, so a lone phrase elsewhere in a workbook is never taken for the report
         if len({m[2].code for m in marks}) >= 2 and (best is None or len(marks) > len(best[1])):
             best = (sheet, marks)
@@ -340,15 +407,18 @@ def read_narrative(sheets: Sequence[SheetLike], ctx: ReadContext) -> NarrativeRe
         parts = [rest] if rest else []
         first_cell = sheet.address(r, _c) if rest else None
         for rr in range(r + 1, end):
+            row = sheet.rows[rr]
+            if row.count("") == len(row):  # the text boxes' empty rows
+                continue
             row_texts = []
-            for c, value in enumerate(sheet.rows[rr]):
+            for c, value in enumerate(row):
                 if value == "" or value is None:
                     continue
                 text = _cell_text(value)
                 if text and not (len(text) <= HEAD_CHARS and _key(text) in hints):
                     row_texts.append(text)
                     first_cell = first_cell or sheet.address(rr, c)
-            if row_texts and (_is_stop(row_texts[0]) or _is_section(row_texts[0], spec)):
+            if row_texts and (_is_stop(row_texts[0]) or _is_section(row_texts[0], memo.sections)):
                 break
             parts.extend(row_texts)
         text = "\n".join(parts).strip()

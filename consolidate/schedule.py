@@ -245,6 +245,28 @@ class ScheduleRead:
 
 # ---------------------------------------------------------------------------------------------- reading
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table: a character → ``fold`` of that character alone, filled as characters come."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) > 20_000:  # a file of many scripts must not grow it without end
+            self.clear()
+        folded = self[code] = fold(chr(code))
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
+def fold_chars(text: str) -> str:
+    """:func:`consolidate.text.fold` of a text, character by character through a table (a few times faster).
+
+    The result is the same because folding maps each character on its own: normalising and dropping accents
+    keep the base letters in order (the combining marks that normalising may reorder fold to nothing), and
+    lower case is per character but for the Greek sigma, which folds to nothing either way."""
+    return text.translate(_FOLD_TABLE)
+
+
 def _key(value: object) -> str:
     return _fold_short(value) if isinstance(value, str) and len(value) <= 60 else ""
 
@@ -252,7 +274,7 @@ def _key(value: object) -> str:
 @lru_cache(maxsize=4096)
 def _fold_short(text: str) -> str:
     # header cells are short and repeat in every file
-    return fold(text)
+    return fold_chars(text)
 
 
 @lru_cache(maxsize=4096)
@@ -261,9 +283,52 @@ def _header_names(key: str) -> tuple[str, ...]:
     return tuple(name for name, keys in HEADERS.items() if key in keys)
 
 
-def find_header(sheet: SheetLike) -> tuple[int, dict[str, int]] | None:
-    """The header row of a schedule table on this sheet and its columns; needs at least Ngày and Nội dung."""
-    for r, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
+def cell_values(sheet: SheetLike) -> set[object] | None:
+    """The distinct values of a sheet's cells, to pass over rows by set operations; None when one of them is
+    unhashable (calamine gives none)."""
+    try:
+        return set().union(*sheet.rows)
+    except TypeError:
+        return None
+
+
+_no_header: set[object] = set()  # cell values known to name no column, across the files of a folder
+
+
+def _header_texts(values: set[object]) -> set[str]:
+    """The texts among these values that name a column."""
+    if len(_no_header) > 50_000:
+        _no_header.clear()
+    found = set()
+    for value in values - _no_header:
+        # a str equals only strs, which fold alike; numbers and dates never name a column
+        if isinstance(value, str) and value and _header_names(_key(value)):
+            found.add(value)
+        else:
+            _no_header.add(value)
+    return found
+
+
+def find_header(sheet: SheetLike, values: set[object] | None = None) -> tuple[int, dict[str, int]] | None:
+    """The header row of a schedule table on this sheet and its columns; needs at least Ngày and Nội dung.
+
+    ``values`` are the sheet's :func:`cell_values` when the caller has them."""
+    if values is None:
+        values = cell_values(sheet)
+    heads = None if values is None else _header_texts(values)
+    if heads is not None:
+        names = {name for value in heads for name in _header_names(_key(value))}
+        if "date" not in names or "content" not in names:
+            return None  # most sheets: no Ngày or no Nội dung header anywhere
+    return _header_row(sheet.rows[:HEADER_SCAN_ROWS], heads)
+
+
+def _header_row(rows: Sequence[list[object]], heads: set[str] | None) -> tuple[int, dict[str, int]] | None:
+    """The first of these rows that names the Ngày and Nội dung columns; only the rows holding one of
+    ``heads`` (every text of the sheet that names a column) are looked at, all of them when None."""
+    for r, row in enumerate(rows):
+        if heads is not None and heads.isdisjoint(row):
+            continue
         cols: dict[str, int] = {}
         for c, value in enumerate(row):
             if not value or not isinstance(value, str):  # blank and numeric cells (most) before any lookup
@@ -277,6 +342,9 @@ def find_header(sheet: SheetLike) -> tuple[int, dict[str, int]] | None:
         if "date" in cols and "content" in cols:
             return r, cols
     return None
+
+
+_BLANK = ("", None)  # what an empty cell holds
 
 
 def _text(value: object) -> str:
@@ -322,11 +390,15 @@ def _contains(seq: list[str], sub: list[str]) -> bool:
     return any(seq[i:i + n] == sub for i in range(len(seq) - n + 1))
 
 
-def read_schedule(sheets: Sequence[SheetLike], ctx: ReadContext) -> ScheduleRead:
-    """Find a schedule table on any sheet (by its header text) and read its activities, with issues."""
+def read_schedule(sheets: Sequence[SheetLike], ctx: ReadContext,
+                  values: Sequence[set[object] | None] | None = None) -> ScheduleRead:
+    """Find a schedule table on any sheet (by its header text) and read its activities, with issues.
+
+    ``values`` are the sheets' :func:`cell_values`, in the order of ``sheets``, when the caller has them."""
     out = ScheduleRead()
-    for sheet in sorted(sheets, key=lambda s: s.hidden):
-        found = find_header(sheet)
+    for i in sorted(range(len(sheets)), key=lambda i: sheets[i].hidden):
+        sheet = sheets[i]
+        found = find_header(sheet, values[i] if values is not None else None)
         if found is None:
             continue
         out.found, out.sheet = True, sheet.name
@@ -349,10 +421,15 @@ def _read_table(sheet: SheetLike, header: int, cols: dict[str, int], ctx: ReadCo
     def where(r: int, name: str) -> str:
         return sheet.address(r, cols[name])
 
+    # the template's input rows hold only their number: a row with no time, date or content is passed over
+    # before any cell is read as text (as the check below would)
+    time_col, date_col, content_col = cols.get("time", 0), cols["date"], cols["content"]
+    width = max(time_col, date_col, content_col)
     for r in range(header + 1, len(sheet.rows)):
         row = sheet.rows[r]
-        if not any(v != "" and v is not None for v in row):
-            continue  # the template's empty input rows
+        if (len(row) > width and row[date_col] in _BLANK and row[content_col] in _BLANK
+                and ("time" not in cols or row[time_col] in _BLANK)):
+            continue
         raw_time, raw_date = cell(row, "time"), cell(row, "date")
         content, place = _text(cell(row, "content")), _text(cell(row, "place"))
         time_text, date_text = _text(raw_time), _text(raw_date)
@@ -701,7 +778,8 @@ def read_parts(rf: Any, campaign: Campaign, units: UnitList) -> bool:
         found = unit_by_code(units, rf.unit)
         unit_name = found.name if found is not None and found.code == rf.unit else None
     ctx = ReadContext(rf.file, campaign, rf.unit, unit_name, units)  # as split_parts makes it
-    rf.extras[PARTS_READ] = (read_schedule(rf.sheets, ctx), read_narrative(rf.sheets, ctx))
+    values = [cell_values(sheet) for sheet in rf.sheets]  # once for both
+    rf.extras[PARTS_READ] = (read_schedule(rf.sheets, ctx, values), read_narrative(rf.sheets, ctx, values))
     return True
 
 
@@ -727,7 +805,8 @@ def split_parts(files: Sequence[Any], campaign: Campaign, units: UnitList) -> Fo
             sched, narr = done
         else:
             ctx = ReadContext(rf.file, campaign, rf.unit, names.get(rf.unit) if rf.unit else None, units)
-            sched, narr = read_schedule(rf.sheets, ctx), read_narrative(rf.sheets, ctx)
+            values = [cell_values(sheet) for sheet in rf.sheets]
+            sched, narr = read_schedule(rf.sheets, ctx, values), read_narrative(rf.sheets, ctx, values)
         has_schedule = sched.found and bool(sched.rows or [i for i in sched.issues if i.blocking])
         has_narrative = narr.found and bool(narr.sections)
         parts = []

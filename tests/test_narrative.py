@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from consolidate import narrative, schedule
@@ -227,3 +229,43 @@ def test_filled_template_saved_by_libreoffice_keeps_texts_and_schedule(campaign,
     assert sched.issues == []
     assert [(schedule.format_time(a.time), a.date.isoformat(), a.content, a.place) for a in sched.rows] == [
         ("7h30", "2021-10-01", "Lễ phát động", "Sân UBND xã")]
+
+
+class _Grid:
+    """A reader.Sheet-like grid."""
+
+    def __init__(self, rows):
+        self.name, self.rows, self.hidden = "S", rows, False
+
+    def address(self, r: int, c: int) -> str:
+        return f"{chr(65 + c % 26)}{r + 1}"
+
+
+_HEADING_TEXTS = [f"{h.number}. {label}" for h in load_narrative().headings for label in (h.label, *h.aliases)]
+_cell = st.one_of(st.none(), st.booleans(), st.integers(-5, 3000), st.floats(allow_nan=True), st.dates(),
+                  st.times(), st.text(max_size=20), st.just(""),
+                  st.sampled_from(_HEADING_TEXTS + [h.hint for h in load_narrative().headings] +
+                                  ["Kinh phí tổ chức Tuần lễ: 5 triệu", "KHÓ KHĂN, TỒN TẠI", "II. ĐÁNH GIÁ CHUNG",
+                                   "Đơn vị báo cáo: UBND xã Mường Giàng", "x" * 300, "Kiến nghị " * 30]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_cell, max_size=5), max_size=20))
+def test_headings_found_by_set_operations_are_the_ones_found_cell_by_cell(rows):
+    # most rows are ruled out by the set of the sheet's values (and what earlier sheets taught the memo)
+    grid = _Grid(rows)
+    memo = narrative._memo_for(load_narrative())
+    assert narrative._marks(grid, memo, schedule.cell_values(grid)) == narrative._marks(grid, memo, None)
+
+
+def test_numbers_are_looked_at_when_a_heading_starts_with_a_digit():
+    shipped = narrative._Memo(load_narrative())
+    assert shipped.plain_types == {int, float, bool}  # every shipped heading starts with a letter
+    headings = (narrative.Heading("I.1", "I", "1", "10"), narrative.Heading("I.2", "I", "2", "Kinh phí"))
+    spec = narrative.Narrative("T", "S", "Báo cáo", (narrative.Section("I", "Một"),), headings)
+    memo = narrative._Memo(spec)
+    assert memo.plain_types == frozenset()
+    grid = _Grid([["Kinh phí"], [True], [10.0], [1]])
+    marks = narrative._marks(grid, memo, schedule.cell_values(grid))
+    assert marks == narrative._marks(grid, memo, None)
+    assert [(r, h.code) for r, _c, h, _rest in marks] == [(0, "I.2"), (2, "I.1")]
