@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from consolidate.issues import Issue, make
-from consolidate.schedule import ReadContext, SheetLike, cell_values, fold_chars
+from consolidate.schedule import ReadContext, SheetLike, cell_values
 from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, set_text
 
 if sys.version_info >= (3, 11):
@@ -221,7 +221,7 @@ def _short_text(text: str) -> str:
 @lru_cache(maxsize=8192)
 def _key(text: str) -> str:
     """Folded start of a cell, numbering dropped; cached because every template repeats the same labels."""
-    return fold_chars(_NUMBERING.sub("", text[:HEAD_CHARS], count=1))
+    return fold(_NUMBERING.sub("", text[:HEAD_CHARS], count=1))
 
 
 def _match_heading(text: str, spec: Narrative) -> tuple[Heading, str] | None:
@@ -260,7 +260,7 @@ def _after(body: str, key: str) -> str:
     """The part of ``body`` after the characters whose folded form is ``key``."""
     acc = ""
     for i, ch in enumerate(body):
-        acc += fold_chars(ch)  # a character folds on its own
+        acc += fold(ch)  # a character folds on its own (see text.fold)
         if acc == key:
             i += 1
             while i < len(body) and body[i] in " .:;,-–)\n":
@@ -286,7 +286,7 @@ def _is_stop(text: str) -> bool:
 @lru_cache(maxsize=4096)
 def _fold_short(text: str) -> str:
     # section titles and the signature lines repeat in every file
-    return fold_chars(text)
+    return fold(text)
 
 
 class _Memo:
@@ -334,7 +334,7 @@ class _Memo:
         # A key is folded from a part of the cell's text, and a text folds character by character: a short
         # text whose folded form holds no key (most new texts: a unit's name) is ruled out at a fraction of
         # the cost of reading it.
-        if (len(value) > HEAD_CHARS or self.any_key.search(fold_chars(value))) and self.lookup(value)[1]:
+        if (len(value) > HEAD_CHARS or self.any_key.search(fold(value))) and self.lookup(value)[1]:
             self.starting.add(value)
             return True
         self.plain.add(value)

@@ -245,28 +245,6 @@ class ScheduleRead:
 
 # ---------------------------------------------------------------------------------------------- reading
 
-class _FoldTable(dict[int, str]):
-    """``str.translate`` table: a character → ``fold`` of that character alone, filled as characters come."""
-
-    def __missing__(self, code: int) -> str:
-        if len(self) > 20_000:  # a file of many scripts must not grow it without end
-            self.clear()
-        folded = self[code] = fold(chr(code))
-        return folded
-
-
-_FOLD_TABLE = _FoldTable()
-
-
-def fold_chars(text: str) -> str:
-    """:func:`consolidate.text.fold` of a text, character by character through a table (a few times faster).
-
-    The result is the same because folding maps each character on its own: normalising and dropping accents
-    keep the base letters in order (the combining marks that normalising may reorder fold to nothing), and
-    lower case is per character but for the Greek sigma, which folds to nothing either way."""
-    return text.translate(_FOLD_TABLE)
-
-
 def _key(value: object) -> str:
     return _fold_short(value) if isinstance(value, str) and len(value) <= 60 else ""
 
@@ -274,7 +252,7 @@ def _key(value: object) -> str:
 @lru_cache(maxsize=4096)
 def _fold_short(text: str) -> str:
     # header cells are short and repeat in every file
-    return fold_chars(text)
+    return fold(text)
 
 
 @lru_cache(maxsize=4096)

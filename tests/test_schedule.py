@@ -560,32 +560,6 @@ def test_a_retyped_district_schedule_without_a_unit_counts_for_the_units_it_name
     assert [(e.tt, e.time_text, e.date_text, e.unit_code) for e in folder.schedule] == EXPECTED
 
 
-_TRICKY = ("aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
-           "\u0300\u0301\u0303\u0309\u0323\u0306\u0302\u031b\u0345\u0307ΣσςΑİıKÅﬁǅ\u1100\u1161\u11a8가"
-           " \t\r\n\u00a0\u200b\ufeff\u202e\x00\x85.,:;-–()/0123456789ⅠⅡ①")
-
-
-@pytest.mark.parametrize("text", ["Trường Tiểu học Chiềng Ơn", "ĐƠN VỊ TỔ CHỨC", "Thời gian bắt đầu", "",
-                                  "Ngày\u00a0tháng", "Nội\u200b dung", "ΣΑΣ σ", "İstanbul", "\u212aelvin"])
-def test_fold_chars_is_fold(text):
-    import unicodedata
-
-    from consolidate.text import fold
-
-    for form in ("NFC", "NFD", "NFKC"):
-        variant = unicodedata.normalize(form, text)
-        assert schedule.fold_chars(variant) == fold(variant)
-        assert schedule.fold_chars(variant.upper()) == fold(variant.upper())
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.one_of(st.text(max_size=40), st.text(alphabet=_TRICKY, max_size=40)))
-def test_fold_chars_is_fold_on_any_text(text):
-    from consolidate.text import fold
-
-    assert schedule.fold_chars(text) == fold(text)
-
-
 _header_cell = st.one_of(_cell, st.booleans(), st.just(""), st.sampled_from(
     ["NGÀY", "Ngày tháng", "Nội dung hoạt động", "stt", "Thời gian", "Địa điểm", "Tên đơn vị", "Ngày\u00a0", 1.0]))
 
@@ -608,12 +582,3 @@ def test_rows_without_time_date_or_content_are_passed_over_short_rows_too(dong_d
     assert [(i.code, i.cell) for i in res.issues if i.code != "schedule-no-content"] == [
         ("schedule-no-date", "C6"), ("schedule-bad-date", "C7"), ("schedule-no-date", "C8")]
     assert len([i for i in res.issues if i.code == "schedule-no-content"]) == 3
-
-
-def test_fold_chars_is_fold_on_every_character_of_the_first_blocks():
-    from consolidate.text import fold
-
-    # Latin, Vietnamese, Greek, Cyrillic, combining marks, punctuation, letterlike symbols and numerals
-    chars = [chr(c) for c in range(0x3000)]
-    assert [schedule.fold_chars(c) for c in chars] == [fold(c) for c in chars]
-    assert schedule.fold_chars("".join(chars)) == fold("".join(chars))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 from python_calamine import CalamineWorkbook
 
-from consolidate.text import ascii_slug, fold, set_text
+from consolidate.text import ascii_slug, fold, fold_exact, set_text
 
 TRICKY = ["X01_UBND_xa_Muong_Giang.xlsx", "a_xd_b", "_x000A_ literal", "=HYPERLINK(\"http://x\",\"y\")",
           "tỉ lệ 1_x1_2", "bình thường", "#N/A", "#DIV/0!"]
@@ -71,3 +71,32 @@ def test_libreoffice_shows_file_names_without_a_line_break(tmp_path, soffice_con
     with out.open(encoding="utf-8", newline="") as f:
         got = [row[0] for row in csv.reader(f)]
     assert got == TRICKY
+
+
+_TRICKY = ("aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+           "\u0300\u0301\u0303\u0309\u0323\u0306\u0302\u031b\u0345\u0307ΣσςΑİıKÅﬁǅ\u1100\u1161\u11a8가"
+           " \t\r\n\u00a0\u200b\ufeff\u202e\x00\x85.,:;-–()/0123456789ⅠⅡ①")
+
+
+@pytest.mark.parametrize("text", ["Trường Tiểu học Chiềng Ơn", "ĐƠN VỊ TỔ CHỨC", "Thời gian bắt đầu", "",
+                                  "Ngày\u00a0tháng", "Nội\u200b dung", "ΣΑΣ σ", "İstanbul", "\u212aelvin"])
+def test_fold_is_fold_exact(text):
+    import unicodedata
+
+    for form in ("NFC", "NFD", "NFKC"):
+        variant = unicodedata.normalize(form, text)
+        assert fold(variant) == fold_exact(variant)
+        assert fold(variant.upper()) == fold_exact(variant.upper())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.text(alphabet=_TRICKY, max_size=40)))
+def test_fold_is_fold_exact_on_any_text(text):
+    assert fold(text) == fold_exact(text)
+
+
+def test_fold_is_fold_exact_on_every_character_of_the_first_blocks():
+    # Latin, Vietnamese, Greek, Cyrillic, combining marks, punctuation, letterlike symbols and numerals
+    chars = [chr(c) for c in range(0x3000)]
+    assert [fold(c) for c in chars] == [fold_exact(c) for c in chars]
+    assert fold("".join(chars)) == fold_exact("".join(chars))
