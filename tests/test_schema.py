@@ -279,6 +279,35 @@ def test_one_validation_reports_every_file(form, units):
     assert len(out) == len(rows)
 
 
+def test_rows_of_a_file_need_not_come_together(form, units):
+    # a.xlsx's rows on both sides of b.xlsx's, under an index that is not 0..n-1: the total still adds up
+    # every part of its own file
+    rows = [record(form, "a.xlsx", "X01", "6", count=9.0), record(form, "a.xlsx", "X01", "6.1", count=1.0, people=5.0),
+            record(form, "b.xlsx", "X02", "2", count=1.0), record(form, "a.xlsx", "X01", "6.3", count=2.0, people=10.0)]
+    frame = table(form, rows)
+    frame.index = [30, 20, 10, 0]
+    out, issues = validate(frame, form, units)
+    assert [(i.file, i.code, i.indicator, i.cell) for i in issues] == [("a.xlsx", "total-mismatch", "6", "D34")]
+    assert "ghi 9 nhưng tổng các hàng 6.1 (1), 6.3 (2) là 3;" in issues[0].message
+    assert list(out["indicator"]) == ["6", "6.1", "2", "6.3"] and list(out.index) == [0, 1, 2, 3]
+
+
+def test_blanks_written_as_nan_are_blanks(form, units):
+    # a table whose blank strings are NaN rather than None: the same issues, the cell of a blank value
+    # still found from the file's other cells
+    rows = [record(form, "a.xlsx", "X01", "5", note="x"), record(form, "a.xlsx", "X01", "5.1", count=1.0),
+            record(form, "a.xlsx", "X01", "5.4", count=2.0, people=40.0),
+            record(form, "a.xlsx", "X01", "6.2", count=1.0)]
+    as_none = table(form, rows)
+    as_nan = as_none.copy()
+    for col in TABLE_COLUMNS:
+        if col not in ("count", "people", "amount"):
+            as_nan[col] = as_none[col].where(as_none[col].notna(), np.nan)
+    _, issues = validate(as_nan, form, units)
+    assert [(i.code, i.cell) for i in issues] == [("total-from-parts", "D27"), ("people-missing", "E36")]
+    assert issues == validate(as_none, form, units)[1]
+
+
 def test_empty_table(form, units):
     out, issues = run(form, units, [])
     assert issues == [] and out.empty and list(out.columns) == TABLE_COLUMNS
