@@ -7,6 +7,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from openpyxl import load_workbook
 from openpyxl.cell.rich_text import CellRichText
@@ -474,9 +475,13 @@ def test_merging_kept_cells_borders_them_as_openpyxl_does(tmp_path):
     both(4, 2, "b", True)
     both(4, 3, "lost", True)  # a value inside a merge is dropped
     both(6, 1, "c", False)
-    for rng in ((1, 1, 2, 1), (4, 2, 4, 9), (3, 1, 3, 5), (6, 1, 7, 3), (8, 2, 9, 4)):
+    both(10, 1, "d", True)
+    both(11, 1, None, True)
+    both(13, 2, "e", True)
+    for rng in ((1, 1, 2, 1), (4, 2, 4, 9), (3, 1, 3, 5), (6, 1, 7, 3), (8, 2, 9, 4), (10, 1, 11, 1), (13, 2, 13, 9)):
         sheet.merge(*rng)
         plain.merge_cells(start_row=rng[0], start_column=rng[1], end_row=rng[2], end_column=rng[3])
+    assert len(book.merged_styles) == 3  # the last two merges are styled as the first two were
     book.wb.remove(book.wb.active)
     plain_wb.remove(plain_wb.active)
     book.save(tmp_path / "kept.xlsx")
@@ -484,3 +489,23 @@ def test_merging_kept_cells_borders_them_as_openpyxl_does(tmp_path):
     kept, expected = _facts(tmp_path / "kept.xlsx"), _facts(tmp_path / "plain.xlsx")
     assert kept == expected
     assert expected["S"]["cells"][4, 9][5] != expected["S"]["cells"][3, 5][5]  # the case is not trivial
+
+
+def test_a_run_of_numbers_is_written_as_its_cells_one_by_one():
+    from consolidate.summary import _Book, _put
+
+    values = np.array([3.0, np.nan, 2.5, -0.0, 1e17, 2.0 ** 53, 2.0 ** 53 - 1, -7.0, 0.1 + 0.2, np.inf, -np.inf,
+                       1234567890123.0, np.nan])
+    book = _Book()
+    run, cells = book.create_sheet("run"), book.create_sheet("cells")
+    for sheet in (run, cells):
+        _put(sheet, 2, 1, 1.0, number=True)
+    run.put_numbers(2, 2, values, run.rows[2][1][2])
+    for c, v in enumerate(values.tolist(), start=2):
+        _put(cells, 2, c, v, number=True)
+    assert list(run.rows_xml()) == list(cells.rows_xml())
+    assert run.dimension() == cells.dimension() == "A2:N2"
+    run.to_openpyxl()
+    cells.to_openpyxl()
+    read = [[(c.value, type(c.value), c.data_type, c.style_id) for c in ws[2]] for ws in (run.ws, cells.ws)]
+    assert read[0] == read[1]
