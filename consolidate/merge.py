@@ -66,10 +66,14 @@ def _wide(rows: pd.DataFrame, form: Form, units: list[str], codes: list[str]) ->
     order = [u for u in units if u in present]
     at_unit = {u: k for k, u in enumerate(order)}
     at_code = {c: k for k, c in enumerate(codes)}
-    r_idx = np.array([at_unit.get(u, -1) for u in rows["unit"]], dtype=np.int64)
-    c_idx = np.array([at_code.get(c, -1) for c in rows["indicator"]], dtype=np.int64)
-    first = ~pd.DataFrame({"u": rows["unit"].to_numpy(), "i": rows["indicator"].to_numpy()}).duplicated().to_numpy()
-    keep = first & (r_idx >= 0) & (c_idx >= 0)
+    # grid positions, -1 for a unit or code not in the grid (Series.map looks a dict up vectorised)
+    r_idx = rows["unit"].map(at_unit).fillna(-1).to_numpy(dtype=np.int64)
+    c_idx = rows["indicator"].map(at_code).fillna(-1).to_numpy(dtype=np.int64)
+    # one number per (unit, code) pair placed in the grid, the first record of a pair winning
+    pair = r_idx * len(codes) + c_idx
+    placed = (r_idx >= 0) & (c_idx >= 0)
+    first = ~pd.Series(np.where(placed, pair, -1)).duplicated().to_numpy()
+    keep = first & placed
     r_idx, c_idx = r_idx[keep], c_idx[keep]
     index = pd.Index(order, name="unit")
     columns = pd.Index(codes, name="indicator")
