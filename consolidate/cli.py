@@ -196,6 +196,9 @@ def run() -> None:
     Everything is written and flushed by then; what the interpreter would still do is free the modules of
     pandas, pandera and openpyxl one object at a time, ~0.3 s after every command. CliRunner tests call
     :func:`main` itself."""
+    # numpy's OpenBLAS starts a spinning thread per core at import, ~0.06 s of CPU taken from the reading
+    # workers; nothing here multiplies matrices. A value the user set is kept.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         main()
         code: object = 0

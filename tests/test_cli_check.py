@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import jsonschema
+import pytest
 from click.testing import CliRunner
 
 from consolidate.cli import main
@@ -126,3 +128,22 @@ def test_the_console_command_flushes_and_keeps_the_exit_code(tmp_path):
     assert missing.returncode == 2
     assert missing.stderr.splitlines()[-1] == (f"Lỗi: Giá trị không hợp lệ cho 'THƯ_MỤC': "
                                                f"không tìm thấy '{tmp_path / 'khong_co'}'.")
+
+
+@pytest.mark.parametrize(("before", "after"), [(None, "1"), ("4", "4")])
+def test_the_console_command_keeps_numpy_to_one_thread_unless_told(monkeypatch, before, after):
+    # OpenBLAS's threads would spin beside the reading workers; a user's own setting wins
+    import os
+
+    from consolidate import cli
+
+    if before is None:
+        monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", before)
+    monkeypatch.setattr(sys, "argv", ["consolidate", "--help"])
+    codes = []
+    monkeypatch.setattr(os, "_exit", codes.append)
+    cli.run()
+    assert codes == [0]
+    assert os.environ["OPENBLAS_NUM_THREADS"] == after
