@@ -59,9 +59,33 @@ def fold(text: str) -> str:
     return text.translate(_FOLD_TABLE)
 
 
-def words(text: str) -> list[str]:
-    """Folded words of a text, in order ("Trường Mầm non Mường Giàng" → ["truong", "mam", "non", …])."""
+def words_exact(text: str) -> list[str]:
+    """:func:`words` by its definition: clean, drop the accents, lower case, split at what is not an ASCII
+    letter or digit."""
     return [w for w in _NON_ALNUM.split(strip_accents(clean(text)).lower()) if w]
+
+
+class _WordsTable(dict[int, str]):
+    """``str.translate`` table: a character → its folded letters, or a space where it separates words."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) > 20_000:
+            self.clear()
+        # clean() of the one character, but for its strip: a space or a line break alone must stay one
+        kept = _UNSAFE.sub("", unicodedata.normalize("NFC", chr(code))).replace("\u00a0", " ")
+        mapped = self[code] = _NON_ALNUM.sub(" ", strip_accents(kept).lower())
+        return mapped
+
+
+_WORDS_TABLE = _WordsTable()
+
+
+def words(text: str) -> list[str]:
+    """Folded words of a text, in order ("Trường Mầm non Mường Giàng" → ["truong", "mam", "non", …]).
+
+    Character by character through a table, as :func:`fold` is and for the same reasons; a character that
+    folds to nothing (an accent, a control character) joins its neighbours, as in :func:`words_exact`."""
+    return text.translate(_WORDS_TABLE).split()
 
 
 def ascii_slug(text: str, max_len: int = 60) -> str:

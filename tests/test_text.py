@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from python_calamine import CalamineWorkbook
 
-from consolidate.text import ascii_slug, fold, fold_exact, set_text
+from consolidate.text import ascii_slug, fold, fold_exact, set_text, words, words_exact
 
 TRICKY = ["X01_UBND_xa_Muong_Giang.xlsx", "a_xd_b", "_x000A_ literal", "=HYPERLINK(\"http://x\",\"y\")",
           "tỉ lệ 1_x1_2", "bình thường", "#N/A", "#DIV/0!"]
@@ -100,3 +100,17 @@ def test_fold_is_fold_exact_on_every_character_of_the_first_blocks():
     chars = [chr(c) for c in range(0x3000)]
     assert [fold(c) for c in chars] == [fold_exact(c) for c in chars]
     assert fold("".join(chars)) == fold_exact("".join(chars))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.text(alphabet=_TRICKY, max_size=40)))
+def test_words_is_words_exact_on_any_text(text):
+    assert words(text) == words_exact(text)
+
+
+def test_words_is_words_exact_for_every_character_between_letters():
+    # a space, a line break or a punctuation mark alone separates; an accent or a control character joins
+    chars = [chr(c) for c in range(0x3000)]
+    assert [words(f"a{c}b") for c in chars] == [words_exact(f"a{c}b") for c in chars]
+    assert words("".join(chars)) == words_exact("".join(chars))
+    assert words("Trường\u00a0Mầm non\tMường\nGiàng") == ["truong", "mam", "non", "muong", "giang"]
