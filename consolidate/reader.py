@@ -407,33 +407,36 @@ def read_values(lay: Layout, form: Form, rel: str) -> tuple[list[dict], list[Iss
 
 def _read_row(sheet: Sheet, lay: Layout, row: Row, r_: int, rel: str,
               totals: set[tuple[str, str]]) -> tuple[dict, list[Issue]]:
-    nan = float("nan")
+    nan = math.nan
     rec: dict = {"file": rel, "unit": None, "indicator": row.code, "count": nan, "people": nan,
                  "amount": nan, "text": None, "note": None, "sheet": sheet.name, "cell_count": None,
                  "cell_people": None, "cell_amount": None, "cell_text": None, "cell_note": None}
     issues: list[Issue] = []
     cells = sheet.rows[r_] if 0 <= r_ < len(sheet.rows) else []
-
-    def value(c: int) -> object:
-        return cells[c] if 0 <= c < len(cells) else ""
+    width = len(cells)
+    count_col, people_col = lay.count, lay.people
+    # the row's two value cells, "" where the column is missing or the row is short
+    count_raw = cells[count_col] if count_col is not None and count_col < width else ""
+    people_raw = cells[people_col] if people_col is not None and people_col < width else ""
 
     if "text" in row.measures:
-        parts = [(c, as_text(value(c))) for c in (lay.count, lay.people) if c is not None]
-        filled = [(c, t) for c, t in parts if t]
+        parts = [(c, raw, as_text(raw)) for c, raw in ((count_col, count_raw), (people_col, people_raw))
+                 if c is not None]
+        filled = [(c, raw, t) for c, raw, t in parts if t]
         if filled:
-            text = " ".join(t for _, t in filled)
+            text = " ".join(t for _, _, t in filled)
             rec["text"], rec["cell_text"] = text, sheet.address(r_, filled[0][0])
-            longest = max(_raw_len(value(c)) for c, _ in filled)
+            longest = max(_raw_len(raw) for _, raw, _ in filled)
             if longest >= EXCEL_CELL_LIMIT:  # at the limit a writer has already cut the text
                 issues.append(make("text-too-long", file=rel, sheet=sheet.name, cell=rec["cell_text"],
                                    indicator=row.code, length=f"{longest:,}".replace(",", ".")))
     single = row.single_numeric
     if single is not None:
         found = []
-        for c in (lay.count, lay.people):
+        for c, raw in ((count_col, count_raw), (people_col, people_raw)):
             if c is None:
                 continue
-            got = _read_number(sheet, r_, c, value(c), row, single, rel, totals, issues)
+            got = _read_number(sheet, r_, c, raw, row, single, rel, totals, issues)
             if got is not None:
                 found.append((c, got))
         if len(found) == 2 and found[0][1] != found[1][1]:
@@ -445,17 +448,20 @@ def _read_row(sheet: Sheet, lay: Layout, row: Row, r_: int, rel: str,
             rec[single], rec[f"cell_{single}"] = found[0][1], sheet.address(r_, found[0][0])
     else:
         for measure in row.numeric_measures:
-            c = lay.count if measure == "count" else lay.people if measure == "people" else None
+            c, raw = (count_col, count_raw) if measure == "count" else (people_col, people_raw) \
+                if measure == "people" else (None, "")
             if c is None:
                 continue
-            got = _read_number(sheet, r_, c, value(c), row, measure, rel, totals, issues)
+            got = _read_number(sheet, r_, c, raw, row, measure, rel, totals, issues)
             if got is not None:
                 rec[measure], rec[f"cell_{measure}"] = got, sheet.address(r_, c)
-    if lay.note is not None:
-        note = as_text(value(lay.note))
+    note_col = lay.note
+    if note_col is not None:
+        raw = cells[note_col] if note_col < width else ""
+        note = as_text(raw)
         if note:
-            rec["note"], rec["cell_note"] = note, sheet.address(r_, lay.note)
-            length = _raw_len(value(lay.note))
+            rec["note"], rec["cell_note"] = note, sheet.address(r_, note_col)
+            length = _raw_len(raw)
             if length >= EXCEL_CELL_LIMIT:
                 issues.append(make("text-too-long", file=rel, sheet=sheet.name, cell=rec["cell_note"],
                                    indicator=row.code, length=f"{length:,}".replace(",", ".")))
