@@ -953,10 +953,9 @@ def records_frame(files: list[ReadFile]) -> pd.DataFrame:
     import pandas as pd
 
     rows = [rec for f in files for rec in f.records]
-    frame = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    # object columns keep None as None (a str column would turn it into NaN, to be turned back); every
+    # record has every column (_read_row writes them all), so none is filled with NaN either
+    frame = pd.DataFrame(rows, columns=TABLE_COLUMNS, dtype=object)
     for col in ("count", "people", "amount"):
         frame[col] = frame[col].astype("float64")
-    for col in TABLE_COLUMNS:
-        if col not in ("count", "people", "amount"):
-            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
     return frame
