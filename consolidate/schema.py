@@ -22,6 +22,7 @@ with) is looked up for all failing rows at once, one pass over the table per mea
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -30,6 +31,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+
+
+def _import_checks_without_strategies() -> None:
+    """Import pandera's built-in checks as if hypothesis were not installed.
+
+    On its first validation pandera imports its data-synthesis strategies, which import hypothesis when it
+    is there (0.1 s, a quarter of pandera's own import); nothing here synthesises data. A module set to
+    None in ``sys.modules`` makes ``import`` raise ImportError, which pandera takes for "not installed";
+    the entry is removed again, so hypothesis stays importable. When it is already imported (the test
+    run), pandera simply uses it."""
+    hide = "hypothesis" not in sys.modules
+    if hide:
+        sys.modules["hypothesis"] = None  # type: ignore[assignment]
+    try:
+        import pandera.backends.pandas.builtin_checks  # noqa: F401
+    finally:
+        if hide:
+            del sys.modules["hypothesis"]
+
+
+_import_checks_without_strategies()
 
 from consolidate.form import NUMERIC_MEASURES, Form
 from consolidate.issues import Issue, make

@@ -357,3 +357,17 @@ def test_a_value_that_could_not_be_read_is_not_a_blank(form, units):
     other = [dict(r, file="b.xlsx") for r in rows]
     _, both = validate(table(form, rows + other), form, units, frozenset({("a.xlsx", "1.9", "people")}))
     assert [(i.file, i.code) for i in both] == [("b.xlsx", "total-mismatch"), ("b.xlsx", "people-missing")]
+
+
+def test_pandera_is_imported_without_its_hypothesis_strategies_and_hypothesis_stays_importable():
+    # a fresh process, as the console command is: pandera's data-synthesis strategies are not loaded
+    # (their hypothesis import cost 0.1 s), validation works, and hypothesis can still be imported after
+    import subprocess
+    import sys
+
+    code = ("import sys, consolidate.schema as s; s.warm_up(); "
+            "import pandera.strategies.base_strategies as b; print(b.HAS_HYPOTHESIS, 'hypothesis' in sys.modules); "
+            "import hypothesis; print(hypothesis.__name__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "hypothesis"]
