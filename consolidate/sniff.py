@@ -15,8 +15,10 @@ cell took 327 MB), so an .ods or .xls with one oversized sheet is refused whole;
 at a time, so there only the oversized sheet is skipped. The worksheet scans use byte regexes rather than an XML parser: they only look for cell
 references and formula cells, and must stay cheap on the common path (one pass over a few kilobytes).
 Each check has a fast path for the shape the usual writers produce (unprefixed ``<c r="…">`` cells, LibreOffice's
-trailing repeats, plain zip members inflated with ``zlib`` exactly as ``zipfile`` would) that only answers when it
-can prove the exact scan would give the same verdict, and falls back to that exact scan otherwise.
+trailing repeats, plain zip members inflated with ``zlib`` exactly as ``zipfile`` would, the record chain of an .xls
+walked once for all its sheets) that only answers when it can prove the exact scan would give the same verdict, and
+falls back to that exact scan otherwise; small zip members are looked up by their stored bytes, since every return
+of a campaign carries the same workbook, theme and styles parts.
 """
 
 from __future__ import annotations
@@ -333,29 +335,13 @@ class _Parts:
         return data[start:end]
 
     def _inflate_all(self, info: zipfile.ZipInfo) -> bytes | None:
-        """What zf.read(info) returns, when that is certain without zipfile; else None.
-
-        zipfile hands all the compressed bytes to one decompress(…, 1 GiB) call and cuts to file_size;
-        asking for file_size + 1 gives the same bytes whenever the stream ends within file_size, and the
-        other cases (a member inflating past its declared size) go through zipfile."""
+        """What zf.read(info) returns, when that is certain without zipfile; else None."""
         raw = self._payload(info)
         if raw is None:
             return None
-        size = info.file_size
-        if info.compress_type == zipfile.ZIP_STORED:
-            body = raw[:size]
-        else:
-            try:
-                inflater = zlib.decompressobj(-15)
-                body = inflater.decompress(raw, size + 1)
-                if inflater.unconsumed_tail or len(body) > size:
-                    return None
-                body = (body + inflater.flush())[:size]
-            except zlib.error:
-                return None
-        if zlib.crc32(body) != info.CRC:
-            return None
-        return body
+        args = (raw, info.file_size, info.CRC, info.compress_type)
+        small = len(raw) <= _MEMO_STORED and info.file_size <= _MEMO_INFLATED
+        return _inflate_memo(*args) if small else _inflate(*args)
 
     def _prolog_is_plain(self, info: zipfile.ZipInfo) -> bool:
         """True when _check_prolog would pass this member, proven by making zipfile's own first read;
@@ -363,37 +349,75 @@ class _Parts:
         raw = self._payload(info)
         if raw is None:
             return False
-        size = info.file_size
-        if size == 0:  # the loop never reads; only the header mattered
-            return True
-        # ZipExtFile.read(4096) → one _read1(4096): min(4096, compress_left) compressed bytes, inflated to at
-        # most 4096 bytes, cut to file_size, CRC checked when that reaches the end of the member
-        take = min(_PROLOG_CHUNK, len(raw))
-        rest = len(raw) - take
-        if info.compress_type == zipfile.ZIP_STORED:
-            out, eof = raw[:take], rest <= 0
-        else:
-            try:
-                inflater = zlib.decompressobj(-15)
-                out = inflater.decompress(raw[:take], _PROLOG_CHUNK)
-                eof = inflater.eof or (rest <= 0 and not inflater.unconsumed_tail)
-                if eof:
-                    out += inflater.flush()
-            except zlib.error:
-                return False
-        out = out[:size]
-        if len(out) >= size:
-            eof = True
-        if eof and zlib.crc32(out) != info.CRC:
+        args = (raw, info.file_size, info.CRC, info.compress_type)
+        return _prolog_passes_memo(*args) if len(raw) <= _MEMO_PROLOG else _prolog_passes(*args)
+
+
+def _inflate(raw: bytes, size: int, crc: int, method: int) -> bytes | None:
+    """A member's stored bytes inflated as zf.read does it, or None when only zipfile can say what happens.
+
+    zipfile hands all the compressed bytes to one decompress(…, 1 GiB) call and cuts to file_size;
+    asking for file_size + 1 gives the same bytes whenever the stream ends within file_size, and the
+    other cases (a member inflating past its declared size) go through zipfile."""
+    if method == zipfile.ZIP_STORED:
+        body = raw[:size]
+    else:
+        try:
+            inflater = zlib.decompressobj(-15)
+            body = inflater.decompress(raw, size + 1)
+            if inflater.unconsumed_tail or len(body) > size:
+                return None
+            body = (body + inflater.flush())[:size]
+        except zlib.error:
+            return None
+    if zlib.crc32(body) != crc:
+        return None
+    return body
+
+
+def _prolog_passes(raw: bytes, size: int, crc: int, method: int) -> bool:
+    """True when zipfile's first read of a member with these stored bytes shows a plain prolog (see
+    _Parts._prolog_is_plain)."""
+    if size == 0:  # the loop never reads; only the header mattered
+        return True
+    # ZipExtFile.read(4096) → one _read1(4096): min(4096, compress_left) compressed bytes, inflated to at
+    # most 4096 bytes, cut to file_size, CRC checked when that reaches the end of the member
+    take = min(_PROLOG_CHUNK, len(raw))
+    rest = len(raw) - take
+    if method == zipfile.ZIP_STORED:
+        out, eof = raw[:take], rest <= 0
+    else:
+        try:
+            inflater = zlib.decompressobj(-15)
+            out = inflater.decompress(raw[:take], _PROLOG_CHUNK)
+            eof = inflater.eof or (rest <= 0 and not inflater.unconsumed_tail)
+            if eof:
+                out += inflater.flush()
+        except zlib.error:
             return False
-        if len(out) < _PROLOG_CHUNK and not eof:
-            return False  # read(4096) would call _read1 again
-        buf = out[:_PROLOG_CHUNK]
-        if not buf:
-            return True
-        if not _ROOT_START.search(buf) and len(buf) < size:
-            return False  # a long prolog: the next chunks are zipfile's to read
-        return not _DOCTYPE.search(buf)
+    out = out[:size]
+    if len(out) >= size:
+        eof = True
+    if eof and zlib.crc32(out) != crc:
+        return False
+    if len(out) < _PROLOG_CHUNK and not eof:
+        return False  # read(4096) would call _read1 again
+    buf = out[:_PROLOG_CHUNK]
+    if not buf:
+        return True
+    if not _ROOT_START.search(buf) and len(buf) < size:
+        return False  # a long prolog: the next chunks are zipfile's to read
+    return not _DOCTYPE.search(buf)
+
+
+# Both functions above depend on nothing but their arguments, and a campaign's returns share most parts
+# byte for byte (workbook, relationships, theme, styles: every unit fills the same template), so small
+# members are looked up by their stored bytes. The memos keep at most 256 × (2 KB + 16 KB) and 256 × 8 KB.
+_MEMO_STORED = 2048
+_MEMO_INFLATED = 16 * 1024
+_MEMO_PROLOG = 8192
+_inflate_memo = functools.lru_cache(maxsize=256)(_inflate)
+_prolog_passes_memo = functools.lru_cache(maxsize=256)(_prolog_passes)
 
 
 class _Unsafe(Exception):
@@ -797,15 +821,104 @@ _BIFF_CELLS = {0x0203, 0x027E, 0x00FD, 0x0204, 0x0201, 0x0205, 0x0006, 0x00D6, 0
                0x0004, 0x0005, 0x0007, 0x0027}
 _BIFF_RUNS = {0x00BD, 0x00BE}  # MULRK, MULBLANK: first column at 2, last column in the last two bytes
 _BIFF_BOF, _BIFF_EOF, _BIFF_SHEET, _BIFF_DIM, _BIFF_SST = 0x0809, 0x000A, 0x0085, 0x0200, 0x00FC
+# what the one-walk scan does with a record type (the other types are only stepped over)
+_CELL, _RUN, _DIM, _MARK, _SHEET, _SST = range(6)
+_BIFF_KIND = {**dict.fromkeys(_BIFF_CELLS, _CELL), **dict.fromkeys(_BIFF_RUNS, _RUN), _BIFF_DIM: _DIM,
+              _BIFF_BOF: _MARK, _BIFF_EOF: _MARK, _BIFF_SHEET: _SHEET, _BIFF_SST: _SST}
+_HEAD_AND_CELL = struct.Struct("<4H")  # type, length, and the row and column a cell record starts with
 
 
 def biff_problems(stream: bytes) -> tuple[dict[str, str], tuple[str, str] | None]:
     """Per sheet, why calamine must not load it (its grid would be too large); and a whole-file problem
     (issue code, reason).
 
-    Walks the BIFF8 record stream once: sheet names from BOUNDSHEET, then for each sheet's substream the
-    extent of its cell records and its DIMENSIONS, and the string table's declared counts.
+    What _biff_problems_exact answers, from one walk of the record chain instead of one per pass: a
+    substream walk that starts on a BOF or EOF of the chain meets the same records as the chain from there,
+    so the records between two such markers are gathered once; a sheet offset anywhere else (damaged) is
+    walked by the exact _substream_extent.
     """
+    n = len(stream)
+    sheets: list[tuple[int, str]] = []
+    bofs: list[int] = []
+    markers: dict[int, int] = {}  # chain position of a BOF → index of the segment after it; of an EOF → -1
+    segments: list[tuple[list[int], list[int], list[bytes]]] = []
+    rows: list[int] = []
+    cols: list[int] = []
+    dims: list[bytes] = []
+    in_globals = True  # the exact scan reads BOUNDSHEET and SST records up to the first EOF only
+    pos = 0
+    while pos + 4 <= n:
+        if pos + 8 <= n:
+            rtype, length, r, c = _HEAD_AND_CELL.unpack_from(stream, pos)
+        else:  # a body shorter than four bytes holds no cell
+            rtype, length = struct.unpack_from("<HH", stream, pos)
+            r = c = -1
+        end = pos + 4 + length
+        kind = _BIFF_KIND.get(rtype)
+        if kind is None:  # most records (rows, formats, strings): nothing to gather
+            pass
+        elif kind == _CELL:
+            if length >= 4 and r >= 0:
+                rows.append(r)
+                cols.append(c)
+        elif kind == _RUN:
+            size = min(length, n - pos - 4)
+            if size >= 6:
+                rows.append(r)
+                cols.append(c)
+                cols.append(struct.unpack_from("<H", stream, pos + 2 + size)[0])
+        elif kind == _DIM:
+            dims.append(stream[pos + 4:end])
+        elif kind == _MARK:
+            segments.append((rows, cols, dims))
+            rows, cols, dims = [], [], []
+            if rtype == _BIFF_BOF:
+                markers[pos] = len(segments)
+                if pos > 0:
+                    bofs.append(pos)
+            else:
+                markers[pos] = -1
+                in_globals = False
+        elif in_globals:
+            body = stream[pos + 4:end]
+            if kind == _SHEET and len(body) >= 8:
+                offset, cch, flags = struct.unpack_from("<IBB", body, 0)[0], body[6], body[7]
+                raw = body[8:8 + cch * (2 if flags & 1 else 1)]
+                sheets.append((offset, raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")))
+            elif kind == _SST and len(body) >= 8:
+                unique = struct.unpack_from("<I", body, 4)[0]
+                if unique > n:  # every string takes at least one byte of the stream
+                    return {}, ("unsafe-file", f"bảng chuỗi khai báo {unique:,} chuỗi".replace(",", "."))
+        pos = end
+    segments.append((rows, cols, dims))
+    if len(sheets) > MAX_SHEETS:
+        return {}, ("too-many-sheets", str(len(sheets)))
+    starts = list(sheets)
+    offsets = {offset for offset, _ in sheets}
+    for pos in bofs:
+        if pos not in offsets:
+            starts.append((pos, f"#{len(starts) + 1}"))
+    refused: dict[str, str] = {}
+    for offset, name in starts:
+        segment = markers.get(offset)
+        if segment is None:
+            problem = _substream_extent(stream, offset, name)
+        elif segment < 0:  # the walk stops at once on an EOF
+            problem = None
+        else:
+            seg_rows, seg_cols, seg_dims = segments[segment]
+            problem = next(filter(None, (_dimensions_problem(body, name) for body in seg_dims)), None)
+            problem = problem or _cells_problem(seg_rows, seg_cols)
+        if problem and problem[0] == "corrupt":
+            return {}, problem
+        if problem:
+            refused.setdefault(name, problem[1])
+    return refused, None
+
+
+def _biff_problems_exact(stream: bytes) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """biff_problems by the plain walks: the sheet names and the string table, every substream start, then
+    each substream on its own (the reference the one-walk scan must agree with)."""
     sheets: list[tuple[int, str]] = []
     pos, n = 0, len(stream)
     while pos + 4 <= n:
@@ -869,14 +982,29 @@ def _substream_extent(stream: bytes, pos: int, name: str) -> tuple[str, str] | N
             c2 = struct.unpack_from("<H", body, len(body) - 2)[0]
             rows.append(r)
             cols.extend((c1, c2))
-        elif rtype == _BIFF_DIM and len(body) >= 8:
-            # calamine reserves (last - first row) × (last - first column) cells from this record;
-            # an inverted one wraps around to billions. BIFF8 rows are 32-bit, older ones 16-bit.
-            r1, r2, c1, c2 = struct.unpack_from("<IIHH" if len(body) >= 12 else "<HHHH", body, 0)
-            if r2 < r1 or c2 < c1:
-                return "corrupt", f"trang {name}: kích thước trang ghi trong tệp không hợp lệ"
-            if (r2 - r1) * (c2 - c1) > MAX_SHEET_CELLS:
-                return "large", f"vùng dữ liệu {r2 - r1:,} hàng × {c2 - c1:,} cột".replace(",", ".")
+        elif rtype == _BIFF_DIM:
+            problem = _dimensions_problem(body, name)
+            if problem:
+                return problem
+    return _cells_problem(rows, cols)
+
+
+def _dimensions_problem(body: bytes, name: str) -> tuple[str, str] | None:
+    """What a DIMENSIONS record's declared area says about sheet ``name``, if anything."""
+    if len(body) < 8:
+        return None
+    # calamine reserves (last - first row) × (last - first column) cells from this record;
+    # an inverted one wraps around to billions. BIFF8 rows are 32-bit, older ones 16-bit.
+    r1, r2, c1, c2 = struct.unpack_from("<IIHH" if len(body) >= 12 else "<HHHH", body, 0)
+    if r2 < r1 or c2 < c1:
+        return "corrupt", f"trang {name}: kích thước trang ghi trong tệp không hợp lệ"
+    if (r2 - r1) * (c2 - c1) > MAX_SHEET_CELLS:
+        return "large", f"vùng dữ liệu {r2 - r1:,} hàng × {c2 - c1:,} cột".replace(",", ".")
+    return None
+
+
+def _cells_problem(rows: list[int], cols: list[int]) -> tuple[str, str] | None:
+    """The grid from the first to the last cell row and column, when it is too large."""
     if rows:
         height, width = max(rows) - min(rows) + 1, max(cols) - min(cols) + 1
         if height * width > MAX_SHEET_CELLS:

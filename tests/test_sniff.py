@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import subprocess
 import sys
 import zipfile
@@ -512,3 +513,116 @@ def test_damaged_templates_get_the_same_verdict_without_the_fast_paths(name: str
     with pytest.MonkeyPatch.context() as mp:
         _no_fast_paths(mp)
         assert _verdict(sniff_bytes(bytes(data), name)) == fast
+
+
+_MEMBER_BODIES = st.sampled_from([b"", b"<a/>", b'<?xml version="1.0"?><root>' + b"x" * 300 + b"</root>",
+                                  b'<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>', b"<!-- " + b"y" * 5000 + b" --><r/>"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=_MEMBER_BODIES, method=st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]),
+       field=st.sampled_from(["CRC", "file_size", "compress_type", "none"]), delta=st.integers(1, 6000))
+def test_the_member_memos_answer_what_the_member_says_now(body: bytes, method: int, field: str, delta: int) -> None:
+    """The same stored bytes under another CRC, size or method (a lying central directory) after the memos
+    have seen them honest: the answers still equal zipfile's."""
+    data = _zip([("xl/a.xml", body, method)])
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    info = zf.infolist()[0]
+    _outcome(sniff_mod._Parts(zf, data).read, "xl/a.xml")  # the memos see the honest member first
+    _outcome(sniff_mod._Parts(zf, data).check_the_rest)
+    if field == "CRC":
+        info.CRC ^= delta
+    elif field == "file_size":
+        info.file_size = max(info.file_size - delta, 0) if delta % 2 else info.file_size + delta
+    elif field == "compress_type":
+        info.compress_type = zipfile.ZIP_STORED if method == zipfile.ZIP_DEFLATED else zipfile.ZIP_DEFLATED
+    fast, exact = sniff_mod._Parts(zf, data), sniff_mod._Parts(zf, data)
+    assert _outcome(fast.read, "xl/a.xml") == _outcome(_read_reference, exact, "xl/a.xml")
+    fast, exact = sniff_mod._Parts(zf, data), sniff_mod._Parts(zf, data)
+    assert _outcome(fast.check_the_rest) == _outcome(_prolog_reference, exact)
+
+
+def _record(rtype: int, body: bytes) -> bytes:
+    return struct.pack("<HH", rtype, len(body)) + body
+
+
+@st.composite
+def _biff_stream(draw) -> bytes:
+    """A BIFF8 workbook stream: globals with sheet entries and a string table, then sheet substreams of
+    cells, runs and DIMENSIONS; sheet offsets on a BOF, on another record, off the chain or past the end;
+    cells after the last one; then some damage (a record length changed, a truncation)."""
+    u16, u32 = st.integers(0, 0xFFFF), st.integers(0, 0xFFFFFFFF)
+    small = st.one_of(st.integers(0, 40), u16)
+    n_sheets = draw(st.integers(0, 4))
+    records: list[tuple[int, bytes]] = [(sniff_mod._BIFF_BOF, b"\x00\x06\x05\x00" + b"\x00" * 12)]
+    sheet_at = []
+    for i in range(n_sheets):
+        sheet_at.append(len(records))
+        name = draw(st.sampled_from([b"Sheet", b"T\x00r\x00", b"x" * 40]))
+        flags = 1 if b"\x00" in name else 0
+        records.append((sniff_mod._BIFF_SHEET, b"\x00" * 6 + bytes([len(name) // (2 if flags else 1), flags]) + name))
+    if draw(st.booleans()):
+        records.append((sniff_mod._BIFF_SST, struct.pack("<II", 3, draw(st.one_of(st.integers(0, 50), u32)))))
+    if draw(st.booleans()):  # a cell among the globals
+        records.append((0x0203, struct.pack("<HHH", draw(small), draw(small), 0) + b"\x00" * 8))
+    records.append((sniff_mod._BIFF_EOF, b""))
+    for _ in range(draw(st.integers(0, 5))):
+        records.append((sniff_mod._BIFF_BOF, b"\x00\x06\x10\x00" + b"\x00" * 12))
+        for _ in range(draw(st.integers(0, 12))):
+            kind = draw(st.sampled_from(["cell", "cell", "run", "dim", "short", "other", "bof", "eof", "sheet"]))
+            if kind == "cell":
+                rtype = draw(st.sampled_from(sorted(sniff_mod._BIFF_CELLS)))
+                records.append((rtype, struct.pack("<HH", draw(small), draw(small)) + b"\x00" * draw(st.integers(0, 10))))
+            elif kind == "run":
+                rtype = draw(st.sampled_from(sorted(sniff_mod._BIFF_RUNS)))
+                cols = b"".join(struct.pack("<H", draw(small)) for _ in range(draw(st.integers(0, 3))))
+                records.append((rtype, struct.pack("<HH", draw(small), draw(small)) + cols))
+            elif kind == "dim":
+                body = (struct.pack("<IIHHH", draw(st.one_of(small, u32)), draw(st.one_of(small, u32)), draw(small),
+                                    draw(small), 0) if draw(st.booleans())
+                        else struct.pack("<HHHH", draw(small), draw(small), draw(small), draw(small)))
+                records.append((sniff_mod._BIFF_DIM, body[:draw(st.sampled_from([len(body), len(body), 7, 11]))]))
+            elif kind == "short":
+                records.append((draw(st.sampled_from(sorted(sniff_mod._BIFF_CELLS | sniff_mod._BIFF_RUNS))),
+                                b"\x01" * draw(st.integers(0, 5))))
+            elif kind == "other":
+                records.append((draw(st.sampled_from([0x0208, 0x00E0, 0x007D, 0x0000])), b"\x00" * draw(st.integers(0, 9))))
+            elif kind == "sheet":  # a BOUNDSHEET after the globals: the exact scan ignores it
+                records.append((sniff_mod._BIFF_SHEET, b"\x00" * 6 + b"\x01\x00z"))
+            else:
+                records.append((sniff_mod._BIFF_BOF if kind == "bof" else sniff_mod._BIFF_EOF, b""))
+        if draw(st.booleans()):
+            records.append((sniff_mod._BIFF_EOF, b""))
+    for _ in range(draw(st.integers(0, 3))):  # cells after the last substream, outside any sheet
+        records.append((0x0203, struct.pack("<HH", draw(small), draw(small)) + b"\x00" * 10))
+    positions, pos = [], 0
+    for rtype, body in records:
+        positions.append(pos)
+        pos += 4 + len(body)
+    out = bytearray(b"".join(_record(rtype, body) for rtype, body in records))
+    for i in sheet_at:  # where each BOUNDSHEET points: usually a BOF of the chain
+        target = draw(st.one_of(st.sampled_from(positions), st.integers(0, len(out) + 8)))
+        struct.pack_into("<I", out, positions[i] + 4, target)
+    if draw(st.booleans()):  # a record length changed: the chain takes another way from there
+        at = draw(st.sampled_from(positions))
+        struct.pack_into("<H", out, at + 2, draw(st.one_of(st.integers(0, 20), u16)))
+    if draw(st.booleans()):
+        out = out[:draw(st.integers(0, len(out)))]
+    return bytes(out)
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_biff_stream())
+def test_the_one_walk_biff_scan_equals_the_exact_walks(stream: bytes) -> None:
+    assert _outcome(sniff_mod.biff_problems, stream) == _outcome(sniff_mod._biff_problems_exact, stream)
+
+
+@pytest.mark.parametrize("name", ["template_lo.xls", "far_corner.xls", "xls_bad_dimensions.xls"])
+def test_the_one_walk_biff_scan_on_real_files(name: str) -> None:
+    from consolidate.sniff import CompoundFile
+
+    folder = GOOD if (GOOD / name).exists() else BAD
+    stream = CompoundFile((folder / name).read_bytes()).stream("Workbook")
+    assert sniff_mod.biff_problems(stream) == sniff_mod._biff_problems_exact(stream)
+    for cut in range(0, len(stream), 97):  # every truncation point walks another tail
+        assert sniff_mod.biff_problems(stream[:cut]) == sniff_mod._biff_problems_exact(stream[:cut])
