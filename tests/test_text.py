@@ -89,10 +89,11 @@ def test_fold_is_fold_exact(text):
         assert fold(variant.upper()) == fold_exact(variant.upper())
 
 
+@pytest.mark.parametrize(("fast", "exact"), [(fold, fold_exact), (words, words_exact)])
 @settings(max_examples=400, deadline=None)
-@given(st.one_of(st.text(max_size=40), st.text(alphabet=_TRICKY, max_size=40)))
-def test_fold_is_fold_exact_on_any_text(text):
-    assert fold(text) == fold_exact(text)
+@given(text=st.one_of(st.text(max_size=40), st.text(alphabet=_TRICKY, max_size=40)))
+def test_the_table_functions_are_their_definitions_on_any_text(fast, exact, text):
+    assert fast(text) == exact(text)
 
 
 def test_fold_is_fold_exact_on_every_character_of_the_first_blocks():
@@ -100,12 +101,6 @@ def test_fold_is_fold_exact_on_every_character_of_the_first_blocks():
     chars = [chr(c) for c in range(0x3000)]
     assert [fold(c) for c in chars] == [fold_exact(c) for c in chars]
     assert fold("".join(chars)) == fold_exact("".join(chars))
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.one_of(st.text(max_size=40), st.text(alphabet=_TRICKY, max_size=40)))
-def test_words_is_words_exact_on_any_text(text):
-    assert words(text) == words_exact(text)
 
 
 def test_words_is_words_exact_for_every_character_between_letters():
