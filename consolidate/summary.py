@@ -465,7 +465,8 @@ class _Archive(zipfile.ZipFile):
             raise RuntimeError(f"{arcname}: openpyxl wrote a sheet without the expected dimension and sheetData")
         info = zipfile.ZipInfo(arcname, dt.datetime.now().timetuple()[:6])
         info.compress_type = self.compression
-        info._compresslevel = self.compresslevel  # what writestr sets; open() leaves a given ZipInfo's alone
+        # what writestr sets; open() leaves a given ZipInfo's alone (named compress_level from Python 3.13)
+        setattr(info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel", self.compresslevel)
         info.external_attr = 0o600 << 16
         with self.open(info, "w") as out:
             out.write(head)
