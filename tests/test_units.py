@@ -98,8 +98,8 @@ def test_missing_column():
     assert units is None
     assert [(i.code, i.message) for i in issues] == [(
         "units-missing-column",
-        "Danh sách đơn vị units_missing_email.csv: thiếu cột Email "
-        "(hàng tiêu đề phải có: Mã đơn vị | Tên đơn vị | Loại | Email).")]
+        ("Danh sách đơn vị units_missing_email.csv: thiếu cột Email "
+         "(hàng tiêu đề phải có: Mã đơn vị | Tên đơn vị | Loại | Email)."))]
 
 
 def test_no_header_at_all(tmp_path):
