@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from consolidate.issues import Issue, make
 from consolidate.schedule import ReadContext, SheetLike, cell_values
-from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, set_text
+from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, fold_cached, set_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -275,18 +275,12 @@ def _is_section(text: str, sections: frozenset[str]) -> bool:
     """Whether a text is a Roman-numbered section title; ``sections`` are the folded labels."""
     if not _ROMAN.match(text) or len(text) > HEAD_CHARS:
         return False
-    return _fold_short(_ROMAN.sub("", text, count=1)) in sections
+    return fold_cached(_ROMAN.sub("", text, count=1)) in sections
 
 
 def _is_stop(text: str) -> bool:
-    key = _fold_short(text[:40])
+    key = fold_cached(text[:40])
     return any(key.startswith(s) for s in _STOP)
-
-
-@lru_cache(maxsize=4096)
-def _fold_short(text: str) -> str:
-    # section titles and the signature lines repeat in every file
-    return fold(text)
 
 
 class _Memo:

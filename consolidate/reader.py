@@ -28,7 +28,7 @@ from consolidate.identity import IDENTITY_SHEET, Identity, parse_identity
 from consolidate.issues import Issue, RunError, make
 from consolidate.results import TABLE_COLUMNS
 from consolidate.sniff import check_defusedxml, sniff
-from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, words
+from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, fold_cached, words
 from consolidate.values import as_text, parse_value
 
 if TYPE_CHECKING:
@@ -223,14 +223,8 @@ class Layout:
     stt: int | None
 
 
-@lru_cache(maxsize=8192)
-def _fold(text: str) -> str:
-    """fold() remembered: every returned form repeats the same labels and headers."""
-    return fold(text)
-
-
 def _key(value: object) -> str:
-    return _fold(value) if isinstance(value, str) else ""
+    return fold_cached(value) if isinstance(value, str) else ""
 
 
 def find_layout(sheet: Sheet) -> Layout | None:
@@ -280,7 +274,7 @@ class LabelMatcher:
         return self._seen[text]
 
     def _match(self, text: str) -> str | None:
-        key = _fold(text)
+        key = fold_cached(text)
         if not key:
             return None
         if key in self.keys:
@@ -615,7 +609,7 @@ def title_line(sheets: list[Sheet]) -> tuple[str, str, str] | None:
             continue
         for r, row in enumerate(sheet.rows[:20]):
             for c, value in enumerate(row):
-                if not isinstance(value, str) or not _fold(value).startswith(_TITLE_KEY):
+                if not isinstance(value, str) or not fold_cached(value).startswith(_TITLE_KEY):
                     continue
                 text = clean(value)
                 name = clean(text.split(":", 1)[1]) if ":" in text else ""

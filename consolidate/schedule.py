@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from consolidate.issues import Issue, make
-from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, set_text, words
+from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, fold_cached, set_text, words
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -246,13 +246,7 @@ class ScheduleRead:
 # ---------------------------------------------------------------------------------------------- reading
 
 def _key(value: object) -> str:
-    return _fold_short(value) if isinstance(value, str) and len(value) <= 60 else ""
-
-
-@lru_cache(maxsize=4096)
-def _fold_short(text: str) -> str:
-    # header cells are short and repeat in every file
-    return fold(text)
+    return fold_cached(value) if isinstance(value, str) and len(value) <= 60 else ""
 
 
 @lru_cache(maxsize=4096)

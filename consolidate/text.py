@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # C0 controls except TAB/LF/CR, DEL, C1 controls, and the bidi overrides/isolates that can disguise text.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\ufeff]")
@@ -57,6 +58,12 @@ def fold(text: str) -> str:
     (normalising reorders combining marks only, which are dropped; lower case depends on context only
     for the Greek sigma, which is dropped too)."""
     return text.translate(_FOLD_TABLE)
+
+
+@lru_cache(maxsize=16384)
+def fold_cached(text: str) -> str:
+    """:func:`fold` remembered: the labels and headers of a template come back in every file of a folder."""
+    return fold(text)
 
 
 def words_exact(text: str) -> list[str]:
