@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,11 +32,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SNIFF_TESTS = ("tests/test_sniff.py", "tests/test_bounds.py")
+# the tests of each module, the quickest first (pytest stops at the first failure)
+SNIFF_TESTS = ("tests/test_bounds.py", "tests/test_sniff.py")
 VALUES_TESTS = ("tests/test_values.py", "tests/test_bounds.py")
 SCHEMA_TESTS = ("tests/test_schema.py", "tests/test_bounds.py")
 READER_TESTS = ("tests/test_reader.py", "tests/test_bounds.py")
 MERGE_TESTS = ("tests/test_merge.py", "tests/test_truth.py", "tests/test_bounds.py")
+TEXT_TESTS = ("tests/test_text.py", "tests/test_reader.py", "tests/test_bounds.py")
+OUTPUT_TESTS = ("tests/test_outputs.py", "tests/test_bounds.py")
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,41 @@ MUTATIONS = [
              "encrypted workbook detected"),
     Mutation("sniff-lock-files-off", "sniff.py", "if is_lock_file(name):", "if False:", SNIFF_TESTS,
              "lock files skipped"),
+    Mutation("sniff-doctype-in-full-parts-off", "sniff.py",
+             "if b\"!\" in body and _DOCTYPE.search(body):  # one memchr rules out most parts", "if False:",
+             SNIFF_TESTS, "a part with <!DOCTYPE/<!ENTITY is refused"),
+    Mutation("sniff-doctype-in-prologs-off", "sniff.py", "        if _DOCTYPE.search(buf):\n            raise _Unsafe(name)",
+             "        if False:\n            raise _Unsafe(name)", SNIFF_TESTS,
+             "a DOCTYPE in a part read only to its root is refused"),
+    Mutation("sniff-ods-sheets-off", "sniff.py",
+             "    if len(tables) > MAX_SHEETS:\n        return _bad(\"too-many-sheets\", rel, count=len(tables), limit=MAX_SHEETS)",
+             "    if False:\n        return _bad(\"too-many-sheets\", rel, count=len(tables), limit=MAX_SHEETS)",
+             SNIFF_TESTS, "an .ods of 200 tables is refused"),
+    Mutation("sniff-ods-repeat-off", "sniff.py", "        reason = _ods_area(content[m.end():end])",
+             "        reason = None", SNIFF_TESTS, "ODS repeated rows × columns bounded"),
+    # ---- SECURITY.md text and output rules (text.py, outputs.py, reader.py)
+    Mutation("text-nfc-off", "text.py", '    text = unicodedata.normalize("NFC", text)\n', "", TEXT_TESTS,
+             "text is normalised to NFC"),
+    Mutation("text-controls-kept", "text.py", 'text = _UNSAFE.sub("", text).replace("\\u00a0", " ")',
+             'text = text.replace("\\u00a0", " ")', TEXT_TESTS, "C0 controls and bidi overrides are stripped"),
+    Mutation("text-bidi-kept", "text.py", "\\u202a-\\u202e\\u2066-\\u2069", "", TEXT_TESTS,
+             "bidi overrides and isolates are stripped"),
+    Mutation("text-formula-written-live", "text.py",
+             'if isinstance(value, str) and (value.startswith("=") or value in _ERROR_CODES):', "if False:",
+             TEXT_TESTS, "unit text starting with = is written as text, never a formula"),
+    Mutation("reader-long-text-silent", "reader.py",
+             "if longest >= EXCEL_CELL_LIMIT:  # at the limit a writer has already cut the text", "if False:",
+             TEXT_TESTS, "warn at 32,767 characters"),
+    Mutation("outputs-reserved-names-kept", "outputs.py", 'if slug.split(".")[0].upper() in _RESERVED:',
+             "if False:", OUTPUT_TESTS, "no CON/PRN/AUX/NUL/COMn/LPTn file names"),
+    Mutation("outputs-names-collide-by-case", "outputs.py", "        seen.add(candidate.lower())",
+             "        seen.add(candidate)", OUTPUT_TESTS, "two names differing in case only are made distinct"),
+    Mutation("outputs-inside-off", "outputs.py", "    if target.parent != folder:", "    if False:", OUTPUT_TESTS,
+             "an output name never resolves outside the output folder"),
+    Mutation("outputs-lock-ignored", "outputs.py", "        if pid and _alive(pid):", "        if False:",
+             OUTPUT_TESTS, "two runs never write one output folder at once"),
+    Mutation("outputs-csv-quote-only-equals", "outputs.py", 'if text and text[0] in "=+-@\\t\\r":',
+             'if text and text[0] in "=":', OUTPUT_TESTS, "= + - @ TAB CR get a quote prefix in CSV"),
     # ---- FORM.md "Values" (values.py)
     Mutation("values-bool-as-number", "values.py", "if isinstance(raw, bool):", "if False:", VALUES_TESTS,
              "TRUE/FALSE is not a number"),
@@ -227,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{m.name:42} {m.module:10} {m.rule}")
         return 0
     results: dict[str, list[str]] = {"killed": [], "survived": [], "stale": []}
+    # stopped from outside: end the running pytest and remove the copy, as Ctrl-C does
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="mutate-") as tmp:
         work = Path(tmp) / "repo"
         work.mkdir()
