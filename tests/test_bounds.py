@@ -245,3 +245,20 @@ def test_an_ods_of_100_tables_is_read_and_one_of_101_refused() -> None:
     assert _verdict(_ods_with_tables(MAX_SHEETS), "bao_cao.ods") == ("report", [])
     got = sniff(_ods_with_tables(MAX_SHEETS + 1), "nhieu_trang.ods")
     assert [i.message for i in got.issues] == ["nhieu_trang.ods: tệp có 101 trang, vượt giới hạn 100; không đọc."]
+
+
+# ---------------------------------------------------------------------------------- text from a unit
+
+def test_text_read_from_a_unit_is_nfc_without_controls_or_bidi_overrides() -> None:
+    """SECURITY.md: NFC, no C0 controls, no bidi overrides — in what the tool shows and writes back (notes,
+    narrative texts), not only in the folded keys it matches with."""
+    import unicodedata
+
+    from consolidate.values import as_text
+
+    nfc = "Trường Mầm non Chiềng Ơn: Hội sách"
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfd != nfc
+    assert as_text(nfd) == nfc
+    assert as_text(nfd + " " * 600) == nfc  # long texts take the uncached path
+    assert as_text("Hội\x07 sách\u202e đọc\u2066 ngày\x00 1/10") == "Hội sách đọc ngày 1/10"
