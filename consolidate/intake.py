@@ -92,6 +92,11 @@ def _free_name(folder: Path, name: str) -> list[str]:
     return [name] + [f"{stem} ({k}){suffix}" for k in range(2, 1000)]
 
 
+def _mb(size: int) -> str:
+    """A size in MB, rounded up (20 MB + 1 byte is "21 MB", so it never reads as within a 20 MB bound)."""
+    return f"{-(-size // (1024 * 1024))} MB"
+
+
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -221,8 +226,7 @@ def _members(name: str, data: bytes) -> tuple[list[tuple[str, bytes, float | Non
         for info in infos:
             if info.file_size > MAX_FILE_BYTES:
                 return [], [make("too-large", file=f"{name}/{info.filename}",
-                                 reason=f"{info.file_size // (1024 * 1024)} MB, giới hạn "
-                                        f"{MAX_FILE_BYTES // (1024 * 1024)} MB")]
+                                 reason=f"{_mb(info.file_size)}, giới hạn {_mb(MAX_FILE_BYTES)}")]
             try:
                 with zf.open(info) as fh:
                     body = fh.read(MAX_FILE_BYTES + 1)  # never more than the bound, whatever was declared
@@ -258,7 +262,7 @@ def receive(folder: Path, files: list[Incoming]) -> list[Received]:
             continue
         if len(data) > MAX_ARCHIVE_BYTES or (len(data) > MAX_FILE_BYTES and not _is_archive(data)):
             results.append(Received(shown, issues=[make("too-large", file=shown, reason=(
-                f"{len(data) // (1024 * 1024)} MB, giới hạn {MAX_FILE_BYTES // (1024 * 1024)} MB cho một tệp"))]))
+                f"{_mb(len(data))}, giới hạn {_mb(MAX_FILE_BYTES)} cho một tệp"))]))
             continue
         if _is_archive(data):
             members, refused = _members(shown, data)

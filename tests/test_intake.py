@@ -121,7 +121,7 @@ def test_an_unsafe_zip_is_refused_whole(tmp_path, members, code):
 def test_a_file_above_the_bound_is_refused_unread(tmp_path):
     [r] = intake.receive(tmp_path, [("lon.xlsx", b"PK\x03\x04" + b"\0" * intake.MAX_FILE_BYTES)])
     assert not r.kept and r.issues[0].code == "too-large"
-    assert r.issues[0].message == "lon.xlsx: tệp quá lớn để là một biểu báo cáo (20 MB, giới hạn 20 MB cho một tệp)."
+    assert r.issues[0].message == "lon.xlsx: tệp quá lớn để là một biểu báo cáo (21 MB, giới hạn 20 MB cho một tệp)."
     assert listing(tmp_path) == {}
 
 
