@@ -40,6 +40,7 @@ READER_TESTS = ("tests/test_reader.py", "tests/test_bounds.py")
 MERGE_TESTS = ("tests/test_merge.py", "tests/test_truth.py", "tests/test_bounds.py")
 TEXT_TESTS = ("tests/test_text.py", "tests/test_reader.py", "tests/test_bounds.py")
 OUTPUT_TESTS = ("tests/test_outputs.py", "tests/test_bounds.py")
+INTAKE_TESTS = ("tests/test_intake.py", "tests/test_bounds.py")
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,26 @@ MUTATIONS = [
              OUTPUT_TESTS, "two runs never write one output folder at once"),
     Mutation("outputs-csv-quote-only-equals", "outputs.py", 'if text and text[0] in "=+-@\\t\\r":',
              'if text and text[0] in "=":', OUTPUT_TESTS, "= + - @ TAB CR get a quote prefix in CSV"),
+    # ---- the web page's intake of handed-over files (intake.py, issue 17): its own bounds over sniff's
+    Mutation("intake-files-per-drop-off", "intake.py", "    if len(files) > MAX_FILES:", "    if False:",
+             INTAKE_TESTS, "at most 500 files kept from one hand-over"),
+    Mutation("intake-zip-members-off", "intake.py", "        if len(infos) > MAX_FILES:", "        if False:",
+             INTAKE_TESTS, "at most 500 files kept from one zip"),
+    Mutation("intake-member-size-off", "intake.py", "            if info.file_size > MAX_FILE_BYTES:",
+             "            if False:", INTAKE_TESTS, "a zip member over 20 MB refuses the zip"),
+    # not listed: turning off intake's "len(body) > MAX_FILE_BYTES" after fh.read(MAX_FILE_BYTES + 1) is an
+    # equivalent mutation here: zipfile never returns more than a member's declared size (it raises
+    # BadZipFile on the CRC instead), and the declared size was bounded the line before
+    Mutation("intake-file-size-off", "intake.py",
+             "if len(data) > MAX_ARCHIVE_BYTES or (len(data) > MAX_FILE_BYTES and not _is_archive(data)):",
+             "if False:", INTAKE_TESTS, "a file over 20 MB (a zip over 100 MB) is refused unread"),
+    Mutation("intake-traversal-off", "intake.py",
+             'if text.startswith("/") or _DRIVE.match(text) or any(p.strip() == ".." for p in parts):',
+             "if False:", INTAKE_TESTS, "a name climbing out of its folder refuses the file"),
+    Mutation("intake-refusal-off", "intake.py",
+             "    if refused:\n        return Received(shown, issues=refused, archive=archive)",
+             "    if False:\n        return Received(shown, issues=refused, archive=archive)", INTAKE_TESTS,
+             "an unsafe file is never written into the returns folder"),
     # ---- FORM.md "Values" (values.py)
     Mutation("values-bool-as-number", "values.py", "if isinstance(raw, bool):", "if False:", VALUES_TESTS,
              "TRUE/FALSE is not a number"),
