@@ -41,6 +41,7 @@ MERGE_TESTS = ("tests/test_merge.py", "tests/test_truth.py", "tests/test_bounds.
 TEXT_TESTS = ("tests/test_text.py", "tests/test_reader.py", "tests/test_bounds.py")
 OUTPUT_TESTS = ("tests/test_outputs.py", "tests/test_bounds.py")
 INTAKE_TESTS = ("tests/test_intake.py", "tests/test_bounds.py")
+SCHEDULE_TESTS = ("tests/test_schedule.py", "tests/test_truth.py")
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,17 @@ MUTATIONS = [
              READER_TESTS, "the file name tells the unit when nothing else does"),
     Mutation("reader-file-name-ambiguity-unreported", "reader.py", "    if len(name_units) > 1:", "    if False:",
              READER_TESTS, "a file name matching two units is reported as such"),
+    # ---- FORM.md "The other two systems": the compiled schedule (schedule.py)
+    Mutation("schedule-order-without-time", "schedule.py",
+             "return (a.date, a.time is None, a.time or dt.time(0), fold(a.unit_name), fold(a.content))",
+             "return (a.date, fold(a.unit_name), fold(a.content))", SCHEDULE_TESTS,
+             "activities in date and time order"),
+    Mutation("schedule-order-without-date", "schedule.py",
+             "return (a.date, a.time is None, a.time or dt.time(0), fold(a.unit_name), fold(a.content))",
+             "return (a.time is None, a.time or dt.time(0), fold(a.unit_name), fold(a.content))", SCHEDULE_TESTS,
+             "activities in date order first"),
+    Mutation("schedule-not-renumbered", "schedule.py", "for i, a in enumerate(ordered, start=1)]",
+             "for i, a in enumerate(ordered, start=0)]", SCHEDULE_TESTS, "the compiled schedule is numbered 1…N anew"),
     # ---- merge.py: sums over accepted units
     Mutation("merge-superseded-counted", "merge.py", 'keep = table["unit"].map(current).eq(table["file"])',
              'keep = table["unit"].map(current).notna()', MERGE_TESTS, "a superseded file never counts"),
