@@ -171,8 +171,15 @@ def _grouped(issues: Sequence) -> list[str]:  # (issues.Issue)
 def verdict(result) -> str:  # noqa: ANN001  (results.RunResult)
     """The verdict line: "12/15 đơn vị hợp lệ, 2 có lỗi, 1 chưa xác định, 0 chưa nộp"."""
     n = result.counts()
-    return (f"{n['accepted']}/{n['units']} đơn vị hợp lệ, {n['rejected']} có lỗi, "
+    pending = f", {n['unconfirmed']} cần xác nhận" if n.get("unconfirmed") else ""
+    return (f"{n['accepted']}/{n['units']} đơn vị hợp lệ, {n['rejected']} có lỗi{pending}, "
             f"{n['unknown']} chưa xác định, {n['missing']} chưa nộp")
+
+
+def _confirm(file: str, code: str) -> str:
+    from consolidate.campaign import confirm_line
+
+    return confirm_line(file, code)
 
 
 def render_check(result) -> str:  # noqa: ANN001  (results.RunResult; imported lazily)
@@ -185,8 +192,19 @@ def render_check(result) -> str:  # noqa: ANN001  (results.RunResult; imported l
         return f"{names.get(code, code)} ({code})" if code else "(chưa xác định)"
 
     lines = [f"Kiểm tra thư mục {result.folder}: {len(result.files)} tệp"]
+    # what the clerk must decide comes first: files whose evidence of who sent them disagrees
+    pending = [f for f in result.files if f.status == "unconfirmed"]
+    if pending:
+        lines += ["", f"Tệp cần xác nhận đơn vị gửi ({len(pending)}) — chưa được tính cho đơn vị nào:"]
+        for f in pending:
+            lines.append(f"  {f.file} — có thể của: {', '.join(who(c) for c in f.claims)}")
+            lines += [f"    {e.describe()}" for e in sorted(f.evidence, key=lambda e: -e.strength)]
+        lines.append("  Để xác nhận, thêm vào tệp đợt báo cáo (--campaign) mục [xac_nhan] với dòng \"tên tệp\" = "
+                     "\"mã đơn vị\", ví dụ:")
+        lines += ["    [xac_nhan]", *(f"    {_confirm(f.file, f.claims[0])}" for f in pending)]
     if result.files:
-        rows = [(f.file, who(f.unit), FILE_STATUS_NAMES[f.status], f.errors, f.warnings) for f in result.files]
+        order = sorted(result.files, key=lambda f: f.status != "unconfirmed")
+        rows = [(f.file, who(f.unit), FILE_STATUS_NAMES[f.status], f.errors, f.warnings) for f in order]
         lines += ["", table(("Tệp", "Đơn vị", "Trạng thái", "Lỗi", "Cảnh báo"), rows)]
     with_issues = [f for f in result.files if f.issues]
     if with_issues:
