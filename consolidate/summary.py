@@ -59,7 +59,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from consolidate.campaign import place_name
 from consolidate.form import MEASURE_NAMES, NUMERIC_MEASURES, Row
-from consolidate.identity import IDENTITY_SHEET
+from consolidate.identity import IDENTITY_SHEET, identity_rows
 from consolidate.issues import SEVERITY_NAMES, Issue
 from consolidate.results import FILE_STATUS_NAMES, UNIT_STATE_NAMES, FileReport
 from consolidate.templates import (
@@ -1162,14 +1162,13 @@ def write_charts(book: _Book, result: MergeResult, values: _UnitValues | None = 
 def write_identity(book: _Book, result: MergeResult) -> _Sheet:
     """The hidden identity sheet (identity.py) of the summary as a return: form, year, save time.
 
-    The district's code (campaign ``code``) and the summary's pedigree (N/M units, unchecked data included);
-    the province's reader tells the district by that code (else by the "Đơn vị báo cáo" line), checks the
-    form and year, shows the pedigree, and keeps the newest of two summaries by
+    No unit code (the district is not on the district's own list); the province's reader tells the district
+    by the "Đơn vị báo cáo" line, checks the form and year, and keeps the newest of two summaries by
     ``saved_at``, written as a value (not ``=NOW()``): nothing in the summary is a formula.
     """
     run = result.run
     sheet = book.create_sheet(IDENTITY_SHEET)
-    rows = result.identity_rows(reporter(result))  # with the district's code and pedigree (issue 14)
+    rows = identity_rows(run.form.id, run.form.version, run.campaign.year, "", reporter(result), result.created_at)
     for i, (key, value) in enumerate(rows, start=1):
         cell = sheet.cell(i, 1)
         cell.value = key
