@@ -70,6 +70,12 @@ def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported l
                 shown.append(f"{_vn_number(value)} {what}")
     if shown:
         lines.append(f"Toàn {run.campaign.district_kind}: " + "; ".join(shown) + ".")
+    pending = [f for f in run.files if f.status == "unconfirmed"]
+    if pending:
+        # first what the clerk must decide: these files count for nobody until then
+        lines.append(f"Cần xác nhận đơn vị gửi ({len(pending)} tệp, chưa cộng vào tổng): "
+                     + "; ".join(f"{f.file} (có thể của {', '.join(f.claims)})" for f in pending)
+                     + ". Xác nhận bằng mục [xac_nhan] của tệp đợt báo cáo (xem consolidate check).")
     missing = result.units_in("missing")
     if missing:
         lines.append(f"Chưa nộp ({len(missing)}): " + ", ".join(f"{names[c]} ({c})" for c in missing))
@@ -82,7 +88,7 @@ def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported l
             parts.append(f"{names[code]} ({code}, {report.errors if report else 0} lỗi)")
         left_out = "đã cộng vào tổng" if result.included_invalid else "chưa được cộng"
         lines.append(f"Có lỗi, {left_out} ({len(rejected)}): " + ", ".join(parts))
-    current = {s.file for s in run.unit_status.values() if s.file}
+    current = {s.file for s in run.unit_status.values() if s.file} - {f.file for f in pending}
     # a file holding only a schedule or a narrative (issue 6) is used for that part, not left out
     parts_only = [f for f in run.files if f.parts and "form" not in f.parts and f.status in ("accepted", "rejected")]
     if parts_only:
@@ -90,7 +96,8 @@ def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported l
                      "dùng cho lịch tuần lễ và phần báo cáo.")
     others = [f for f in run.files if f.file not in current and f not in parts_only]
     if others:
-        what = {"superseded": "bản cũ (đơn vị đã gửi bản mới hơn)", "unknown_unit": "chưa xác định được đơn vị",
+        what = {"unconfirmed": "cần xác nhận đơn vị", "blank": "biểu chưa điền (mẫu để trống)",
+                "superseded": "bản cũ (đơn vị đã gửi bản mới hơn)", "unknown_unit": "chưa xác định được đơn vị",
                 "not_a_report": "không phải báo cáo", "unreadable": "không đọc được"}
         kinds: dict[str, int] = {}
         for f in others:
