@@ -63,7 +63,7 @@ class Campaign:
         return district_kind(self.district)
 
 
-_PLACE_PREFIX = re.compile(r"^(huyện|quận|thị xã|thành phố|tp\.?)\s+", re.I)
+_PLACE_PREFIX = re.compile(r"^(huyện|quận|thị xã|thành phố|tp\.?|tỉnh)\s+", re.I)  # a province rolls up districts
 
 
 def district_kind(district: str) -> str:

@@ -85,6 +85,9 @@ def os_reason(exc: OSError) -> str:
 
 def cannot_write(path: Path, exc: OSError) -> RunError:
     """The run-stopping error for an output that cannot be written."""
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
+        return RunError(f"Không ghi được {path}: không có quyền ghi vào thư mục {path.parent} hoặc tệp đang được "
+                        "mở (có thể trong Excel). Hãy đóng tệp rồi chạy lại.")
     return RunError(f"Không ghi được {path}: {os_reason(exc)}.")
 
 

@@ -374,3 +374,79 @@ def test_atomic_write_turns_os_errors_into_vietnamese(tmp_path):
     with pytest.raises(RunError) as err:
         atomic_write_text(blocker / "a.json", "{}")
     assert str(err.value) == f"Không ghi được {blocker / 'a.json'}: đã có một tệp trùng tên ở chỗ cần tạo thư mục."
+
+
+# ----------------------------------------------------------------------- 5. a summary with a pedigree
+
+SON_LA = SAMPLES.parent / "son-la-2021"
+
+
+@pytest.fixture(scope="module")
+def district_summaries(tmp_path_factory) -> dict[str, Path]:
+    """Quỳnh Nhai's summary as its clerk makes it, once clean and once with --include-invalid."""
+    base = tmp_path_factory.mktemp("province")
+    camp = SAMPLES / "campaign.toml"
+    out = {}
+    for name, extra in (("clean", ()), ("invalid", ("--include-invalid",))):
+        path = base / name / "tong_hop_quynh_nhai_2021.xlsx"
+        path.parent.mkdir()
+        code, text = _run("merge", SAMPLES / "da_nhan", "--campaign", camp, "-o", path, *extra)
+        assert code == 1 and "Đã tổng hợp" in text, text
+        out[name] = path
+    return out
+
+
+def _province_check(folder: Path) -> tuple[int, dict]:
+    out = folder.parent / f"{folder.name}.json"
+    code, text = _run("check", folder, "--campaign", SON_LA / "campaign.toml", "--json", out)
+    return code, json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_a_province_sees_each_districts_completeness(district_summaries):
+    code, doc = _province_check(district_summaries["clean"].parent)
+    f = doc["files"][0]
+    assert (f["unit"], f["status"]) == ("QNH", "accepted")
+    assert f["evidence"][0] == {"source": "identity", "unit": "QNH", "said": "QNH", "where": "", "strength": 40}
+    said = {i["code"]: (i["severity"], i["message"]) for i in f["issues"]}
+    assert said["summary-pedigree"] == ("info", "tong_hop_quynh_nhai_2021.xlsx: biểu tổng hợp của Phòng Giáo dục và "
+                                                "Đào tạo huyện Quỳnh Nhai, tổng hợp từ 15/23 đơn vị, thiếu 8 đơn vị.")
+    assert said["summary-incomplete"][0] == "warning"
+    assert code == 0  # incomplete is for the province to see, not an error
+
+
+def test_a_province_never_calls_an_include_invalid_summary_clean(district_summaries):
+    code, doc = _province_check(district_summaries["invalid"].parent)
+    f = doc["files"][0]
+    assert (f["unit"], f["status"]) == ("QNH", "rejected")
+    errors = [i["message"] for i in f["issues"] if i["severity"] == "error"]
+    assert errors == ["tong_hop_quynh_nhai_2021.xlsx: biểu tổng hợp của Phòng Giáo dục và Đào tạo huyện Quỳnh Nhai "
+                      "được lập với --include-invalid (có cộng số liệu của đơn vị còn lỗi); đề nghị huyện sửa lỗi và "
+                      "gửi lại biểu tổng hợp không dùng --include-invalid."]
+    assert [i for i in f["issues"] if i["code"] == "summary-pedigree"][0]["message"].endswith("từ 17/23 đơn vị, thiếu 6 đơn vị.")
+    assert code == 1
+
+
+def test_a_district_office_without_a_code_is_matched_by_its_name(tmp_path):
+    camp = tmp_path / "campaign.toml"
+    camp.write_text((SAMPLES / "campaign.toml").read_text(encoding="utf-8").replace('code = "QNH"', "")
+                    .replace('units = "units.csv"', f'units = "{(SAMPLES / "units.csv").as_posix()}"'), encoding="utf-8")
+    folder = tmp_path / "tinh"
+    folder.mkdir()
+    code, text = _run("merge", SAMPLES / "da_nhan", "--campaign", camp, "-o", folder / "QN.xlsx")
+    code, doc = _province_check(folder)
+    f = doc["files"][0]
+    assert (f["unit"], f["status"]) == ("QNH", "accepted")
+    assert [e["source"] for e in f["evidence"] if e["unit"] == "QNH"] == ["title"]
+
+
+def test_a_districts_own_summary_among_its_returns_is_no_report(district_summaries, tmp_path):
+    folder = tmp_path / "da_nhan"
+    shutil.copytree(SAMPLES / "da_nhan", folder)
+    shutil.copy(district_summaries["clean"], folder / "tong_hop_cu.xlsx")
+    out = tmp_path / "kq.json"
+    _run("check", folder, "--campaign", SAMPLES / "campaign.toml", "--json", out)
+    f = by_file(json.loads(out.read_text(encoding="utf-8")))["tong_hop_cu.xlsx"]
+    assert f["status"] == "not_a_report"
+    assert [i["message"] for i in f["issues"]] == [
+        "tong_hop_cu.xlsx: không phải tệp báo cáo (đây là biểu tổng hợp của Phòng Giáo dục và Đào tạo huyện Quỳnh "
+        "Nhai do lệnh merge ghi, không phải báo cáo của một đơn vị trong danh sách), đã bỏ qua."]
