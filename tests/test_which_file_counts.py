@@ -73,10 +73,14 @@ def row_of(template: Path, code: str) -> int:
     """The sheet row of a form row in the template (for naming cells in the expected messages)."""
     from consolidate.form import load_form
 
-    ws = load_workbook(template, read_only=True).worksheets[0]
-    label = load_form().row(code).label
-    return next(r for r, (v,) in enumerate(ws.iter_rows(min_col=COL_LABEL, max_col=COL_LABEL, values_only=True),
-                                           start=1) if str(v or "").strip() == label)
+    wb = load_workbook(template, read_only=True)
+    try:
+        label = load_form().row(code).label
+        return next(r for r, (v,) in enumerate(wb.worksheets[0].iter_rows(min_col=COL_LABEL, max_col=COL_LABEL,
+                                                                            values_only=True), start=1)
+                    if str(v or "").strip() == label)
+    finally:
+        wb.close()
 
 
 def libreoffice(files: list[tuple[Path, str, Path]]) -> None:
@@ -418,7 +422,7 @@ def test_a_province_never_calls_an_include_invalid_summary_clean(district_summar
     code, doc = _province_check(district_summaries["invalid"].parent)
     f = doc["files"][0]
     assert (f["unit"], f["status"]) == ("QNH", "rejected")
-    errors = [i["message"] for i in f["issues"] if i["severity"] == "error"]
+    errors = [i["message"] for i in f["issues"] if i["code"] == "summary-include-invalid"]
     assert errors == ["tong_hop_quynh_nhai_2021.xlsx: biểu tổng hợp của Phòng Giáo dục và Đào tạo huyện Quỳnh Nhai "
                       "được lập với --include-invalid (có cộng số liệu của đơn vị còn lỗi); đề nghị huyện sửa lỗi và "
                       "gửi lại biểu tổng hợp không dùng --include-invalid."]
