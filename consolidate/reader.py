@@ -841,8 +841,8 @@ def read_file(path: Path, rel: str, form: Form, campaign: Campaign, units: UnitL
     _identify(rf, sheets, form, campaign, units)
     if rf.identity and rf.identity.saved_at:
         rf.saved_at = rf.identity.saved_at
-    if rf.identity is not None and rf.identity.kind == "summary" and _summary_pedigree(rf):
-        return rf
+    if rf.identity is not None and rf.identity.kind == "summary":
+        _summary_pedigree(rf)
     layout = None
     ordered = sorted((s for s in sheets if s.name.lower() != IDENTITY_SHEET), key=lambda s: s.hidden)
     for sheet in ordered:
@@ -860,15 +860,17 @@ def read_file(path: Path, rel: str, form: Form, campaign: Campaign, units: UnitL
     rf.issues.extend(value_issues)
     rf.issues.extend(stray_numbers(layout, form, rel))
     rf.typed = has_typed(rf)
+    if rf.kind == "not_a_report":  # a district's own summary: its values are read, but it is no return
+        rf.issues = [i for i in rf.issues if i.code == "not-a-report"]
     if rf.unit:
         rf.issues = [i if i.unit else _with_unit(i, rf.unit) for i in rf.issues]
     return rf
 
 
-def _summary_pedigree(rf: ReadFile) -> bool:
+def _summary_pedigree(rf: ReadFile) -> None:
     """A district summary (merge's output) read back: say its completeness and whether unchecked data was
     included (an error: a province never takes such a summary as clean). One that names no unit of the list
-    (the district's own summary left among its units' returns) is no report at all: True."""
+    (the district's own summary left among its units' returns) is no report at all (kind not_a_report)."""
     ident = rf.identity
     assert ident is not None
     name = ident.unit_name or ident.unit_code or "huyện"
@@ -877,7 +879,7 @@ def _summary_pedigree(rf: ReadFile) -> bool:
         rf.issues = [i for i in rf.issues if i.code not in _IDENTITY_CODES]
         rf.issues.append(make("not-a-report", file=rf.file, reason=(
             f"đây là biểu tổng hợp của {name} do lệnh merge ghi, không phải báo cáo của một đơn vị trong danh sách")))
-        return True
+        return
     merged, total = ident.units_merged, ident.units_total
     if merged is not None and total is not None:
         rf.issues.append(make("summary-pedigree", file=rf.file, name=name, merged=merged, total=total,
@@ -886,7 +888,6 @@ def _summary_pedigree(rf: ReadFile) -> bool:
             rf.issues.append(make("summary-incomplete", file=rf.file, name=name, merged=merged, total=total))
     if ident.include_invalid:
         rf.issues.append(make("summary-include-invalid", file=rf.file, name=name))
-    return False
 
 
 def _with_unit(issue: Issue, unit: str | None) -> Issue:
