@@ -249,3 +249,28 @@ def test_libreoffice_saves_of_the_old_font_files_read_the_same(soffice_convert, 
         rf = read_file(out, out.name, form, campaign, units)
         original = read_file(FORM_ORIGINAL, FORM_ORIGINAL.name, form, campaign, units)
         assert rf.unit == "X05" and _records(rf) == _records(original), fmt
+
+
+def test_the_feedback_copy_asks_for_unicode(tmp_path, campaign, form, units):
+    import openpyxl
+
+    from consolidate.check import check_folder
+    from consolidate.feedback import FEEDBACK_SHEET, write_feedback
+
+    folder = tmp_path / "da_nhan"
+    folder.mkdir()
+    wb = openpyxl.load_workbook(LEGACY / "form_vntime.xlsx")
+    ws = wb.active
+    label = next(c for c in ws["B"] if c.value == encode("Các lớp bồi dưỡng, tập huấn tổ chức trong Tuần lễ", "tcvn3"))
+    ws.cell(label.row, 4, encode("mười hai", "tcvn3"))  # an unreadable number, typed in .VnTime: an error
+    wb.save(folder / "xa_chieng_khay.xlsx")
+    result = check_folder(folder, campaign, form, units)
+    report = result.files[0]
+    assert report.unit == "X05" and report.status == "rejected"
+    error = next(i for i in report.issues if i.code == "value-unreadable")
+    assert error.value == "mười hai"
+    copy = write_feedback(result, tmp_path / "out").files[0].path
+    texts = [c.value for c in openpyxl.load_workbook(copy)[FEEDBACK_SHEET]["A"] if isinstance(c.value, str)]
+    assert ("Tệp được gõ bằng phông chữ cũ (TCVN3 như .VnTime, hoặc VNI như VNI-Times): máy đã chuyển mã 93 ô "
+            "sang Unicode để đọc. Lần sau đề nghị đơn vị gõ bằng bảng mã Unicode (trong Unikey) với phông "
+            "Unicode như Times New Roman hoặc Arial, và lưu tệp như vậy.") in texts
