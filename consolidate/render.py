@@ -131,6 +131,9 @@ def render_report(result) -> str:  # noqa: ANN001  (report.ReportResult; importe
     lines.append(f"Phần báo cáo (Phụ lục 1): {result.narrative_units} đơn vị đã viết.")
     if result.missing:
         lines.append("Chưa nộp: " + ", ".join(u.name for u in result.missing) + ".")
+    for issue in result.issues:
+        if issue.code == "schedule-opening-differs":  # the plan and a schedule disagree on the opening
+            lines.append(f"Lưu ý: {issue.message}")
     errors = [i for i in result.issues if i.severity == "error"]
     if errors:
         lines.append(f"Có {len(errors)} lỗi ở lịch hoạt động (các hoạt động đó không đưa vào lịch):")
