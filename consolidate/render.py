@@ -230,7 +230,11 @@ def render_feedback(result) -> str:  # noqa: ANN001  (feedback.FeedbackResult; i
     if not result.files and not result.skipped:
         return "Không tệp nào có lỗi hay điểm cần xem lại; không cần gửi lại cho đơn vị nào."
     lines = [f"Đã ghi {len(result.files)} bản sao đánh dấu các ô cần sửa vào thư mục {result.out_dir}"]
-    converted = [f for f in result.files if f.converted]
+    templated = [f for f in result.files if f.converted and f.from_template]
+    if templated:
+        lines.append(f"{len(templated)} tệp gốc dạng .xls/.ods được làm lại từ biểu mẫu của đơn vị (.xlsx) với các "
+                     "số liệu đã đọc được: " + ", ".join(f.report.file for f in templated))
+    converted = [f for f in result.files if f.converted and not f.from_template]
     if converted:
         lines.append(f"{len(converted)} tệp gốc dạng .xls/.ods được chép lại giá trị sang .xlsx (không giữ định "
                      "dạng): " + ", ".join(f.report.file for f in converted))
