@@ -187,6 +187,7 @@ def write_narrative_sheet(wb: Workbook, campaign: Campaign, unit_name: str) -> W
                 _line(ws, r, h.hint, _font(italic=True, size=11, color="595959"), _height(h.hint))
             r += 1
             ws.merge_cells(start_row=r, start_column=1, end_row=r + TEXT_ROWS - 1, end_column=LAST_COL)
+            _outline(ws, r, r + TEXT_ROWS - 1)  # the white box must show on paper too
             box = ws.cell(r, 1)
             box.alignment = Alignment(vertical="top", wrap_text=True)
             box.font = _font()
@@ -204,6 +205,18 @@ def write_narrative_sheet(wb: Workbook, campaign: Campaign, unit_name: str) -> W
     ws.protection.sheet = True
     ws.protection.formatRows = False  # a long text may need a taller box
     return ws
+
+
+def _outline(ws: Worksheet, first: int, last: int) -> None:
+    """A thin border around the text box of rows ``first``…``last`` (its edge cells carry it)."""
+    from openpyxl.styles import Border, Side
+
+    thin = Side(style="thin")
+    for r in range(first, last + 1):
+        for c in range(1, LAST_COL + 1):
+            if r in (first, last) or c in (1, LAST_COL):
+                ws.cell(r, c).border = Border(left=thin if c == 1 else None, right=thin if c == LAST_COL else None,
+                                              top=thin if r == first else None, bottom=thin if r == last else None)
 
 
 def _height(text: str, chars: int = 95) -> float:
