@@ -256,6 +256,22 @@ def _template_copy(result: RunResult, report: FileReport, issues: list[Issue],
     return wb, moved, cells
 
 
+def _fit_one_column_sheets(wb: Workbook) -> None:
+    """Narrow a one-column sheet (the "Hướng dẫn" of an older template) to the page: LibreOffice never scales
+    a single column to the page width, so a copy printed as it came would lose the end of every line."""
+    from consolidate.templates import INSTRUCTIONS_WIDTH
+
+    for ws in wb.worksheets:
+        width = ws.column_dimensions["A"].width or 0
+        if ws.max_column != 1 or width <= INSTRUCTIONS_WIDTH:
+            continue
+        ratio = width / INSTRUCTIONS_WIDTH
+        ws.column_dimensions["A"].width = INSTRUCTIONS_WIDTH
+        for dim in ws.row_dimensions.values():
+            if dim.height:
+                dim.height = round(dim.height * ratio + 1, 1)  # the same text on more lines
+
+
 def _restore_save_time(ws: Worksheet) -> None:
     """Put back the identity's ``saved_at = NOW()``: calamine gave its value, and a corrected file sent
     back must carry its own save time to count as the newer submission."""
@@ -470,6 +486,7 @@ def write_feedback(result: RunResult, out_dir: Path) -> FeedbackResult:
                     wb, cells = _rebuild_workbook(report), form_cells(report, result.form)
                 else:
                     wb, cells = _copy_workbook(data), form_cells(report, result.form)
+                _fit_one_column_sheets(wb)
                 marked = mark_cells(wb, issues, result.form, cells)
                 parts = any(i.code in TOTAL_CODES for i in issues) and bool(cells)
                 _problem_sheet(wb, report, unit_name, issues, converted, result.campaign.deadline, result.form,

@@ -68,7 +68,8 @@ WIDTHS = {COL_STT: 6, COL_LABEL: 58, COL_UNIT: 13, COL_COUNT: 15, COL_PEOPLE: 13
 LABEL_CHARS_PER_LINE = 52  # how many characters of Times New Roman 12 fit the label column, roughly
 UNIT_CHARS_PER_LINE = 14  # the same for the "Đơn vị" column ("Tập thể/cá nhân" takes two lines)
 # "Hướng dẫn" is one column: LibreOffice never scales a single column to the page width (fit to width counts
-# column breaks, and one column has none), so the column itself must fit A4 portrait within its margins
+# column breaks, and one column has none), so the column itself must fit A4 portrait within the default
+# margins (0.75 in; custom margins on this sheet made LibreOffice's .xls of it claim 13,108 × 13,108 cells)
 INSTRUCTIONS_WIDTH = 88
 INSTRUCTIONS_CHARS_PER_LINE = 80  # characters of Times New Roman 12 in that column, roughly
 LINE_HEIGHT = 16.5
@@ -399,10 +400,9 @@ def write_instructions_sheet(wb: Workbook, campaign: Campaign | None, form: Form
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[i].height = _label_height(line, INSTRUCTIONS_CHARS_PER_LINE)
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_PORTRAIT
-    ws.page_margins.left = ws.page_margins.right = 0.6
-    ws.page_margins.top = ws.page_margins.bottom = 0.7
-    ws.print_area = f"A1:A{len(lines)}"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True  # Excel scales; LibreOffice needs the width above
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
     ws.protection.sheet = True
     return ws
 
