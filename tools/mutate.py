@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SNIFF_TESTS = ("tests/test_bounds.py", "tests/test_sniff.py")
 VALUES_TESTS = ("tests/test_values.py", "tests/test_bounds.py")
 SCHEMA_TESTS = ("tests/test_schema.py", "tests/test_bounds.py")
-READER_TESTS = ("tests/test_reader.py", "tests/test_bounds.py")
+READER_TESTS = ("tests/test_reader.py", "tests/test_which_file_counts.py", "tests/test_bounds.py")
 MERGE_TESTS = ("tests/test_merge.py", "tests/test_truth.py", "tests/test_bounds.py")
 TEXT_TESTS = ("tests/test_text.py", "tests/test_reader.py", "tests/test_bounds.py")
 OUTPUT_TESTS = ("tests/test_outputs.py", "tests/test_bounds.py")
@@ -205,23 +205,25 @@ MUTATIONS = [
              "a one-measure value is accepted from either numeric column"),
     Mutation("reader-uncached-formula-silent", "reader.py", "if (row.code, measure) not in totals:", "if False:",
              READER_TESTS, "a formula with no cached value that is not a total is reported"),
-    Mutation("reader-identity-title-before-template", "reader.py",
-             "unit = unit_by_code(units, ident.unit_code) if ident.unit_code else None",
-             "unit = None", READER_TESTS, "the template's embedded unit comes first"),
-    Mutation("reader-newest-is-oldest", "reader.py",
-             "newest = max(group, key=lambda f: (f.saved_at or oldest, f.received_at or oldest, f.file))",
-             "newest = min(group, key=lambda f: (f.saved_at or oldest, f.received_at or oldest, f.file))",
-             READER_TESTS, "of two submissions the newest is used"),
+    Mutation("reader-template-identity-ignored", "reader.py",
+             'rf.evidence.append(Evidence("identity", unit.code if unit else None, ident.unit_code))', "pass",
+             READER_TESTS, "the template's embedded unit is evidence (the strongest a unit gives)"),
     Mutation("reader-title-line-ignored", "reader.py",
-             '        if len(title_units) == 1:\n            rf.unit, rf.identity_source = title_units[0], "title"',
-             '        if False:\n            rf.unit, rf.identity_source = title_units[0], "title"', READER_TESTS,
-             "the \"Đơn vị báo cáo:\" line comes before the file name"),
-    Mutation("reader-title-ambiguity-guessed", "reader.py", "        if len(title_units) > 1:", "        if False:",
-             READER_TESTS, "a title line naming two units is reported, never guessed"),
-    Mutation("reader-file-name-ignored", "reader.py", "    if len(name_units) == 1:", "    if False:",
-             READER_TESTS, "the file name tells the unit when nothing else does"),
-    Mutation("reader-file-name-ambiguity-unreported", "reader.py", "    if len(name_units) > 1:", "    if False:",
-             READER_TESTS, "a file name matching two units is reported as such"),
+             'rf.evidence.append(Evidence("title", named[0] if len(named) == 1 else None, title[0],',
+             'rf.evidence.append(Evidence("title", None, title[0],', READER_TESTS,
+             "the \"Đơn vị báo cáo:\" line tells the unit"),
+    Mutation("reader-file-name-ignored", "reader.py", "    rf.evidence.append(filename_evidence(rel, units))\n    rf.evidence.extend(",
+             "    rf.evidence.extend(", READER_TESTS, "the file name tells the unit when nothing else does"),
+    Mutation("identity-conflict-guessed", "identity.py", "    if len(named) == 1:\n        return named.pop(), False",
+             "    if len(named) >= 1:\n        return named.pop(), False", READER_TESTS,
+             "evidence naming two units is reported (cần xác nhận), never guessed"),
+    Mutation("identity-confirmation-ignored", "identity.py", "    if confirmed:\n        return confirmed[-1].unit, False",
+             "    if False:\n        return confirmed[-1].unit, False", READER_TESTS,
+             "the clerk's [xac_nhan] decides"),
+    Mutation("reader-newest-is-oldest", "reader.py",
+             "newest = max(group, key=lambda f: (f.typed, f.saved_at or oldest, f.received_at or oldest, f.file))",
+             "newest = min(group, key=lambda f: (f.typed, f.saved_at or oldest, f.received_at or oldest, f.file))",
+             READER_TESTS, "of two submissions the newest is used"),
     # ---- FORM.md "The other two systems": the compiled schedule (schedule.py)
     Mutation("schedule-order-without-time", "schedule.py",
              "return (a.date, a.time is None, a.time or dt.time(0), fold(a.unit_name), fold(a.content))",
