@@ -289,3 +289,14 @@ def test_the_feedback_copy_asks_for_unicode(tmp_path, campaign, form, units):
     assert ("Tệp được gõ bằng phông chữ cũ (TCVN3 như .VnTime, hoặc VNI như VNI-Times): máy đã chuyển mã 93 ô "
             "sang Unicode để đọc. Lần sau đề nghị đơn vị gõ bằng bảng mã Unicode (trong Unikey) với phông "
             "Unicode như Times New Roman hoặc Arial, và lưu tệp như vậy.") in texts
+
+
+def test_check_prints_the_converted_cells_of_a_sheet_on_one_line(tmp_path, campaign, form, units):
+    from consolidate.check import check_folder
+    from consolidate.render import render_check
+
+    shutil.copyfile(LEGACY / "form_vntime.xlsx", tmp_path / "form_vntime.xlsx")
+    text = render_check(check_folder(tmp_path, campaign, form, units))
+    assert ("  Thông tin: trang Sheet1: đã chuyển mã TCVN3 → Unicode 93 ô (A1, B3, B4, A6, B6, C6, …); "
+            "nên lưu tệp bằng phông Unicode.") in text.splitlines()
+    assert "Unicode (\"" not in text  # not 93 lines of their own
