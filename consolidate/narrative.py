@@ -491,6 +491,9 @@ def write_narrative_summary(wb: XlsxWorkbook, sections: Mapping[str, Sequence[tu
                 r += 1
                 ws.write_string(r, 0, unit_name, name_fmt)
                 ws.write_string(r, 1, text[:EXCEL_CELL_LIMIT], text_fmt)
+                # LibreOffice does not fit a row of an .xlsx to its wrapped text: a height from its length
+                lines = max(sum(max(1, -(-len(p) // 85)) for p in text.split("\n")), -(-len(unit_name) // 28))
+                ws.set_row(r, min(409, round(lines * 16.5 + 3, 1)))
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)

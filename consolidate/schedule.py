@@ -697,7 +697,10 @@ def write_schedule_summary(wb: XlsxWorkbook, entries: Sequence[ScheduleEntry], c
                 ws.write_string(r, 5, e.place, wrapped)
             else:
                 ws.write_blank(r, 5, None, wrapped)
-        # no fixed height: Excel and LibreOffice fit each row to its wrapped text
+        # LibreOffice does not fit a row of an .xlsx to its wrapped text: a height from the text's length
+        lines = max(1, -(-len(e.content) // 55), -(-len(e.unit_name) // 30), -(-len(e.place or "") // 23))
+        if lines > 1:
+            ws.set_row(r, round(lines * 16.5 + 3, 1))
     if not entries:
         r += 1
         ws.merge_range(r, 0, r, last, "", week)

@@ -155,6 +155,16 @@ def _lines(text: str, width: float | None, chars_per_width: float = CHARS_PER_WI
     return sum(math.ceil(max(len(part), 1) / per_line) for part in str(text).split("\n"))
 
 
+def _fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[object, float]], size: float = 12,
+             always: bool = False) -> None:
+    """Give a row the height its wrapped cells need: (text, column width) of each. LibreOffice does not fit
+    a row of an .xlsx to its text when it opens it (and nobody fits a merged cell), so the height is set
+    from an estimate by length, with a tenth to spare; a row of one line keeps the default unless ``always``."""
+    lines = max((_lines(str(text), width * 0.9) for text, width in cells if text not in (None, "")), default=1)
+    if lines > 1 or always:
+        ws.set_row(row, _height(lines, size))
+
+
 def _height(lines: int, size: float = 12) -> float:
     """Row height in points for this many lines of text of this size (at most Excel's 409)."""
     return min(409.0, round(lines * LINE_HEIGHT * size / 12 + 3, 1))
@@ -461,13 +471,13 @@ def _form_row(ws: Worksheet, F: _Formats, r: int, row: Row, vals: dict[str, obje
     if not row.is_header:
         used[COL_NOTE] = "note"
     wrapped = F.cell(wrap=True, valign="top")
+    cells = [(row.label, WIDTHS[COL_LABEL] - (0 if top else 2)), (row.unit, WIDTHS[COL_UNIT]),
+             (vals.get("note"), WIDTHS[COL_NOTE])]
     if "text" in row.measures:
-        # a merged cell is never fitted to its text by Excel or LibreOffice: the row gets the height it needs
         text = vals.get("text")
         _merge(ws, r, COL_COUNT - 1, r, COL_PEOPLE - 1, text or None, wrapped)
-        lines = max(_lines(text or "", text_width * 0.95), _lines(vals.get("note") or "", WIDTHS[COL_NOTE] * 0.95),
-                    _lines(row.label, WIDTHS[COL_LABEL] * 0.9), 2)
-        ws.set_row(r, _height(lines))
+        cells += [(text, text_width), ("\n", 1)]  # at least two lines: room to read it
+    _fit_row(ws, r, cells, always=True)
     for col in (COL_COUNT, COL_PEOPLE, COL_NOTE):
         if "text" in row.measures and col in (COL_COUNT, COL_PEOPLE):
             continue
@@ -620,12 +630,12 @@ def _by_unit_columns(wb: Workbook, F: _Formats, result: MergeResult, values: _Un
         top = bool(row.stt) or row.is_header
         span = len(measures)
         lines = _lines(row.label, label_width * 0.9)
-        if span > 1 or "text" in measures:
-            # a label over its measures' rows is one merged cell, never fitted by Excel: heights by hand
-            per = max(math.ceil(lines / span), 1)
-            if "text" in measures:
-                texts = [t for t in values.column("text", row.code, unit_rows) if isinstance(t, str)]
-                per = max(per, *(_lines(t, unit_width * 0.9) for t in texts)) if texts else per
+        # a label over its measures' rows is one merged cell: each of those rows gets its share of the lines
+        per = max(math.ceil(lines / span), 1)
+        if "text" in measures:
+            texts = [t for t in values.column("text", row.code, unit_rows) if isinstance(t, str)]
+            per = max(per, *(_lines(t, unit_width * 0.9) for t in texts)) if texts else per
+        if per > 1:
             for k in range(span):
                 ws.set_row(r + k, _height(per))
         _merge(ws, r, 0, r + span - 1, 0, row.stt or None, F.cell(bold=top, align="center"))
@@ -744,7 +754,10 @@ def _by_unit_rows(wb: Workbook, F: _Formats, result: MergeResult, values: _UnitV
         unit = units_by_code.get(code)
         ws.write_number(r, 0, i + 1, fmt_center)
         ws.write_string(r, 1, code, fmt_plain)
-        ws.write_string(r, 2, names(code) or code, fmt_plain)
+        name = names(code) or code
+        ws.write_string(r, 2, name, fmt_text)
+        if len(name) > 30:
+            _fit_row(ws, r, [(name, 34)])
         ws.write_string(r, 3, type_name(unit.type if unit else ""), fmt_plain)
         ws.write_string(r, 4, UNIT_STATE_NAMES.get(status[code].status, status[code].status), fmt_plain)
         for c, v in zip(numeric_cols, numbers):
@@ -881,6 +894,7 @@ def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
                report.warnings if report else None, unit.email, None)
         for c, value in enumerate(row):
             _put(ws, r, c, value, formats[c] if value is not None or c != 6 else plain)
+        _fit_row(ws, r, [(row[c], STATUS_WIDTHS[c]) for c in (2, 3, 4, 5, 10, 11)])
     last = r
     ws.autofilter(head, 0, max(last, head + 1), last_col)
     ws.freeze_panes(head + 1, 3)
@@ -915,6 +929,7 @@ def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
                    reason(f))
             for c, value in enumerate(row):
                 _put(ws, r, c, value, file_fmt[c] if value is not None or c != 6 else plain)
+            _fit_row(ws, r, [(row[c], STATUS_WIDTHS[c]) for c in (2, 4, 5, 11)])
         return r
 
     used = parts_only_files(result)
@@ -980,6 +995,7 @@ def write_issues(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
                issue.message, issue.code)
         for c, value in enumerate(row):
             _put(ws, r, c, value, formats[c])
+        _fit_row(ws, r, [(row[c], ISSUE_WIDTHS[c]) for c in (2, 3, 4, 5, 8, 9, 10)])
     ws.autofilter(head, 0, max(r, head + 1), last_col)
     ws.freeze_panes(head + 1, 0)
     if r > head:
