@@ -194,13 +194,17 @@ class MergeResult:
         codes = [str(c) for c in self.totals.index.tolist()]
         if not len(frame):
             return {}
-        wanted = set(codes)
-        blank = dict.fromkeys(NUMERIC_MEASURES)
-        columns = [frame[m].tolist() for m in NUMERIC_MEASURES]
+        indicators = frame.index.get_level_values("indicator")
+        keep = indicators.isin(codes)
+        units = frame.index.get_level_values("unit")[keep].tolist()
+        rows = indicators[keep].tolist()
+        # JSON numbers column by column: whole values as int, blank as None (as _number, without a call each)
+        columns = [[None if v != v else int(v) if v.is_integer() else v
+                    for v in frame[m].to_numpy(dtype="float64")[keep].tolist()] for m in NUMERIC_MEASURES]
         found: dict[str, dict[str, dict[str, int | float | None]]] = {}
-        for (unit, code), row in zip(frame.index.tolist(), zip(*columns)):
-            if code in wanted:
-                found.setdefault(unit, {})[code] = {m: _number(v) for m, v in zip(NUMERIC_MEASURES, row)}
+        for unit, code, *triple in zip(units, rows, *columns):
+            found.setdefault(unit, {})[code] = dict(zip(NUMERIC_MEASURES, triple))
+        blank = dict.fromkeys(NUMERIC_MEASURES)
         return {unit: {c: got.get(c) or dict(blank) for c in codes} for unit, got in found.items()}
 
     def to_dict(self) -> dict[str, Any]:

@@ -285,8 +285,6 @@ def test_summaries_have_every_sheet_the_readme_names(readme, runs):
         assert [s for s in SUMMARY_SHEETS if s not in sheets] == []
 
 
-@pytest.mark.xfail(strict=True, reason="merge does not write them yet: i15a wires write_schedule_summary and "
-                   "write_narrative_summary into merge (issue 15) and removes this mark")
 def test_dong_da_summary_has_the_schedule_and_narrative_sheets(readme, runs):
     assert 'biểu tổng hợp có thêm "Lịch tuần lễ" và\n"Tổng hợp báo cáo"' in readme
     command = command_of(readme, "consolidate merge samples/dong-da-2024")
