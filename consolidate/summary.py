@@ -160,7 +160,14 @@ def _fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[object, float]], siz
     """Give a row the height its wrapped cells need: (text, column width) of each. LibreOffice does not fit
     a row of an .xlsx to its text when it opens it (and nobody fits a merged cell), so the height is set
     from an estimate by length, with a tenth to spare; a row of one line keeps the default unless ``always``."""
-    lines = max((_lines(str(text), width * 0.9) for text, width in cells if text not in (None, "")), default=1)
+    lines = 1
+    for text, width in cells:
+        if text is None:
+            continue
+        text = text if isinstance(text, str) else str(text)
+        room = width * 0.9
+        if len(text) > room or "\n" in text:  # most cells hold one short line: no estimate needed
+            lines = max(lines, _lines(text, room))
     if lines > 1 or always:
         ws.set_row(row, _height(lines, size))
 
@@ -802,8 +809,9 @@ def _by_unit_rows(wb: Workbook, F: _Formats, result: MergeResult, values: _UnitV
 
 STATUS_HEADERS = ("STT", "Mã đơn vị", "Tên đơn vị", "Loại", "Tình trạng", "Tệp", "Thời điểm gửi (lưu tệp)",
                   "Hạn nộp", "Số lỗi", "Số cảnh báo", "Email", "Ghi chú")
-STATUS_WIDTHS = (6, 10, 30, 10, 14, 30, 17, 12, 7, 9, 26, 40)
+STATUS_WIDTHS = (6, 10, 28, 10, 14, 26, 16, 12, 7, 9, 22, 34)  # 7.4 pt on paper, fitted to the width
 PARTS_NAMES = {"schedule": "lịch tuần lễ", "narrative": "phần báo cáo (Phụ lục 1)"}
+PARTS_SENT = {"schedule": "lịch hoạt động", "narrative": "phần báo cáo (Phụ lục 1)"}
 
 
 def sent_at(report: FileReport | None) -> dt.datetime | None:
@@ -882,6 +890,13 @@ def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
     center = F.cell(align="center")
     when_fmt = F.cell(num_format="dd/mm/yyyy hh:mm", align="center")
     formats = [center, center, wrap, wrap, wrap, wrap, when_fmt, center, center, center, wrap, wrap]
+    # a unit whose schedule or narrative came in the first round is missing only its numbers (as the
+    # terminal says it)
+    parts_sent: dict[str, list[str]] = {}
+    for f in parts_only_files(result):
+        if f.unit:
+            sent = parts_sent.setdefault(f.unit, [])
+            sent += [PARTS_SENT[p] for p in f.parts if p in PARTS_SENT and PARTS_SENT[p] not in sent]
     r = head
     for n, unit in enumerate(run.units, start=1):
         r += 1
@@ -891,7 +906,9 @@ def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
         when = sent_at(report)
         row = (n, unit.code, unit.name, unit.type, UNIT_STATE_NAMES.get(state, state), st.file if st else None,
                when, lateness(unit_saved_at(report), deadline), report.errors if report else None,
-               report.warnings if report else None, unit.email, None)
+               report.warnings if report else None, unit.email,
+               f"Đã gửi {' và '.join(parts_sent[unit.code])}, chưa gửi biểu số liệu."
+               if state == "missing" and unit.code in parts_sent else None)
         for c, value in enumerate(row):
             _put(ws, r, c, value, formats[c] if value is not None or c != 6 else plain)
         _fit_row(ws, r, [(row[c], STATUS_WIDTHS[c]) for c in (2, 3, 4, 5, 10, 11)])
@@ -986,7 +1003,7 @@ def write_issues(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
     center = F.cell(align="center")
     wrap = F.cell(wrap=True)
     formats = [center, F.cell(bold=True, align="center"), wrap, wrap, wrap, wrap, center, center, wrap, wrap,
-               wrap, F.cell(font_size=10)]
+               wrap, F.cell()]
     r = head
     for n, (issue, unit) in enumerate(issues, start=1):
         r += 1
@@ -1144,8 +1161,9 @@ def write_summary(path: str | Path, result: MergeResult) -> Path:
 
     path = Path(path)
     run = result.run
+    # in_memory: the parts are assembled in memory, not in one temporary file each
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "nan_inf_to_errors": False})
+                                         "strings_to_urls": False, "nan_inf_to_errors": False, "in_memory": True})
     F = _Formats(wb)
     values = _UnitValues(result)
     write_form(wb, F, result, values)

@@ -239,7 +239,8 @@ def test_quynh_nhai_prose_counts_are_the_sample(readme):
 
 
 def _summary_numbers(path: Path) -> tuple[str, dict[tuple[str, str], float]]:
-    """Row 4 of "Biểu tổng hợp" and its values, read back as a province would read a district's summary."""
+    """The "Tổng hợp từ N/M đơn vị" line of "Biểu tổng hợp" and its values, read back as a province would read
+    a district's summary."""
     from consolidate.campaign import prepare
     from consolidate.reader import read_file
 
@@ -250,8 +251,8 @@ def _summary_numbers(path: Path) -> tuple[str, dict[tuple[str, str], float]]:
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True)
-    line = " ".join(str(c) for row in wb["Biểu tổng hợp"].iter_rows(min_row=4, max_row=4, values_only=True)
-                    for c in row if c)
+    line = next(str(c) for row in wb["Biểu tổng hợp"].iter_rows(max_row=12, values_only=True)
+                for c in row if isinstance(c, str) and c.startswith("Tổng hợp từ "))
     wb.close()
     return line, values
 
