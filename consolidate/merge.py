@@ -8,7 +8,6 @@ blank in the district total only when no included unit reported the row; otherwi
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING

@@ -42,7 +42,7 @@ import xlsxwriter
 
 from consolidate.campaign import place_name
 from consolidate.form import MEASURE_NAMES, NUMERIC_MEASURES, Row
-from consolidate.identity import IDENTITY_SHEET, identity_rows
+from consolidate.identity import IDENTITY_SHEET
 from consolidate.issues import CATALOGUE, SEVERITY_NAMES, Issue
 from consolidate.results import FILE_STATUS_NAMES, UNIT_STATE_NAMES, FileReport, MergeResult
 from consolidate.templates import (
@@ -82,6 +82,7 @@ FILL_BAD = "#FFC7CE"
 FILL_MISSING = "#FFEB9C"
 FILL_SUBTOTAL = "#DDEBF7"
 FILL_TOTAL = "#BDD7EE"
+FILL_CONFIRM = "#F8CBAD"
 CHARS_PER_WIDTH = 1.0  # characters of Vietnamese text per unit of column width, at 12 pt (an estimate)
 
 
@@ -840,10 +841,33 @@ def parts_only_files(result: MergeResult) -> list[FileReport]:
 
 
 def other_files(result: MergeResult) -> list[FileReport]:
-    """Files of the folder that are used for nothing: superseded, unknown unit, not a report…"""
+    """Files of the folder that are used for nothing: superseded, unknown unit, not a report… (not those that
+    wait for the clerk's confirmation, listed apart)."""
     current = {s.file for s in result.run.unit_status.values() if s.file}
     parts_only = {id(f) for f in parts_only_files(result)}
-    return [f for f in result.run.files if f.file not in current and id(f) not in parts_only]
+    return [f for f in result.run.files
+            if f.file not in current and id(f) not in parts_only and f.status != "unconfirmed"]
+
+
+def _unit_note(code: str, state: str, parts_sent: dict[str, list[str]], claimed: dict[str, list[str]]) -> str | None:
+    """"Ghi chú" of a unit's row: a file that may be its own waits for confirmation; only a schedule came."""
+    notes = []
+    if code in claimed:
+        notes.append(f"Tệp cần xác nhận có thể của đơn vị này: {', '.join(claimed[code])}.")
+    if state == "missing" and code in parts_sent:
+        notes.append(f"Đã gửi {' và '.join(parts_sent[code])}, chưa gửi biểu số liệu.")
+    return "\n".join(notes) or None
+
+
+def _evidence_note(report: FileReport) -> str:
+    """Why a file needs the clerk's confirmation: each piece of evidence of who sent it, and the line that
+    settles it in the campaign file."""
+    from consolidate.campaign import confirm_line
+
+    lines = [e.describe() for e in sorted(report.evidence, key=lambda e: -e.strength)]
+    if report.claims:
+        lines.append(f"Xác nhận: thêm vào mục [xac_nhan] của tệp đợt báo cáo dòng {confirm_line(report.file, report.claims[0])}")
+    return "\n".join(lines) or FILE_STATUS_NAMES.get(report.status, report.status)
 
 
 # the issue that says why a file with this status is left out, before any other
@@ -875,9 +899,10 @@ def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
     last_col = len(STATUS_HEADERS) - 1
     _title(ws, F, 0, f"TÌNH HÌNH NỘP BÁO CÁO — {run.campaign.title}", last_col)
     ws.set_row(0, 22)
-    states = {s: len(result.units_in(s)) for s in ("accepted", "rejected", "missing")}
+    states = {s: len(result.units_in(s)) for s in ("unconfirmed", "accepted", "rejected", "missing")}
     due = deadline.strftime("%d/%m/%Y") if deadline else "(chưa định)"
-    summary = (f"{len(run.units)} đơn vị: {states['accepted']} đã nộp hợp lệ, {states['rejected']} có lỗi, "
+    pending = f"{states['unconfirmed']} cần xác nhận, " if states["unconfirmed"] else ""
+    summary = (f"{len(run.units)} đơn vị: {pending}{states['accepted']} đã nộp hợp lệ, {states['rejected']} có lỗi, "
                f"{states['missing']} chưa nộp. Hạn nộp: {due}. Lập lúc {stamp(result.created_at)}.")
     ws.write_string(1, 0, summary, F(italic=True))
     head = 3  # 0-based header row
@@ -897,6 +922,12 @@ def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
         if f.unit:
             sent = parts_sent.setdefault(f.unit, [])
             sent += [PARTS_SENT[p] for p in f.parts if p in PARTS_SENT and PARTS_SENT[p] not in sent]
+    # a unit named by a file whose evidence disagrees: which files, for the clerk to confirm
+    unconfirmed = [f for f in run.files if f.status == "unconfirmed"]
+    claimed: dict[str, list[str]] = {}
+    for f in unconfirmed:
+        for code in f.claims:
+            claimed.setdefault(code, []).append(f.file)
     r = head
     for n, unit in enumerate(run.units, start=1):
         r += 1
@@ -906,9 +937,7 @@ def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
         when = sent_at(report)
         row = (n, unit.code, unit.name, unit.type, UNIT_STATE_NAMES.get(state, state), st.file if st else None,
                when, lateness(unit_saved_at(report), deadline), report.errors if report else None,
-               report.warnings if report else None, unit.email,
-               f"Đã gửi {' và '.join(parts_sent[unit.code])}, chưa gửi biểu số liệu."
-               if state == "missing" and unit.code in parts_sent else None)
+               report.warnings if report else None, unit.email, _unit_note(unit.code, state, parts_sent, claimed))
         for c, value in enumerate(row):
             _put(ws, r, c, value, formats[c] if value is not None or c != 6 else plain)
         _fit_row(ws, r, [(row[c], STATUS_WIDTHS[c]) for c in (2, 3, 4, 5, 10, 11)])
@@ -918,7 +947,8 @@ def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
     if last > head:
         span = (head + 1, 4, last, 4)
         for text, fill in ((UNIT_STATE_NAMES["accepted"], FILL_OK), (UNIT_STATE_NAMES["rejected"], FILL_BAD),
-                           (UNIT_STATE_NAMES["missing"], FILL_MISSING)):
+                           (UNIT_STATE_NAMES["missing"], FILL_MISSING),
+                           (UNIT_STATE_NAMES.get("unconfirmed", "cần xác nhận"), FILL_CONFIRM)):
             ws.conditional_format(*span, {"type": "cell", "criteria": "==", "value": f'"{text}"',
                                           "format": wb.add_format({"bg_color": fill})})
         ws.conditional_format(head + 1, 7, last, 7, {"type": "formula", "criteria": f'=LEFT(H{head + 2},4)="Muộn"',
@@ -949,6 +979,10 @@ def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
             _fit_row(ws, r, [(row[c], STATUS_WIDTHS[c]) for c in (2, 4, 5, 11)])
         return r
 
+    if unconfirmed:
+        # first what the clerk must decide: these files count for nobody until the campaign file says whose
+        file_rows(f"CÁC TỆP CẦN XÁC NHẬN ĐƠN VỊ GỬI ({len(unconfirmed)} tệp, chưa được tính cho đơn vị nào)",
+                  unconfirmed, lambda f: FILE_STATUS_NAMES.get(f.status, f.status), _evidence_note)
     used = parts_only_files(result)
     if used:
         file_rows(f"CÁC TỆP CHỈ CÓ LỊCH HOẠT ĐỘNG HOẶC PHẦN BÁO CÁO ({len(used)} tệp, không có số liệu)", used,
@@ -1133,7 +1167,7 @@ def write_identity(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
     """
     run = result.run
     ws = wb.add_worksheet(IDENTITY_SHEET)
-    rows = identity_rows(run.form.id, run.form.version, run.campaign.year, "", reporter(result), result.created_at)
+    rows = result.identity_rows(reporter(result))  # the district's code and pedigree (issue 14)
     for i, (key, value) in enumerate(rows):
         ws.write_string(i, 0, key)
         _put(ws, i, 1, value)
