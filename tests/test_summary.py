@@ -446,3 +446,37 @@ def test_tricky_unit_texts_stay_exactly_as_written(tricky):
         for name in zf.namelist():
             if name.startswith("xl/worksheets/sheet"):
                 assert not re.search(rb"<f[ >]", zf.read(name)), name
+
+
+def test_status_sheet_puts_files_that_need_confirmation_first_with_their_evidence(tmp_path, campaign, form, units):
+    from test_merge import FILES, NOW, make_run
+
+    from consolidate.identity import Evidence
+    from consolidate.merge import MergeResult, merge_checks, per_unit, totals
+    from consolidate.results import UnitStatus
+
+    files = dict(FILES)
+    files["X05_UBND_xa_Chieng_Khay.xlsx"] = (None, "unconfirmed", dt.datetime(2021, 10, 10, 9, 0), {"2": {"count": 1}})
+    run = make_run(campaign, form, units, files=files)
+    report = next(f for f in run.files if f.status == "unconfirmed")
+    report.evidence = [Evidence("identity", "X06", "X06", "trang _dinh_danh"),
+                       Evidence("filename", "X05", "X05_UBND_xa_Chieng_Khay.xlsx")]
+    report.claims = ("X06", "X05")
+    run.unit_status["X05"] = run.unit_status["X06"] = UnitStatus("unconfirmed")
+    sums = totals(run)
+    path = write_summary(tmp_path / "t.xlsx", MergeResult(run, sums, per_unit(run), tmp_path / "t.xlsx", False, NOW,
+                                                          merge_checks(run, sums)))
+    ws = load_workbook(path)[STATUS_SHEET]
+    assert ws["A2"].value.startswith("23 đơn vị: 2 cần xác nhận, 5 đã nộp hợp lệ, 1 có lỗi, 15 chưa nộp.")
+    by_code = {ws.cell(r, 2).value: r for r in range(5, 28)}
+    assert ws.cell(by_code["X05"], 5).value == "cần xác nhận"
+    assert ws.cell(by_code["X05"], 12).value == "Tệp cần xác nhận có thể của đơn vị này: X05_UBND_xa_Chieng_Khay.xlsx."
+    sections = {ws.cell(r, 1).value: r for r in range(28, ws.max_row + 1) if isinstance(ws.cell(r, 1).value, str)}
+    first = sections["CÁC TỆP CẦN XÁC NHẬN ĐƠN VỊ GỬI (1 tệp, chưa được tính cho đơn vị nào)"]
+    assert first < sections["CÁC TỆP KHÁC TRONG THƯ MỤC (3 tệp không được dùng để tổng hợp)"]  # first what to decide
+    row = [ws.cell(first + 1, c).value for c in (1, 5, 6, 12)]
+    assert row[:3] == [1, "cần xác nhận", "X05_UBND_xa_Chieng_Khay.xlsx"]
+    assert row[3].splitlines() == [
+        "trang ẩn _dinh_danh của biểu mẫu (trang _dinh_danh): \"X06\" → X06",
+        "tên tệp: \"X05_UBND_xa_Chieng_Khay.xlsx\" → X05",
+        "Xác nhận: thêm vào mục [xac_nhan] của tệp đợt báo cáo dòng \"X05_UBND_xa_Chieng_Khay.xlsx\" = \"X06\""]
