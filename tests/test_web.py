@@ -151,6 +151,13 @@ def test_the_clerk_receives_the_returns_reads_the_statuses_and_downloads_the_sum
         states = page.eval_on_selector_all("#don-vi tbody tr", "rows => rows.map(r => r.dataset.state)")
         assert len(states) == 23 and set(states) == {"missing"}
 
+        # a file that arrives in the folder by another way (a mail fetch, a copy) shows without a click
+        shutil.copy2(SAMPLE / "da_nhan" / "X01_UBND_xa_Muong_Giang.xlsx", server.folder)
+        from playwright.sync_api import expect
+
+        expect(page.locator("#don-vi tr[data-unit='X01']")).to_have_attribute("data-state", "accepted", timeout=30_000)
+        assert page.locator("#don-vi tr[data-unit='X02']").get_attribute("data-state") == "missing"
+
         # Nhận tệp: every file the district received, as the clerk saved them from the mail
         page.click("nav >> text=Nhận tệp")
         sent = sorted(p for p in (SAMPLE / "da_nhan").iterdir() if p.is_file())
@@ -159,9 +166,11 @@ def test_the_clerk_receives_the_returns_reads_the_statuses_and_downloads_the_sum
         cards = page.locator("#upload-results .batch").first.locator(".received")
         assert cards.count() == len(sent)
         x01 = page.locator('.received[data-name="X01_UBND_xa_Muong_Giang.xlsx"]')
-        assert "đã lưu" in x01.inner_text()
-        assert "Của UBND xã Mường Giàng (X01), xác định theo" in x01.inner_text()
-        assert "hợp lệ" in x01.inner_text()
+        assert "đã có" in x01.inner_text() and "giống hệt (X01_UBND_xa_Muong_Giang.xlsx)" in x01.inner_text()
+        x02 = page.locator('.received[data-name="X02_UBND_xa_Chieng_On.xlsx"]')
+        assert "đã lưu" in x02.inner_text()
+        assert "Của UBND xã Chiềng Ơn (X02), xác định theo trang định danh ẩn" in x02.inner_text()
+        assert "hợp lệ" in x02.inner_text()
         photo = page.locator('.received[data-name="Anh le khai mac.jpg"]')
         assert "không lưu" in photo.inner_text() and "ảnh JPEG" in photo.inner_text()
         kept = {p.name for p in server.folder.iterdir()}
@@ -209,7 +218,6 @@ def test_the_clerk_receives_the_returns_reads_the_statuses_and_downloads_the_sum
         got = tmp_path / "tai_ve.xlsx"
         dl.value.save_as(got)
         assert "Đã tổng hợp 15/23 đơn vị" in page.inner_text("form[data-kind='tong-hop'] pre")
-        page.screenshot(path=str(screens / "5-tai-ve-xong.png"))
         camp, form, units, _ = prepare(campaign, None)
         rf = read_file(got, got.name, form, camp, units)
         read = {r["indicator"]: {m: r[m] for m in ("count", "people", "amount")} for r in rf.records}
@@ -220,6 +228,32 @@ def test_the_clerk_receives_the_returns_reads_the_statuses_and_downloads_the_sum
                     assert read[code][measure] == value, (code, measure)
                     compared += 1
         assert compared > 5
+
+        # the other downloads are what the commands write
+        def download(kind: str, where: Path) -> Path:
+            page.click(f"#job-{kind}")
+            link = page.locator(f"form[data-kind='{kind}'] a.download")
+            link.wait_for(timeout=120_000)
+            with page.expect_download() as dl:
+                link.click()
+            dl.value.save_as(where)
+            return where
+
+        with zipfile.ZipFile(download("bieu-mau", tmp_path / "bieu_mau.zip")) as zf:
+            names = zf.namelist()
+        assert "danh_sach_gui_thu.csv" in names
+        assert sorted(n.split("_")[0] for n in names if n.endswith(".xlsx") and n[0] in "XMTC") == \
+            sorted(u.code for u in units)
+        cli_feedback = tmp_path / "cli_tra_lai"
+        subprocess.run([sys.executable, "-m", "consolidate", "check", str(SAMPLE / "da_nhan"), "--campaign",
+                        str(SAMPLE / "campaign.toml"), "--feedback", str(cli_feedback)], capture_output=True, check=False)
+        with zipfile.ZipFile(download("phan-hoi", tmp_path / "phan_hoi.zip")) as zf:
+            assert sorted(zf.namelist()) == sorted(p.name for p in cli_feedback.iterdir() if not p.name.startswith("."))
+        import docx
+
+        report = docx.Document(str(download("bao-cao", tmp_path / "bao_cao.docx")))
+        assert any("Quỳnh Nhai" in p.text for p in report.paragraphs)
+        page.screenshot(path=str(screens / "5-tai-ve-xong.png"))
         assert not errors, errors
     finally:
         server.stop()

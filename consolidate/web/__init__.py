@@ -181,6 +181,11 @@ def web_text(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith("Bước tiếp theo"))
 
 
+def _as_zip(text: str, folder: Path, target: Path) -> str:
+    """A run's text about a scratch folder, told about the zip the page hands over instead."""
+    return text.replace(f"thư mục {folder}", f"tệp nén {target.name}").replace(str(folder) + os.sep, "")
+
+
 def _zip_folder(src: Path, target: Path) -> None:
     """Zip every file of ``src`` (flat) into ``target`` atomically."""
     def write(tmp: Path) -> None:
@@ -246,7 +251,7 @@ class Jobs:
                                     extra_sheets=[narrative.template_writer, schedule.template_writer])
             target = self.desk.config.out_dir / f"bieu_mau_{_slug(campaign)}.zip"
             _zip_folder(folder, target)
-            job.text = render_templates(result).replace(str(folder), target.name)
+            job.text = _as_zip(render_templates(result), folder, target)
             job.path, job.download_name = target, target.name
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -277,7 +282,7 @@ class Jobs:
                 return
             target = self.desk.config.out_dir / f"phan_hoi_{_slug(run.campaign)}.zip"
             _zip_folder(folder, target)
-            job.text = text.replace(str(folder), target.name)
+            job.text = _as_zip(text, folder, target)
             job.path, job.download_name = target, target.name
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
