@@ -347,3 +347,45 @@ def test_another_address_needs_a_password(tmp_path):
     result = CliRunner().invoke(main, ["web", "--campaign", str(campaign), "--host", "0.0.0.0", "--no-browser"])
     assert result.exit_code == 2
     assert "phải đặt mật khẩu: thêm --password MẬT_KHẨU" in result.output
+
+
+def _resaved(data: bytes) -> bytes:
+    """The same workbook with other bytes (a zip comment), as a second save of it would have."""
+    buf = io.BytesIO(data)
+    with zipfile.ZipFile(buf, "a") as zf:
+        zf.comment = b"saved again"
+    return buf.getvalue()
+
+
+def test_the_clerk_settles_a_file_whose_sender_is_unclear(page_of, screens, tmp_path):
+    campaign = campaign_copy(tmp_path / "dot")
+    server = Server(campaign)
+    try:
+        page, errors = page_of()
+        page.goto(server.url + "nhan-tep")
+        # X06 filled in X10's template: the hidden sheet says X10, the file name X06
+        upload(page, [{"name": "X06_UBND_xa_Muong_Chien.xlsx", "mimeType": "application/octet-stream",
+                       "buffer": _resaved((SAMPLE / "da_nhan" / "X10_UBND_xa_Pa_Ma_Pha_Khinh.xlsx").read_bytes())}])
+        said = page.locator("#upload-results .batch").first.inner_text()
+        assert "Chưa rõ của đơn vị nào: các dấu hiệu chỉ UBND xã Pá Ma Pha Khinh (X10), UBND xã Mường Chiên (X06)" in said
+        page.goto(server.url)
+        assert page.locator("#don-vi tr[data-unit='X06']").get_attribute("data-state") == "unconfirmed"
+        assert page.locator("#don-vi tr[data-unit='X10']").get_attribute("data-state") == "unconfirmed"
+        assert page.locator(".cards .card[data-state='unconfirmed'] .n").inner_text() == "2"
+        page.click("#don-vi tr[data-unit='X06'] a")
+        assert page.inner_text("#tinh-trang") == "cần xác nhận"
+        evidence = page.locator("table.evidence tbody tr").all_inner_texts()
+        assert any("X10" in row for row in evidence) and any("X06" in row for row in evidence), evidence
+        page.screenshot(path=str(screens / "7-can-xac-nhan.png"))
+        page.click("form.settle button[data-unit='X06']")
+        assert "Đã xác nhận tệp X06_UBND_xa_Muong_Chien.xlsx là của UBND xã Mường Chiên (X06)" in \
+            page.inner_text(".alert.done")
+        assert page.inner_text("#tinh-trang") in ("hợp lệ", "có lỗi")
+        assert '"X06_UBND_xa_Muong_Chien.xlsx" = "X06"' in campaign.read_text(encoding="utf-8")
+        page.screenshot(path=str(screens / "8-da-xac-nhan.png"))
+        page.goto(server.url)
+        assert page.locator("#don-vi tr[data-unit='X06'] td.file").inner_text() == "X06_UBND_xa_Muong_Chien.xlsx"
+        assert page.locator("#don-vi tr[data-unit='X10']").get_attribute("data-state") == "missing"
+        assert not errors, errors
+    finally:
+        server.stop()
