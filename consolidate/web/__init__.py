@@ -384,6 +384,16 @@ def other_files(run: RunResult) -> list[dict[str, Any]]:
     return sorted(out, key=lambda o: (o["status_code"] != "unconfirmed", not o["settle"]))
 
 
+def _why(f: FileReport) -> str:
+    """How the file's unit was found: the strongest evidence naming it (where it is written)."""
+    if not f.unit:
+        return ""
+    for e in sorted(f.evidence, key=lambda e: -e.strength):
+        if e.unit == f.unit:
+            return e.source_name + (f" ({e.where})" if e.where else "")
+    return IDENTITY_SOURCES.get(f.identity_source or "", "")
+
+
 def _claims(run: RunResult, f: FileReport) -> list[tuple[str, str]]:
     """(code, name) of the units a file's evidence names, strongest first."""
     return [(code, u.name) for code in f.claims if (u := run.units.get(code)) is not None]
@@ -426,8 +436,7 @@ def file_view(run: RunResult, f: FileReport) -> dict[str, Any]:
                          "cell": c.cell or "", "old": _shown(c.old), "new": _shown(c.new)} for c in f.changes],
             "parts": ", ".join(PART_NAMES.get(p, p) for p in f.parts), "saved_at": _when(f.saved_at),
             "received_at": _when(f.received_at),
-            "identity": IDENTITY_SOURCES.get(f.identity_source or "", "không xác định được"),
-            "identity_issues": [i.message for i in f.issues if i.code.startswith(("identity", "unit-"))],
+            "identity": _why(f) or ("chưa rõ: các dấu hiệu chỉ nhiều đơn vị" if f.claims else "không xác định được"),
             "issues": issue_rows(f.issues), "errors": f.errors, "warnings": f.warnings}
 
 
@@ -592,7 +601,8 @@ def create_app(config: WebConfig, log: Callable[[str], None] | None = None) -> F
         # its own files, and those whose sender is unclear but which may be its own
         files = [file_view(run, f) for f in run.files if f.unit == unit.code
                  or (f.status in SETTLED_STATUSES and unit.code in f.claims)]
-        counted = next((f for f in files if f["file"] == st.file), None)
+        counted = next((f for f in files if f["file"] == st.file), None) if st.status in ("accepted", "rejected") \
+            else None
         return render_template("don_vi.html", page="unit", unit=unit, state=st.status,
                                label=STATE_LABELS.get(st.status, UNIT_STATE_NAMES.get(st.status, st.status)),
                                counted=counted, files=files, values=unit_values(run, st.file),
@@ -707,7 +717,7 @@ def _received_view(r: intake.Received, run: RunResult | None) -> dict[str, Any]:
         view.update({
             "status": report.status, "status_name": FILE_STATUS_NAMES.get(report.status, report.status),
             "unit": f"{unit.name} ({unit.code})" if unit else None, "unit_code": unit.code if unit else None,
-            "why": IDENTITY_SOURCES.get(report.identity_source or "", ""),
+            "why": _why(report),
             "claims": _claims(run, report),  # type: ignore[arg-type]
             "errors": report.errors, "warnings": report.warnings,
             "first_error": next((i.message for i in report.issues if i.severity == "error"), ""),
