@@ -215,6 +215,17 @@ def _zip_time(info: zipfile.ZipInfo) -> float | None:
 Member = tuple[str, bytes, float | None, Issue | None]  # name, bytes, time, why it is not kept
 
 
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as it was written: without the UTF-8 flag zipfile decodes the bytes as cp437, but
+    7-Zip and macOS write UTF-8 names without setting it (Vietnamese names came out as mojibake)."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return info.filename
+
+
 def _members(name: str, data: bytes) -> tuple[list[Member], list[Issue]]:
     """The files of a zip, each read under the bounds. An unsafe archive (a path out of it, a bomb, an
     encrypted member) is refused whole; a member merely too large to be a return is left out alone."""
@@ -228,9 +239,10 @@ def _members(name: str, data: bytes) -> tuple[list[Member], list[Issue]]:
         if len(infos) > MAX_FILES:
             return [], [make("upload-too-many", file=name, count=len(infos), limit=MAX_FILES)]
         for info in infos:
+            member = _member_name(info)
             if info.file_size > MAX_FILE_BYTES:
-                out.append((info.filename, b"", None, make(
-                    "too-large", file=f"{name}/{info.filename}",
+                out.append((member, b"", None, make(
+                    "too-large", file=f"{name}/{member}",
                     reason=f"{_mb(info.file_size)}, giới hạn {_mb(MAX_FILE_BYTES)} cho một biểu báo cáo")))
                 continue
             try:
@@ -242,7 +254,7 @@ def _members(name: str, data: bytes) -> tuple[list[Member], list[Issue]]:
             if len(body) > MAX_FILE_BYTES:
                 return [], [make("unsafe-file", file=name,
                                  reason=f"thành phần {info.filename!r} giải nén ra nhiều hơn kích thước khai báo")]
-            out.append((info.filename, body, _zip_time(info), None))
+            out.append((member, body, _zip_time(info), None))
     return out, []
 
 

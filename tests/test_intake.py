@@ -151,3 +151,14 @@ def test_a_zip_above_its_bound_is_refused_unread(tmp_path):
     [r] = intake.receive(tmp_path, [("tra_ve.zip", data)])
     assert r.issues[0].message == "tra_ve.zip: tệp quá lớn (101 MB, giới hạn 100 MB cho một tệp nén); không lưu."
     assert listing(tmp_path) == {}
+
+
+def test_utf8_names_of_a_zip_without_the_utf8_flag_are_read_as_written(tmp_path):
+    # as 7-Zip and macOS write them: UTF-8 bytes with flag 0x800 unset (zipfile itself would set it, so an
+    # ASCII name of the same length is written and its bytes replaced; names are outside the CRC)
+    raw = "Xã Chiềng Ơn.xlsx".encode()
+    placeholder = b"N" * len(raw)
+    data = zipped((placeholder.decode(), X02)).replace(placeholder, raw)
+    assert zipfile.ZipFile(io.BytesIO(data)).infolist()[0].flag_bits & 0x800 == 0
+    [r] = intake.receive(tmp_path, [("tra_ve.zip", data)])
+    assert r.saved == "Xã Chiềng Ơn.xlsx"

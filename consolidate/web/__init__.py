@@ -245,18 +245,15 @@ class Jobs:
         from consolidate.templates import make_templates
 
         campaign, form, units = self.desk.load()
-        scratch = self._scratch()
-        try:
-            folder = scratch / "bieu_mau"
-            # the same workbook as ``consolidate templates``: the form, the narrative and the week's schedule
-            result = make_templates(campaign, form, units, folder,
-                                    extra_sheets=[narrative.template_writer, schedule.template_writer])
-            target = self.desk.config.out_dir / f"bieu_mau_{_slug(campaign)}.zip"
-            _zip_folder(folder, target)
-            job.text = _as_zip(render_templates(result), folder, target)
-            job.path, job.download_name = target, target.name
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        # kept in the output folder, as ``consolidate templates -o bieu_mau`` keeps them: the forms the clerk
+        # downloads are the ones "Gửi biểu" mails
+        folder = self.desk.config.out_dir / "bieu_mau"
+        result = make_templates(campaign, form, units, folder,
+                                extra_sheets=[narrative.template_writer, schedule.template_writer])
+        target = self.desk.config.out_dir / f"bieu_mau_{_slug(campaign)}.zip"
+        _zip_folder(folder, target)
+        job.text = render_templates(result) + f"\nTệp nén để tải về (cả thư mục trên): {target.name}"
+        job.path, job.download_name = target, target.name
 
     def _tong_hop(self, job: Job) -> None:
         from consolidate.merge import merge_folder
