@@ -105,6 +105,8 @@ _TYPES = [
               "{file}, trang {sheet}, ô {cell} (hàng {indicator}): ô có công thức nhưng tệp không lưu kết quả; hãy mở tệp bằng Excel, lưu lại và gửi lại."),
     IssueType("formula-computed", "info", "Tính lại công thức",
               "{file}, trang {sheet}, ô {cell} (hàng {indicator}): công thức không lưu kết quả, đã tính bằng tổng các hàng thành phần = {value}."),
+    IssueType("legacy-encoding", "info", "Chuyển mã phông chữ cũ",
+              "{file}, trang {sheet}, ô {cell}: đã chuyển mã {encoding} → Unicode (\"{value}\"); nên lưu tệp bằng phông Unicode (như Times New Roman)."),
     IssueType("text-too-long", "warning", "Văn bản quá dài",
               "{file}, trang {sheet}, ô {cell}: nội dung dài {length} ký tự, vượt giới hạn 32.767 ký tự của Excel; phần thừa bị cắt khi tổng hợp."),
     IssueType("duplicate-record", "error", "Trùng dòng số liệu",
@@ -170,6 +172,9 @@ _TYPES = [
               "{file}, trang {sheet}, ô {cell}: không nhận ra đơn vị \"{value}\" trong danh sách đơn vị; lịch tổng hợp giữ nguyên tên như đã ghi."),
     IssueType("schedule-tt-repeated", "warning", "Số thứ tự lặp lại",
               "{file}, trang {sheet}, ô {cell}: số thứ tự {value} đã dùng ở hàng {first_row}; lịch tổng hợp đánh số lại từ 1."),
+    IssueType("schedule-opening-differs", "warning", "Lịch khai mạc khác kế hoạch",
+              "{file}, trang {sheet}, ô {cell}: \"{value}\" ghi lúc {written}, nhưng kế hoạch (tệp đợt báo cáo) "
+              "ghi Lễ khai mạc lúc {planned}. Hãy thống nhất một thời gian trước khi gửi lịch."),
     IssueType("narrative-empty", "info", "Chưa viết báo cáo",
               "{file}, trang {sheet}: các mục báo cáo để trống: {heading}."),
     # receiving files on the web page (intake.py)
