@@ -66,6 +66,12 @@ MEASURE_COLUMNS = {"count": COL_COUNT, "people": COL_PEOPLE, "amount": COL_COUNT
                    "note": COL_NOTE}
 WIDTHS = {COL_STT: 6, COL_LABEL: 58, COL_UNIT: 13, COL_COUNT: 15, COL_PEOPLE: 13, COL_NOTE: 22}
 LABEL_CHARS_PER_LINE = 52  # how many characters of Times New Roman 12 fit the label column, roughly
+UNIT_CHARS_PER_LINE = 14  # the same for the "Đơn vị" column ("Tập thể/cá nhân" takes two lines)
+# "Hướng dẫn" is one column: LibreOffice never scales a single column to the page width (fit to width counts
+# column breaks, and one column has none), so the column itself must fit A4 portrait within the default
+# margins (0.75 in; custom margins on this sheet made LibreOffice's .xls of it claim 13,108 × 13,108 cells)
+INSTRUCTIONS_WIDTH = 88
+INSTRUCTIONS_CHARS_PER_LINE = 80  # characters of Times New Roman 12 in that column, roughly
 LINE_HEIGHT = 16.5
 
 DEFAULT_FOOTER: tuple[tuple[str, str], ...] = (
@@ -297,6 +303,8 @@ def _write_row(ws: Worksheet, r: int, row: Row, vals: Mapping[str, object], edit
             used[MEASURE_COLUMNS[m]] = m
     if not row.is_header:
         used[COL_NOTE] = "note"
+    if row.unit:  # a unit wrapped over two lines ("Tập thể/cá nhân") needs the row's height too
+        height = max(height, _label_height(row.unit, UNIT_CHARS_PER_LINE))
     ws.row_dimensions[r].height = height
 
     for col in (COL_COUNT, COL_PEOPLE, COL_NOTE):
@@ -383,15 +391,16 @@ def instructions(campaign: Campaign | None, form: Form, unit: Unit | None) -> li
 def write_instructions_sheet(wb: Workbook, campaign: Campaign | None, form: Form, unit: Unit | None) -> Worksheet:
     """Add the "Hướng dẫn" sheet."""
     ws = wb.create_sheet(INSTRUCTIONS_SHEET)
-    ws.column_dimensions["A"].width = 110
-    for i, line in enumerate(instructions(campaign, form, unit), start=1):
+    ws.column_dimensions["A"].width = INSTRUCTIONS_WIDTH
+    lines = instructions(campaign, form, unit)
+    for i, line in enumerate(lines, start=1):
         cell = ws.cell(i, 1)
         set_text(cell, line or None)
         cell.font = _font(bold=i == 1, size=14 if i == 1 else 12)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[i].height = _label_height(line, 95)
+        ws.row_dimensions[i].height = _label_height(line, INSTRUCTIONS_CHARS_PER_LINE)
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.sheet_properties.pageSetUpPr.fitToPage = True  # Excel scales; LibreOffice needs the width above
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.protection.sheet = True
@@ -583,7 +592,7 @@ class _Stencil:
 
 def _stencil_key(campaign: Campaign, form: Form, unit: Unit) -> tuple[float, ...]:
     """What of a unit workbook follows the unit's name besides the name itself: the instruction heights."""
-    return tuple(_label_height(line, 95) for line in instructions(campaign, form, unit))
+    return tuple(_label_height(line, INSTRUCTIONS_CHARS_PER_LINE) for line in instructions(campaign, form, unit))
 
 
 def _unit_bytes(stencils: dict[tuple[float, ...], _Stencil | None], campaign: Campaign, form: Form, unit: Unit,
@@ -599,6 +608,19 @@ def _unit_bytes(stencils: dict[tuple[float, ...], _Stencil | None], campaign: Ca
     return stencil.render(unit) if stencil is not None else None
 
 
+def replaceable(path: Path, form: Form, campaign: Campaign, units: UnitList) -> bool:
+    """Whether a template may be written at ``path``: nothing is there, or only a template this program wrote
+    that nobody saved or typed into (a unit's save fills the identity sheet's ``saved_at``)."""
+    if not path.exists():
+        return True
+    if not path.is_file():
+        return False
+    from consolidate.reader import read_file
+
+    rf = read_file(path, path.name, form, campaign, units)
+    return rf.kind == "report" and rf.identity is not None and rf.identity.saved_at is None and not rf.typed
+
+
 def make_templates(campaign: Campaign, form: Form, units: UnitList, out_dir: str | Path,
                    now: dt.datetime | None = None, extra_sheets: Sequence[SheetWriter] = ()) -> TemplatesResult:
     """Write one workbook per unit, the mailing list and a copy of the master template into ``out_dir``."""
@@ -612,6 +634,13 @@ def make_templates(campaign: Campaign, form: Form, units: UnitList, out_dir: str
     check_layout(form)  # before the lock and the first file: a bad definition writes nothing
     stencils: dict[tuple[float, ...], _Stencil | None] = {}
     fast = all(_uses_only_code_and_name(w) for w in extra_sheets)
+    outputs.check_output(out_dir, folder=True, what="các biểu mẫu")
+    kept = [n for n in [*names, MASTER_NAME] if not replaceable(out_dir / n, form, campaign, units)]
+    if kept:
+        # units send the file back under the name they received: a template written over it loses the return
+        raise RunError(f"Thư mục {out_dir} đã có {len(kept)} tệp không phải biểu mẫu trống do chương trình tạo "
+                       f"(có thể là báo cáo đơn vị đã điền): {', '.join(kept[:10])}{' …' if len(kept) > 10 else ''}. "
+                       "Không ghi đè; hãy chọn thư mục khác cho biểu mẫu (-o THƯ_MỤC) hoặc chuyển các tệp đó đi.")
     with outputs.folder_lock(out_dir):
         for unit, name in zip(unit_list, names):
             target = outputs.inside(out_dir, name)
