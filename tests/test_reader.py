@@ -588,3 +588,24 @@ def test_a_sheet_calamine_cannot_read_is_read_by_the_kept_reader(monkeypatch) ->
     sheets, issues = reader.load_sheets(data, "a.xlsx", fmt="xlsx")
     assert issues == []
     assert sorted(s.name for s in sheets) == ["Biểu tổng hợp", "Hướng dẫn", "_dinh_danh"]
+
+
+# ------------------------------------------------- fixed examples of FORM.md "Identity" (issue 19)
+
+@pytest.mark.xfail(strict=True, reason="identity.reconcile takes the file name's unit and says only 'theo tên "
+                   "tệp' (info) when the title line names two units; FORM.md: reported, never guessed silently "
+                   "(i14 told, NOTES.md 01:45Z)")
+def test_a_title_line_naming_two_units_is_reported_not_guessed_from_the_file_name(tmp_path, form, campaign,
+                                                                                  units) -> None:
+    """FORM.md: a workbook that matches two units is reported, never guessed silently — even when its file
+    name alone would name one of them. Either design reports it: no unit ("cần xác nhận"), or the file
+    name's unit with a warning or error that names both units of the title line."""
+    from openpyxl import load_workbook
+
+    target = tmp_path / "MN01_Truong_Mam_non_Muong_Giang.xlsx"
+    wb = load_workbook(GOOD / "seed_retyped_no_name.xlsx")
+    wb.worksheets[0]["A1"] = "Đơn vị báo cáo: Trường Mầm non Mường Giàng và Trường Tiểu học Mường Giàng"
+    wb.save(target)
+    rf = _read(target, form, campaign, units)
+    said = [i for i in rf.issues if i.severity != "info" and "MN01" in i.message and "TH01" in i.message]
+    assert said, [i.message for i in rf.issues]
