@@ -207,6 +207,8 @@ _TYPES = [
               "{file}: tên tệp chứa đường dẫn ra ngoài thư mục (\"..\" hoặc đường dẫn tuyệt đối); tệp không được lưu."),
     IssueType("upload-too-many", "error", "Quá nhiều tệp",
               "{file}: {count} tệp trong một lần nhận, giới hạn {limit}; không tệp nào được lưu. Hãy chia thành nhiều lần."),
+    IssueType("upload-too-large", "error", "Tệp quá lớn",
+              "{file}: tệp quá lớn ({reason}); không lưu."),
     IssueType("upload-not-kept", "info", "Không lưu",
               "{file}: {reason}; không lưu vào thư mục báo cáo."),
     IssueType("upload-duplicate", "info", "Đã có",
