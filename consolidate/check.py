@@ -98,6 +98,11 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
     unread = frozenset((i.file, i.indicator, i.measure) for rf in current for i in rf.issues
                        if i.blocking and i.file and i.indicator and i.measure)
     table, schema_issues = schema.validate(records_frame(current), form, units, unread)
+    # files fetched by mail (issue 16): the server's receipt time and the sender's address, from the manifest
+    from consolidate.mail_manifest import late_by_mail, mail_records, sender_issues, units_by_address
+
+    mail = mail_records(folder)
+    addresses = units_by_address(units) if mail else {}
     by_file: dict[str, list[Issue]] = {}
     for issue in schema_issues:
         by_file.setdefault(issue.file or "", []).append(issue)
@@ -109,13 +114,18 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
             # a schedule sent on its own belongs to the schedule round and its own deadline
             due = campaign if parts != ("schedule",) or not campaign.schedule_deadline else \
                 replace(campaign, deadline=campaign.schedule_deadline)
-            late = _late(rf, due)
+            record = mail.get(rf.file)
+            late = late_by_mail(record, due.deadline, rf.file, rf.unit) if record else _late(rf, due)
             if late is not None:
                 issues.append(late)
+            if record is not None:
+                issues += sender_issues(record, rf.file, rf.unit, units, addresses)
         # a slip in the schedule or the narrative never keeps a unit's numbers out of the merge
         judged = issues if "form" not in parts else [i for i in issues if not i.code.startswith(_PART_CODES)]
         reports.append(FileReport(rf.file, rf.path, file_status(rf, judged), rf.unit, issues, parts,
-                                  rf.saved_at, rf.received_at, rf.identity_source))
+                                  rf.saved_at, mail[rf.file].received_at if rf.file in mail else rf.received_at,
+                                  rf.identity_source))
     run = RunResult(folder, campaign, form, units, reports, unit_statuses(reports, units), table)
     run.extras["schedule"], run.extras["narrative"] = split.schedule, split.narrative
+    run.extras["mail"] = mail  # file → MailRecord of the files fetched by mail
     return run

@@ -148,6 +148,15 @@ _TYPES = [
               "Đơn vị {unit} ({name}) chưa nộp báo cáo."),
     IssueType("late", "info", "Nộp muộn",
               "{file}: nhận lúc {value}, sau hạn {deadline}."),
+    # mail (issue 16): the sender's address, from the manifest that fetch writes beside the folder
+    IssueType("sender-other-unit", "warning", "Gửi từ địa chỉ của đơn vị khác",
+              "{file}: tệp của {unit_name} ({unit}) nhưng {how} gửi từ địa chỉ {value} của {other_name} ({other}); "
+              "cần xác nhận tệp này là của đơn vị nào."),
+    IssueType("sender-not-listed", "info", "Gửi từ địa chỉ ngoài danh sách",
+              "{file}: {how} gửi từ địa chỉ {value}, không phải email của {unit_name} trong danh sách đơn vị "
+              "({listed})."),
+    IssueType("sender-names-unit", "info", "Địa chỉ gửi là của một đơn vị",
+              "{file}: {how} gửi từ địa chỉ {value} của {other_name} ({other})."),
     IssueType("merge-total-differs", "warning", "Tổng chung khác tổng chi tiết",
               "Tổng hợp: hàng {indicator} ({measure_name}) toàn {kind} là {value} nhưng tổng các hàng {parts} "
               "là {expected}, do {units}."),
