@@ -286,3 +286,40 @@ def test_reminders_after_check_mail_exactly_the_missing_and_faulty_units(qn: Pat
     assert again.exit_code == 0
     assert len(smtp.received) == len(missing | faulty)
     _assert_no_password(tmp_path)
+
+
+def test_password_from_the_system_keyring(monkeypatch):
+    """keyring's own extension point: a backend class; the password is looked up by service and account."""
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    from consolidate.mail_config import KEYRING_SERVICE, MailSettings, get_password
+
+    class Memory(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.store.pop((service, username), None)
+
+    old = keyring.get_keyring()
+    backend = Memory()
+    keyring.set_keyring(backend)
+    try:
+        keyring.set_password(KEYRING_SERVICE, "u@example.vn", "tu-kho")
+        s = MailSettings(user="u@example.vn")
+        assert get_password(s, environ={}, prompt=None) == "tu-kho"
+        assert get_password(s, environ={PASSWORD_ENV: "tu-bien"}) == "tu-bien"  # the environment comes first
+        with pytest.raises(Exception, match="Chưa có mật khẩu thư của v@example.vn"):
+            get_password(MailSettings(user="v@example.vn"), environ={}, prompt=None)
+    finally:
+        keyring.set_keyring(old)
