@@ -75,7 +75,7 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
 
     ``meanwhile()`` runs while the files are read, for the caller's own start-up work (its imports)."""
     from consolidate.reader import read_folder, records_frame
-    from consolidate.schedule import read_parts, split_parts
+    from consolidate.split import read_parts, split_parts
 
     folder = Path(folder)
     # the reading workers of a large folder also read each file's schedule and narrative (read_parts);

@@ -104,8 +104,9 @@ def main() -> None:
       2. consolidate check      — kiểm tra các tệp đơn vị gửi về
       3. consolidate merge      — tổng hợp thành biểu của huyện
       4. consolidate report     — soạn dự thảo báo cáo (Word) của huyện
-    Gửi và nhận qua email: consolidate send (gửi biểu, --reminders để nhắc),
-    consolidate fetch (lưu các tệp đơn vị gửi về vào một thư mục).
+      Gửi và nhận qua email: consolidate send (gửi biểu, --reminders để nhắc),
+      consolidate fetch (lưu các tệp đơn vị gửi về vào một thư mục).
+      Hoặc làm tất cả trên trình duyệt: consolidate web --campaign TỆP_ĐỢT.toml
     """
 
 
@@ -273,6 +274,58 @@ def fetch(folder: str, campaign_file: str | None, mailbox: str | None, since: st
             result = fetch_returns(settings, password, Path(folder), progress=progress)
         click.echo(render_fetch(result))
         sys.exit(1 if result.problems else 0)
+@main.command(context_settings=CONTEXT, options_metavar=OPTS)
+@click.argument("folder", metavar="[THƯ_MỤC]", required=False, type=click.Path(file_okay=False))
+@_campaign_options
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="Thư mục lưu các tệp tải về (mặc định: thư mục ket_qua bên cạnh tệp đợt báo cáo).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Địa chỉ mở trang. Khác 127.0.0.1 (cho máy khác trong mạng vào) thì phải đặt --password.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Cổng của trang (đang bận thì dùng cổng kế tiếp).")
+@click.option("--password", envvar="CONSOLIDATE_WEB_PASSWORD", metavar="MẬT_KHẨU",
+              help="Mật khẩu vào trang (bắt buộc khi dùng --host).")
+@click.option("--no-browser", is_flag=True, help="Không tự mở trình duyệt.")
+def web(folder: str | None, campaign_file: str | None, units_file: str | None, out_dir: str | None, host: str,
+        port: int, password: str | None, no_browser: bool, **overrides: Any) -> None:
+    """Mở trang làm việc trên trình duyệt: tình hình nộp, nhận tệp, tải biểu mẫu, tổng hợp, báo cáo.
+
+    THƯ_MỤC là thư mục nhận báo cáo của đơn vị (mặc định: da_nhan bên cạnh tệp đợt báo cáo)."""
+    with _guard():
+        from consolidate.issues import UsageError
+
+        loopback = host in ("127.0.0.1", "localhost", "::1")
+        if not loopback and not password:
+            raise UsageError(f"Mở trang ở địa chỉ {host} cho máy khác vào thì phải đặt mật khẩu: thêm --password MẬT_KHẨU.")
+        base = Path(campaign_file).resolve().parent if campaign_file else Path.cwd()
+        _prepare(campaign_file, units_file, **overrides)  # a bad unit list stops here, as in every command
+        from consolidate.web import WebConfig, make_server
+
+        returns = Path(folder) if folder else base / "da_nhan"
+        config = WebConfig(Path(campaign_file) if campaign_file else None, Path(units_file) if units_file else None,
+                           returns.resolve(), Path(out_dir).resolve() if out_dir else base / "ket_qua",
+                           {k: v for k, v in overrides.items() if v is not None}, password or None, not loopback)
+        if config.out_dir.resolve().is_relative_to(config.folder):
+            raise UsageError(f"Hãy để thư mục tải về ({config.out_dir}) ra ngoài thư mục nhận báo cáo {config.folder}.")
+        config.folder.mkdir(parents=True, exist_ok=True)
+        server = make_server(config, host, port)
+        shown = "127.0.0.1" if loopback else host
+        url = f"http://{shown}:{server.server_port}/"
+        click.echo(f"Trang làm việc đang mở ở {url}", err=False)
+        click.echo(f"Thư mục nhận báo cáo: {config.folder}")
+        click.echo(f"Tệp tải về được lưu ở: {config.out_dir}")
+        click.echo("Giữ cửa sổ này mở trong khi làm việc; nhấn Ctrl+C để tắt trang.")
+        sys.stdout.flush()
+        if not no_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            click.echo("Đã tắt trang.")
+        finally:
+            server.server_close()
 
 
 def run() -> None:

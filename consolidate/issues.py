@@ -181,6 +181,15 @@ _TYPES = [
               "{file}, trang {sheet}, ô {cell}: số thứ tự {value} đã dùng ở hàng {first_row}; lịch tổng hợp đánh số lại từ 1."),
     IssueType("narrative-empty", "info", "Chưa viết báo cáo",
               "{file}, trang {sheet}: các mục báo cáo để trống: {heading}."),
+    # receiving files on the web page (intake.py)
+    IssueType("upload-unsafe-name", "error", "Tên tệp không an toàn",
+              "{file}: tên tệp chứa đường dẫn ra ngoài thư mục (\"..\" hoặc đường dẫn tuyệt đối); tệp không được lưu."),
+    IssueType("upload-too-many", "error", "Quá nhiều tệp",
+              "{file}: {count} tệp trong một lần nhận, giới hạn {limit}; không tệp nào được lưu. Hãy chia thành nhiều lần."),
+    IssueType("upload-not-kept", "info", "Không lưu",
+              "{file}: {reason}; không lưu vào thư mục báo cáo."),
+    IssueType("upload-duplicate", "info", "Đã có",
+              "{file}: thư mục báo cáo đã có tệp giống hệt ({other}); không lưu thêm bản nữa."),
 ]
 CATALOGUE: dict[str, IssueType] = {t.code: t for t in _TYPES}
 
@@ -199,6 +208,7 @@ class Issue:
     indicator: str | None = None
     measure: str | None = None
     value: str | None = None
+    expected: str | None = None  # what the rule expected, where the catalogue's message names it
 
     @property
     def blocking(self) -> bool:
@@ -236,8 +246,9 @@ def make(code: str, *, severity: Severity | None = None, file: str | None = None
                      unit=unit or "", value=text_value if text_value is not None else "")
     fields.update({k: v for k, v in extra.items()})
     message = kind.template.format_map(fields)
+    expected = extra.get("expected")
     return Issue(severity or kind.severity, code, message, file, unit, sheet, cell, indicator, measure,
-                 text_value)
+                 text_value, None if expected is None else str(expected))
 
 
 def count(issues: list[Issue], severity: Severity) -> int:

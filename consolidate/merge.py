@@ -277,6 +277,20 @@ def _clear_leftovers(output: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
+def nothing_to_merge(run: RunResult) -> str | None:
+    """Why a folder holds nothing to merge (no file, or no file that is a readable report); None when it does."""
+    if not run.files:
+        return (f"Thư mục {run.folder} không có tệp nào; chưa ghi tệp tổng hợp. Hãy chép các tệp đơn vị gửi "
+                "về vào thư mục này rồi chạy lại.")
+    if any(f.status not in ("not_a_report", "unreadable") for f in run.files):
+        return None
+    kinds = {"not_a_report": "không phải báo cáo", "unreadable": "không đọc được"}
+    counts = [f"{n} {what}" for status, what in kinds.items()
+              if (n := sum(f.status == status for f in run.files))]
+    return (f"Thư mục {run.folder} có {len(run.files)} tệp nhưng không tệp nào là báo cáo đọc được "
+            f"({', '.join(counts)}); chưa ghi tệp tổng hợp. Chạy consolidate check {run.folder} để xem từng tệp.")
+
+
 def merge_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList, output: Path, *,
                  include_invalid: bool = False, progress: Callable[[int, int], None] | None = None,
                  now: dt.datetime | None = None) -> MergeResult:
@@ -295,6 +309,9 @@ def merge_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList, 
         import consolidate.summary  # noqa: F401
 
     run = check_folder(folder, campaign, form, units, progress=progress, meanwhile=import_writer)
+    nothing = nothing_to_merge(run)
+    if nothing:
+        raise RunError(nothing)  # a summary of 0/N units would be a page of blanks that looks like a result
     from consolidate.summary import write_summary
 
     read_wide = _read_units_wide(run)  # one grid serves the sums, each unit's values and the checks

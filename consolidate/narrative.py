@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from consolidate.issues import Issue, make
-from consolidate.schedule import ReadContext, SheetLike, cell_values
+from consolidate.parts import ReadContext, SheetLike, cell_values
 from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, fold_cached, set_text
 
 if sys.version_info >= (3, 11):
@@ -378,7 +378,7 @@ def read_narrative(sheets: Sequence[SheetLike], ctx: ReadContext,
                    values: Sequence[set[object] | None] | None = None) -> NarrativeRead:
     """Find the Phụ lục 1 headings on any sheet and read the text under each (by heading code).
 
-    ``values`` are the sheets' ``schedule.cell_values``, in the order of ``sheets``, when the caller has them."""
+    ``values`` are the sheets' ``parts.cell_values``, in the order of ``sheets``, when the caller has them."""
     spec = load_narrative()
     memo = _memo_for(spec)
     hints = memo.hints

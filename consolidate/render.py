@@ -88,8 +88,16 @@ def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported l
     if parts_only:
         lines.append(f"{len(parts_only)} tệp chỉ có lịch hoạt động hoặc phần báo cáo (không có số liệu): "
                      "dùng cho lịch tuần lễ và phần báo cáo.")
-    others = [f for f in run.files if f.file not in current and f not in parts_only]
+    # numbers replaced by a newer file while the file's schedule or narrative is still the unit's newest
+    parts_kept = [f for f in run.files if f.file not in current and f not in parts_only
+                  and f.status in ("accepted", "rejected")]
+    if parts_kept:
+        lines.append(f"{len(parts_kept)} tệp có số liệu đã được thay bằng bản mới hơn nhưng lịch hoạt động hoặc "
+                     "phần báo cáo vẫn là bản mới nhất của đơn vị: chỉ dùng cho lịch tuần lễ và phần báo cáo.")
+    others = [f for f in run.files if f.file not in current and f not in parts_only and f not in parts_kept]
     if others:
+        from consolidate.results import FILE_STATUS_NAMES
+
         what = {"superseded": "bản cũ (đơn vị đã gửi bản mới hơn)", "unknown_unit": "chưa xác định được đơn vị",
                 "not_a_report": "không phải báo cáo", "unreadable": "không đọc được"}
         kinds: dict[str, int] = {}
@@ -97,7 +105,7 @@ def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported l
             kinds[f.status] = kinds.get(f.status, 0) + 1
         order = list(what)
         ranked = sorted(kinds.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
-        detail = ", ".join(f"{n} {what.get(k, k)}" for k, n in ranked)
+        detail = ", ".join(f"{n} {what.get(k) or FILE_STATUS_NAMES.get(k, k)}" for k, n in ranked)
         lines.append(f"{len(others)} tệp khác trong thư mục không được dùng: {detail}.")
     for issue in result.issues:
         lines.append(f"Cảnh báo: {issue.message}")

@@ -16,7 +16,8 @@ from consolidate import outputs
 from consolidate.campaign import place_name
 from consolidate.issues import Issue, RunError, UsageError
 from consolidate.narrative import Heading, Narrative, load_narrative
-from consolidate.schedule import ScheduleEntry, split_parts
+from consolidate.schedule import ScheduleEntry
+from consolidate.split import split_parts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,7 +93,7 @@ def _texts(run: RunResult, code: str) -> list[tuple[str, str]]:
 
 def gather_parts(run: RunResult) -> tuple[list[ScheduleEntry], dict[str, list[tuple[str, str]]], list[Issue]]:
     """The compiled schedule and narrative of a run: from ``run.extras`` when the check put them there,
-    else read here from the folder, each unit's newest file of each part (``schedule.split_parts``)."""
+    else read here from the folder, each unit's newest file of each part (``split.split_parts``)."""
     if "schedule" in run.extras and "narrative" in run.extras:
         issues = [i for f in run.files if f.status != "superseded" for i in f.issues
                   if i.code.startswith(("schedule-", "narrative-"))]

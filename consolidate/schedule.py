@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from consolidate.issues import Issue, make
+from consolidate.parts import ReadContext, SheetLike, cell_values
 from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, fold_cached, set_text, words
 
 if TYPE_CHECKING:
@@ -173,28 +174,6 @@ def _swapped(d: dt.date) -> dt.date | None:
 
 # ---------------------------------------------------------------------------------------------- model
 
-class SheetLike(Protocol):
-    """What the reader gives for one sheet (``consolidate.reader.Sheet``)."""
-
-    name: str
-    rows: list[list[object]]
-    hidden: bool
-
-    def address(self, r: int, c: int) -> str:
-        """True Excel address of grid position r, c."""
-
-
-@dataclass(frozen=True)
-class ReadContext:
-    """Who a file is from and against what it is checked."""
-
-    file: str
-    campaign: Campaign
-    unit_code: str | None = None  # the file's unit when identified
-    unit_name: str | None = None
-    units: UnitList | None = None  # to recognise the "Đơn vị" column of a retyped schedule
-
-
 @dataclass(frozen=True)
 class Activity:
     """One planned activity of one unit."""
@@ -253,15 +232,6 @@ def _key(value: object) -> str:
 def _header_names(key: str) -> tuple[str, ...]:
     """The columns (in HEADERS order) a folded header cell can name."""
     return tuple(name for name, keys in HEADERS.items() if key in keys)
-
-
-def cell_values(sheet: SheetLike) -> set[object] | None:
-    """The distinct values of a sheet's cells, to pass over rows by set operations; None when one of them is
-    unhashable (calamine gives none)."""
-    try:
-        return set().union(*sheet.rows)
-    except TypeError:
-        return None
 
 
 _no_header: set[object] = set()  # cell values known to name no column, across the files of a folder
@@ -492,24 +462,6 @@ def compile_schedule(activities: Iterable[Activity]) -> list[ScheduleEntry]:
             for i, a in enumerate(ordered, start=1)]
 
 
-T = TypeVar("T")
-
-
-def pick_newest(items: Iterable[tuple[str, str, dt.datetime | None, T]]) -> dict[tuple[str, str], T]:
-    """For each (unit, part) the file saved last; ``items`` are (unit, part, saved_at, file) tuples.
-
-    Parts are "form", "narrative", "schedule": the schedule round and the report round are collected
-    separately, so a unit's newest schedule may be an older file than its newest report. A file with no
-    save time counts as the oldest; of two equal times the later item wins (pass files in name order)."""
-    best: dict[tuple[str, str], tuple[dt.datetime, int, T]] = {}
-    for i, (unit, part, saved_at, item) in enumerate(items):
-        stamp = saved_at or dt.datetime.min
-        key = (unit, part)
-        if key not in best or (stamp, i) >= best[key][:2]:
-            best[key] = (stamp, i, item)
-    return {k: v[2] for k, v in best.items()}
-
-
 # ---------------------------------------------------------------------------------------------- writing
 
 # openpyxl is imported by the writers only: the reading workers of a large folder never pay for it
@@ -704,136 +656,3 @@ def template_writer(wb: Workbook, campaign: Campaign, form: object, unit: Any) -
 
 
 template_writer.unit_fields = ("name",)  # type: ignore[attr-defined]  # templates may stencil it
-
-
-# ---------------------------------------------------------------------------------------------- parts of a folder
-
-PARTS = ("form", "narrative", "schedule")
-
-
-@dataclass
-class FolderParts:
-    """The schedule and narrative of a folder's files, for ``check_folder`` (issue 6, two rounds)."""
-
-    parts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file → the parts it holds
-    schedule: list[ScheduleEntry] = field(default_factory=list)  # compiled from each unit's newest schedule
-    narrative: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # heading → [(unit, text)]
-
-
-def _has_values(records: Sequence[Mapping[str, object]]) -> bool:
-    for rec in records:
-        for key in ("count", "people", "amount", "text", "note"):
-            value = rec.get(key)
-            if value is None or value == "" or (isinstance(value, float) and value != value):
-                continue
-            return True
-    return False
-
-
-PARTS_READ = "schedule.parts"  # ReadFile.extras key of what read_parts found
-
-
-def read_parts(rf: Any, campaign: Campaign, units: UnitList) -> bool:
-    """The schedule and narrative of one read file, for :func:`split_parts`, kept in ``rf.extras``; True
-    when they were read (the check then needs the file's sheets no more).
-
-    ``reader.read_folder`` calls it in its reading workers, so that this per-file work runs on every core;
-    it gives the same result as reading them in :func:`split_parts` (which does so for any file without)."""
-    from consolidate.narrative import read_narrative
-
-    if rf.kind != "report" or not rf.sheets:
-        return False
-    unit_name = None
-    if rf.unit:
-        from consolidate.reader import unit_by_code
-
-        found = unit_by_code(units, rf.unit)
-        unit_name = found.name if found is not None and found.code == rf.unit else None
-    ctx = ReadContext(rf.file, campaign, rf.unit, unit_name, units)  # as split_parts makes it
-    values = [cell_values(sheet) for sheet in rf.sheets]  # once for both
-    rf.extras[PARTS_READ] = (read_schedule(rf.sheets, ctx, values), read_narrative(rf.sheets, ctx, values))
-    return True
-
-
-def split_parts(files: Sequence[Any], campaign: Campaign, units: UnitList) -> FolderParts:
-    """Read the schedule and narrative of every readable file (``reader.ReadFile``), say which parts each file
-    holds, and decide part by part which of a unit's files is the newest.
-
-    Mutates the files as the check needs: a file that holds only a schedule and/or a narrative loses its
-    "form-not-found"/"no-values" complaint (it is not a report with missing numbers) and gets the schedule
-    and narrative issues; a file is superseded only when, for every part it holds, the unit sent a newer file
-    with that part ("superseded" issues are redone on that rule).
-    """
-    from consolidate.narrative import compile_narrative, read_narrative
-
-    out = FolderParts()
-    reads: dict[str, tuple[ScheduleRead, Any]] = {}
-    names = {u.code: u.name for u in units}
-    for rf in files:
-        done = getattr(rf, "extras", {}).pop(PARTS_READ, None)  # read already by a reading worker
-        if rf.kind != "report" or not (rf.sheets or done is not None):
-            continue
-        if done is not None:
-            sched, narr = done
-        else:
-            ctx = ReadContext(rf.file, campaign, rf.unit, names.get(rf.unit) if rf.unit else None, units)
-            values = [cell_values(sheet) for sheet in rf.sheets]
-            sched, narr = read_schedule(rf.sheets, ctx, values), read_narrative(rf.sheets, ctx, values)
-        has_schedule = sched.found and bool(sched.rows or [i for i in sched.issues if i.blocking])
-        has_narrative = narr.found and bool(narr.sections)
-        parts = []
-        if rf.form_found and (_has_values(rf.records) or not (has_schedule or has_narrative)):
-            parts.append("form")
-        if has_narrative:
-            parts.append("narrative")
-            rf.issues.extend(narr.issues)
-        if has_schedule:
-            parts.append("schedule")
-            rf.issues.extend(sched.issues)
-        if not parts:
-            parts.append("form")  # an empty return is an empty report, as before
-        if "form" not in parts:
-            rf.issues = [i for i in rf.issues if i.code not in ("form-not-found", "no-values")]
-        out.parts[rf.file] = tuple(parts)
-        reads[rf.file] = (sched, narr)
-
-    # newest per (unit, part); rows of a file without a unit (a district schedule retyped with its
-    # "Đơn vị" column) count for the units they name
-    stamp = {rf.file: rf.saved_at for rf in files}
-    items: list[tuple[str, str, dt.datetime | None, Any]] = []
-    for rf in files:
-        parts = out.parts.get(rf.file, ())
-        for part in parts:
-            if rf.unit:
-                items.append((rf.unit, part, stamp[rf.file], rf.file))
-        if not rf.unit and "schedule" in parts:
-            for code in {a.unit_code or f"?{fold(a.unit_name)}" for a in reads[rf.file][0].rows}:
-                items.append((code, "schedule", stamp[rf.file], rf.file))
-    newest = pick_newest(items)
-    for rf in files:
-        if not rf.unit or rf.file not in out.parts:
-            continue
-        newer = [newest[(rf.unit, p)] for p in out.parts[rf.file] if newest.get((rf.unit, p)) != rf.file]
-        rf.issues = [i for i in rf.issues if i.code != "superseded"]
-        if len(newer) == len(out.parts[rf.file]):
-            rf.superseded_by = newer[0]
-            rf.issues.append(make("superseded", file=rf.file, unit=rf.unit, newer=newer[0]))
-        else:
-            rf.superseded_by = None
-
-    by_file = {rf.file: rf for rf in files}
-    activities: list[Activity] = []
-    narrative_items: list[tuple[str, Mapping[str, str]]] = []
-    for (unit, part), file in sorted(newest.items(), key=lambda kv: kv[0]):
-        if part == "schedule":
-            rows = reads[file][0].rows
-            if by_file[file].unit is None:
-                rows = [a for a in rows if (a.unit_code or f"?{fold(a.unit_name)}") == unit]
-            activities.extend(rows)
-    for unit in units:
-        file = newest.get((unit.code, "narrative"))
-        if file:
-            narrative_items.append((unit.name, reads[file][1].sections))
-    out.schedule = compile_schedule(activities)
-    out.narrative = compile_narrative(narrative_items)
-    return out

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from consolidate import narrative, schedule
+from consolidate import narrative, parts, schedule
 from consolidate.narrative import load_narrative, read_narrative
+from consolidate.parts import ReadContext
 from consolidate.reader import load_sheets, read_file
-from consolidate.schedule import ReadContext
 
 FILES = Path(__file__).resolve().parent / "files" / "narrative"
 RETYPED = FILES / "baocao_retyped.xlsx"
@@ -255,7 +255,7 @@ def test_headings_found_by_set_operations_are_the_ones_found_cell_by_cell(rows):
     # most rows are ruled out by the set of the sheet's values (and what earlier sheets taught the memo)
     grid = _Grid(rows)
     memo = narrative._memo_for(load_narrative())
-    assert narrative._marks(grid, memo, schedule.cell_values(grid)) == narrative._marks(grid, memo, None)
+    assert narrative._marks(grid, memo, parts.cell_values(grid)) == narrative._marks(grid, memo, None)
 
 
 def test_numbers_are_looked_at_when_a_heading_starts_with_a_digit():
@@ -266,6 +266,6 @@ def test_numbers_are_looked_at_when_a_heading_starts_with_a_digit():
     memo = narrative._Memo(spec)
     assert memo.plain_types == frozenset()
     grid = _Grid([["Kinh phí"], [True], [10.0], [1]])
-    marks = narrative._marks(grid, memo, schedule.cell_values(grid))
+    marks = narrative._marks(grid, memo, parts.cell_values(grid))
     assert marks == narrative._marks(grid, memo, None)
     assert [(r, h.code) for r, _c, h, _rest in marks] == [(0, "I.2"), (2, "I.1")]

@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from consolidate import narrative, schedule
+from consolidate import narrative, parts, schedule, split
+from consolidate.parts import ReadContext
 from consolidate.reader import load_sheets, read_file
-from consolidate.schedule import ReadContext, parse_date, parse_time
+from consolidate.schedule import parse_date, parse_time
 from consolidate.text import clean
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -439,7 +440,7 @@ def test_newest_file_of_each_part_is_used_per_unit():
         ("X03", "form", t(2021, 10, 10), "a.xlsx"),
         ("X03", "form", t(2021, 10, 10), "b.xlsx"),
     ]
-    assert schedule.pick_newest(items) == {
+    assert parts.pick_newest(items) == {
         ("X01", "schedule"): "lich_moi.xlsx",
         ("X01", "form"): "bao_cao.xlsx",
         ("X01", "narrative"): "bao_cao.xlsx",
@@ -455,7 +456,7 @@ def test_two_rounds_of_the_dong_da_sample_split_into_parts_newest_per_part(dong_
 
     campaign, form, units = dong_da
     files = read_folder(DONG_DA / "da_nhan", form, campaign, units)
-    folder = schedule.split_parts(files, campaign, units)
+    folder = split.split_parts(files, campaign, units)
     by_name = {rf.file: rf for rf in files}
     parts = folder.parts
     # round 1: schedule-only files are schedules, not reports with missing numbers
@@ -554,7 +555,7 @@ def test_a_retyped_district_schedule_without_a_unit_counts_for_the_units_it_name
     campaign, form, units = dong_da
     shutil.copy(RETYPED, tmp_path / RETYPED.name)
     files = read_folder(tmp_path, form, campaign, units)
-    folder = schedule.split_parts(files, campaign, units)
+    folder = split.split_parts(files, campaign, units)
     assert folder.parts == {RETYPED.name: ("schedule",)}
     assert [i.code for i in files[0].issues] == ["unit-unknown", "schedule-tt-repeated"]  # no form-not-found
     assert [(e.tt, e.time_text, e.date_text, e.unit_code) for e in folder.schedule] == EXPECTED
