@@ -2,17 +2,17 @@
 
 The mailbox is opened read-only (IMAP EXAMINE) and every message is read with ``BODY.PEEK``: nothing is
 marked as read, moved or deleted. Messages are parsed with the standard ``email`` package (policy
-``default``, which decodes RFC 2231 parameters; RFC 2047 words inside a quoted file name, as Outlook and many
-phone apps write them, are decoded here). Each attachment is classified by its content with
-:func:`consolidate.sniff.sniff_bytes`, the reader's own test; a plain ``.zip`` is opened only after sniff has
-checked its bounds (members, sizes, ratios, paths), and a forwarded message (``message/rfc822``) is searched
-like the message itself.
+``default``, which decodes RFC 2231 parameters; RFC 2047 words inside a quoted file name, as Gmail and many
+phone apps write them, are decoded here); a forwarded message (``message/rfc822``) is searched like the
+message itself.
 
-The manifest (``<folder>_thu_nhan.csv`` next to the folder, UTF-8 with BOM so that Excel opens it) has one
-row per saved file (or per message with nothing to save): Message-ID, sender address and name, the server's
-receipt time (INTERNALDATE), subject, original and saved names, SHA-256. A rerun fetches the bodies of new
-messages only, and a file whose content is already in the folder is not saved twice. Saved files are never
-overwritten (a new name is taken atomically with ``os.link``) and get the receipt time as modification time.
+What is kept, and how, is :func:`consolidate.intake.receive`, the web page's hand-over: each file is
+classified by its content with the reader's own test (``sniff``), a plain ``.zip`` is opened only within the
+reader's bounds, names are cleaned, no file is ever overwritten and bytes already in the folder are not kept
+twice; the file's time is the server's receipt time. The manifest (``mail_manifest``, beside the folder) has
+one row per kept file (or per message with nothing to keep): Message-ID, sender address and name, the
+server's receipt time (INTERNALDATE), subject, original and saved names, SHA-256. A rerun fetches the bodies
+of new messages only.
 """
 
 from __future__ import annotations
@@ -22,31 +22,25 @@ import email
 import email.policy
 import hashlib
 import imaplib
-import io
-import os
 import re
 import ssl
-import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.utils import getaddresses
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from consolidate import outputs
 from consolidate.issues import RunError, UsageError
 from consolidate.mail_config import MailSettings
 from consolidate.mail_manifest import DUPLICATE_NOTE, FORWARD_NOTE, ManifestRow, manifest_path, read_manifest, \
     write_manifest
-from consolidate.sniff import SPREADSHEET_SUFFIXES, sniff_bytes
 
 MAX_MESSAGE_BYTES = 60 * 1024 * 1024  # Gmail's limit is 25 MB of attachments, ~34 MB encoded
 MAX_DEPTH = 4  # forwarded messages inside forwarded messages
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _FETCH_ITEM = re.compile(rb"(UID|INTERNALDATE|RFC822\.SIZE)\s+(\d+|\"[^\"]*\")")
-_FORMAT_SUFFIX = {"xlsx": ".xlsx", "xls": ".xls", "ods": ".ods"}
 
 
 @dataclass
@@ -79,16 +73,6 @@ def decode_text(value: object) -> str:
         except (ValueError, LookupError, UnicodeError):
             pass
     return " ".join(text.split())
-
-
-def _zip_member_name(info: zipfile.ZipInfo) -> str:
-    """A member's name; names written without the UTF-8 flag are tried as UTF-8 (7-Zip, macOS) before cp437."""
-    if info.flag_bits & 0x800:
-        return info.filename
-    try:
-        return info.filename.encode("cp437").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return info.filename
 
 
 def imap_utf7(name: str) -> str:
@@ -126,54 +110,11 @@ def _internaldate(text: str) -> dt.datetime | None:
 
 # ------------------------------------------------------------------------------------------ messages
 
-@dataclass
-class Candidate:
-    """A file found in a message."""
-
-    name: str  # decoded original name ("thư.zip/Báo cáo.xlsx" for a zip member)
-    data: bytes
-    kind: str  # "report" | "unreadable" (saved) | "skip"
-    reason: str = ""
-    suffix: str = ""
-
-
-def _candidates(name: str, data: bytes, depth: int = 0) -> list[Candidate]:
-    """What to save from one attachment: itself if a spreadsheet, its members if a plain zip."""
-    suffix = PurePosixPath(name.lower()).suffix
-    sniffed = sniff_bytes(data, name)
-    if sniffed.kind == "report":
-        return [Candidate(name, data, "report", suffix=_FORMAT_SUFFIX.get(sniffed.format or "", suffix))]
-    reason = sniffed.issues[0].message if sniffed.issues else ""
-    if sniffed.kind == "unreadable":
-        # meant as a spreadsheet (by its name or its container): saved, so that check says what is wrong with it
-        if suffix in SPREADSHEET_SUFFIXES or data[:4] == b"PK\x03\x04" and suffix != ".zip" or data[:8] == \
-                b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-            return [Candidate(name, data, "unreadable", reason, suffix or ".bin")]
-        return [Candidate(name, data, "skip", reason)]
-    if data[:4] == b"PK\x03\x04" and depth == 0:
-        # a plain archive (not an Office or OpenDocument file) whose bounds sniff has just checked (an unsafe
-        # one is "unreadable" above): its members, one level deep
-        out: list[Candidate] = []
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                names = set(zf.namelist())
-                if "[Content_Types].xml" in names or "mimetype" in names:
-                    return [Candidate(name, data, "skip", reason)]
-                for info in zf.infolist():
-                    if info.is_dir():
-                        continue
-                    member = _zip_member_name(info)
-                    out += _candidates(f"{name}/{member}", zf.read(info), depth + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as exc:
-            return [Candidate(name, data, "skip", f"tệp nén hỏng ({type(exc).__name__})")]
-        return out or [Candidate(name, data, "skip", "tệp nén rỗng")]
-    return [Candidate(name, data, "skip", str(reason) or "không phải bảng tính")]
-
-
-def message_files(msg: Message) -> tuple[list[Candidate], list[str]]:
-    """The files of a message (forwarded ones included) and who forwarded messages came from."""
-    found: list[Candidate] = []
-    forwarded = []
+def message_files(msg: Message) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """The attached files of a message, forwarded messages searched too, as (decoded name, bytes); and the
+    addresses the forwarded messages came from."""
+    found: list[tuple[str, bytes]] = []
+    forwarded: list[str] = []
     for part in _walk_all(msg, forwarded):
         raw_name = part.get_filename()
         name = decode_text(raw_name) if raw_name else ""
@@ -186,9 +127,8 @@ def message_files(msg: Message) -> tuple[list[Candidate], list[str]]:
             data = part.get_payload(decode=True) or b""
         except (ValueError, TypeError):
             data = b""
-        if not data:
-            continue
-        found += _candidates(name or f"tep_dinh_kem{_guess_suffix(ctype)}", data)
+        if data:
+            found.append((name or f"tep_dinh_kem{_guess_suffix(ctype)}", data))
     return found, forwarded
 
 
@@ -216,39 +156,6 @@ def _guess_suffix(ctype: str) -> str:
     return {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
             "application/vnd.ms-excel": ".xls", "application/vnd.oasis.opendocument.spreadsheet": ".ods",
             "application/zip": ".zip"}.get(ctype, "")
-
-
-# ------------------------------------------------------------------------------------------- saving
-
-def _save(folder: Path, original: str, suffix: str, data: bytes, when: dt.datetime | None) -> str:
-    """Save under a safe new name (never over an existing file); the name taken."""
-    stem = PurePosixPath(original.replace("\\", "/")).name
-    stem = stem[: -len(PurePosixPath(stem).suffix)] if PurePosixPath(stem).suffix else stem
-    base = outputs.safe_name(stem, "", 70)
-    taken = {p.name.lower() for p in folder.iterdir()}
-    fd, tmp_name = tempfile.mkstemp(prefix=".~tmp-", suffix=suffix, dir=folder)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        if when is not None:
-            os.utime(tmp, (when.timestamp(), when.timestamp()))
-        k = 1
-        while True:
-            name = f"{base}{suffix}" if k == 1 else f"{base}_{k}{suffix}"
-            k += 1
-            if name.lower() in taken:
-                continue
-            try:
-                os.link(tmp, folder / name)  # fails if the name exists: nothing is ever overwritten
-            except FileExistsError:
-                continue
-            return name
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------------------- IMAP
@@ -322,10 +229,6 @@ def fetch_returns(settings: MailSettings, password: str | None, folder: Path, *,
     rows = read_manifest(manifest)
     known = {r.message_id for r in rows}
     with outputs.folder_lock(folder):
-        by_hash = {}
-        for p in sorted(folder.iterdir()):
-            if p.is_file() and not p.name.startswith("."):
-                by_hash.setdefault(hashlib.sha256(p.read_bytes()).hexdigest(), p.name)
         imap = _connect(settings, password, ssl_context)
         try:
             typ, data = imap.select(_quote_mailbox(settings.folder), readonly=True)  # EXAMINE: read-only
@@ -358,7 +261,7 @@ def fetch_returns(settings: MailSettings, password: str | None, folder: Path, *,
                 if typ != "OK" or not raw:
                     result.problems.append(f"Không tải được thư {mid} (UID {uid.decode()}).")
                     continue
-                added = _take_message(raw, mid, when, folder, by_hash)
+                added = _take_message(raw, mid, when, folder)
                 rows += added
                 result.new_rows += added
                 known.add(mid)
@@ -377,37 +280,38 @@ def _quote_mailbox(name: str) -> str:
     return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _take_message(raw: bytes, mid: str, when: dt.datetime | None, folder: Path,
-                  by_hash: dict[str, str]) -> list[ManifestRow]:
-    """Save the spreadsheets of one message; its manifest rows."""
+def _take_message(raw: bytes, mid: str, when: dt.datetime | None, folder: Path) -> list[ManifestRow]:
+    """Keep the spreadsheets of one message in the folder (through :func:`consolidate.intake.receive`, the
+    same rules as files handed over on the web page); its manifest rows."""
+    from consolidate.intake import receive
+
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     try:
         name, address = getaddresses([decode_text(msg.get("From", ""))])[0]
     except (IndexError, ValueError, TypeError):
         name, address = "", ""
+    address = address.lower()
     subject = decode_text(msg.get("Subject", ""))
     files, forwarded = message_files(msg)
     note_fw = f"{FORWARD_NOTE} {', '.join(forwarded)}" if forwarded else ""
-    skipped = [c.name for c in files if c.kind == "skip"]
-    base = ManifestRow(mid, address.lower(), name, when, subject, "", "", "", "")
+    stamp = when.timestamp() if when else None
+    received = receive(folder, [(n, data, stamp) for n, data in files]) if files else []
     out: list[ManifestRow] = []
-    for c in files:
-        if c.kind == "skip":
+    skipped: list[str] = []
+    for r in received:
+        original = f"{r.archive}/{r.name}" if r.archive else r.name
+        if not r.kept:
+            skipped.append(original)
             continue
-        digest = hashlib.sha256(c.data).hexdigest()
         notes = [note_fw] if note_fw else []
-        if c.kind == "unreadable":
-            notes.append(f"có thể không đọc được: {c.reason}" if c.reason else "có thể không đọc được")
-        if digest in by_hash:
-            saved = by_hash[digest]
-            notes.insert(0, f"{DUPLICATE_NOTE} {saved}, không lưu lại")
-        else:
-            saved = _save(folder, c.name, c.suffix or ".xlsx", c.data, when)
-            by_hash[digest] = saved
-        out.append(ManifestRow(mid, base.sender, name, when, subject, c.name, saved, digest, "; ".join(notes)))
+        saved = r.saved or r.duplicate_of or ""
+        if r.duplicate_of:
+            notes.insert(0, f"{DUPLICATE_NOTE} {r.duplicate_of}, không lưu lại")
+        digest = hashlib.sha256((folder / saved).read_bytes()).hexdigest()
+        out.append(ManifestRow(mid, address, name, when, subject, original, saved, digest, "; ".join(notes)))
     if not out:
         why = "thư không có tệp bảng tính" + (f"; bỏ qua: {', '.join(skipped)}" if skipped else "")
-        out.append(ManifestRow(mid, base.sender, name, when, subject, "", "", "", "; ".join(filter(None, [why, note_fw]))))
+        out.append(ManifestRow(mid, address, name, when, subject, "", "", "", "; ".join(filter(None, [why, note_fw]))))
     elif skipped:
         out[0].note = "; ".join(filter(None, [out[0].note, f"bỏ qua: {', '.join(skipped)}"]))
     return out

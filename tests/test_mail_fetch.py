@@ -229,21 +229,22 @@ def camp(tmp_path: Path, dovecot, monkeypatch):  # noqa: ANN001, ANN201
     return tmp_path / "campaign.toml"
 
 
-SAVED = {  # saved name → (original name, sender, receipt time)
-    "Bao_cao_Tuan_le_xa_Muong_Giang.xlsx": ("Báo cáo Tuần lễ - xã Mường Giàng.xlsx",
+SAVED = {  # saved name (Vietnamese kept, as the web page's hand-over keeps it) → (original, sender, receipt time)
+    "Báo cáo Tuần lễ - xã Mường Giàng.xlsx": ("Báo cáo Tuần lễ - xã Mường Giàng.xlsx",
                                               "ubnd.muonggiang@quynhnhai.example", "2021-10-14T09:30:05+07:00"),
-    "Bieu_tong_hop_THCS_Chieng_On_ban_chinh_thuc_da_ky_gui_Phong_GD_DT.xlsx": (
+    "Biểu tổng hợp THCS Chiềng Ơn (bản chính thức đã ký, gửi Phòng GD&ĐT).xlsx": (
         "Biểu tổng hợp THCS Chiềng Ơn (bản chính thức đã ký, gửi Phòng GD&ĐT).xlsx",
         "thcs.chiengon@quynhnhai.example", "2021-10-15T16:45:00+07:00"),
-    "Bieu_MN_Muong_Giang.xlsx": ("Biểu MN Mường Giàng.xlsx", "hieutruong.mnmg@gmail.com", "2021-10-16T07:10:12+07:00"),
-    "Bao_cao_TH_Muong_Giang.xlsx": ("Báo cáo 2 trường.zip/Báo cáo TH Mường Giàng.xlsx",
+    "Biểu MN Mường Giàng.xlsx": ("Biểu MN Mường Giàng.xlsx", "hieutruong.mnmg@gmail.com", "2021-10-16T07:10:12+07:00"),
+    "Báo cáo TH Mường Giàng.xlsx": ("Báo cáo 2 trường.zip/Báo cáo TH Mường Giàng.xlsx",
                                     "th.muonggiang@quynhnhai.example", "2021-10-13T14:02:00+07:00"),
-    "THCS_Nam_Et.ods": ("Báo cáo 2 trường.zip/bao cao/THCS Nậm Ét.ods", "th.muonggiang@quynhnhai.example",
+    "THCS Nậm Ét.ods": ("Báo cáo 2 trường.zip/THCS Nậm Ét.ods", "th.muonggiang@quynhnhai.example",
                         "2021-10-13T14:02:00+07:00"),
-    "Xa_Chieng_On.xlsx": ("Xã Chiềng Ơn.xlsx", CLERK, "2021-10-14T20:15:00+07:00"),
+    "Xã Chiềng Ơn.xlsx": ("Xã Chiềng Ơn.xlsx", CLERK, "2021-10-14T20:15:00+07:00"),
     "X07_UBND_xa_Muong_Sai.ods": ("X07_UBND_xa_Muong_Sai.ods", "ubnd.chiengkhoang@quynhnhai.example",
                                   "2021-10-15T10:00:00+07:00"),
 }
+MN01 = "Biểu MN Mường Giàng.xlsx"
 
 
 def test_fetch_saves_every_return_once_and_marks_nothing(camp: Path, dovecot, tmp_path: Path):
@@ -262,10 +263,10 @@ def test_fetch_saves_every_return_once_and_marks_nothing(camp: Path, dovecot, tm
         import hashlib
 
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == row.sha256
-    assert (folder / "Bieu_MN_Muong_Giang.xlsx").read_bytes() == (RETURNS / "MN01_Truong_Mam_non_Muong_Giang.xlsx").read_bytes()
-    assert saved["Bieu_MN_Muong_Giang.xlsx"].sender_name == "Hiệu trưởng MN Mường Giàng"
-    assert saved["Bieu_MN_Muong_Giang.xlsx"].note == "bỏ qua: IMG_0412.JPG"
-    assert saved["Xa_Chieng_On.xlsx"].note == "thư chuyển tiếp, thư gốc từ ubnd.chiengon@quynhnhai.example"
+    assert (folder / MN01).read_bytes() == (RETURNS / "MN01_Truong_Mam_non_Muong_Giang.xlsx").read_bytes()
+    assert saved[MN01].sender_name == "Hiệu trưởng MN Mường Giàng"
+    assert saved[MN01].note == "bỏ qua: IMG_0412.JPG"
+    assert saved["Xã Chiềng Ơn.xlsx"].note == "thư chuyển tiếp, thư gốc từ ubnd.chiengon@quynhnhai.example"
     assert "1 tệp trùng nội dung với tệp đã có, không lưu lại." in result.output
     no_file = [r for r in rows if not r.saved]
     assert [(r.sender, r.subject, r.note) for r in no_file] == [
@@ -275,7 +276,7 @@ def test_fetch_saves_every_return_once_and_marks_nothing(camp: Path, dovecot, tm
     assert after == before and len(after) == len(MAILBOX)
     assert not any("\\Seen" in f or "\\Deleted" in f for f in after)
     # the receipt time is the saved file's modification time too
-    assert os.path.getmtime(folder / "Bieu_MN_Muong_Giang.xlsx") == saved["Bieu_MN_Muong_Giang.xlsx"].received_at.timestamp()
+    assert os.path.getmtime(folder / MN01) == saved[MN01].received_at.timestamp()
 
     # a second run saves nothing new
     manifest_before = manifest_path(folder).read_bytes()
@@ -298,10 +299,10 @@ def test_check_reads_receipt_times_and_sender_from_the_manifest(camp: Path, dove
     lines = out.splitlines()
     header = " ".join(lines[2].split())
     assert header == "Tệp Đơn vị Trạng thái Lỗi Cảnh báo Nhận lúc Người gửi"
-    row = next(" ".join(line.split()) for line in lines if line.startswith("Bieu_MN_Muong_Giang.xlsx"))
-    assert row == ("Bieu_MN_Muong_Giang.xlsx Trường Mầm non Mường Giàng (MN01) hợp lệ 0 0 07:10 16/10/2021 "
+    row = next(" ".join(line.split()) for line in lines if line.startswith(MN01))
+    assert row == ("Biểu MN Mường Giàng.xlsx Trường Mầm non Mường Giàng (MN01) hợp lệ 0 0 07:10 16/10/2021 "
                    "hieutruong.mnmg@gmail.com")
-    row = next(" ".join(line.split()) for line in lines if line.startswith("Bao_cao_Tuan_le"))
+    row = next(" ".join(line.split()) for line in lines if line.startswith("Báo cáo Tuần lễ"))
     assert row.endswith("09:30 14/10/2021 ubnd.muonggiang@quynhnhai.example")
     # lateness by the server's receipt time, not by when the file was saved
     assert ("  Thông tin: nhận lúc 07:10 16/10/2021 (giờ máy chủ thư), sau hạn 15/10/2021.") in lines
@@ -335,7 +336,7 @@ def test_names_decoded_from_rfc2047_and_rfc2231():
     assert decode_text("=?utf-8?Q?Bi=E1=BB=83u_MN_M=C6=B0=E1=BB=9Dng_Gi=C3=A0ng.xlsx?=") == "Biểu MN Mường Giàng.xlsx"  # "_" is a space in Q
     msg = email.message_from_bytes(outlook_message(), policy=email.policy.default)
     files, _ = message_files(msg)
-    assert [f.name for f in files] == ["Biểu tổng hợp THCS Chiềng Ơn (bản chính thức đã ký, gửi Phòng GD&ĐT).xlsx"]
+    assert [name for name, _ in files] == ["Biểu tổng hợp THCS Chiềng Ơn (bản chính thức đã ký, gửi Phòng GD&ĐT).xlsx"]
 
 
 def test_imap_mailbox_names_in_modified_utf7():
