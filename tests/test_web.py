@@ -67,13 +67,20 @@ def campaign_copy(base: Path, extra_units: str = "") -> Path:
     return base / "campaign.toml"
 
 
+def readme_command(campaign: Path) -> list[str]:
+    """The README's command that starts the page, on ``campaign`` (a copy of the sample's), without a browser."""
+    [command] = re.findall(r"```\n(consolidate web [^\n]+)\n```", (ROOT / "README.md").read_text(encoding="utf-8"))
+    argv = command.split()
+    argv[argv.index("--campaign") + 1] = str(campaign)
+    return [sys.executable, "-m", "consolidate", *argv[1:], "--port", "0", "--no-browser"]
+
+
 class Server:
-    """``consolidate web`` in a child process, as a clerk starts it (without opening a browser)."""
+    """``consolidate web`` in a child process, started with the README's command (without opening a browser)."""
 
     def __init__(self, campaign: Path, *extra: str) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen([sys.executable, "-m", "consolidate", "web", "--campaign", str(campaign),
-                                      "--port", "0", "--no-browser", *extra],
+        self.proc = subprocess.Popen([*readme_command(campaign), *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         first = self.proc.stdout.readline()
         m = re.search(r"http://127\.0\.0\.1:\d+/", first)
