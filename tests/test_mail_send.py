@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import shlex
 import shutil
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from consolidate.units import load_units
 
 from conftest import SAMPLES
 from mail_servers import start_smtp
+from test_readme import MAILS
+
+DRY_RUN, SEND, _FETCH, REMIND = (shlex.split(c)[1:] for c in MAILS)  # the README's commands, as written
 
 USER = "phong.gd@quynhnhai.example"
 PASSWORD = "Mật-khẩu-thử-7Qz!"
@@ -83,7 +87,7 @@ def _assert_no_password(root: Path) -> None:
 
 def test_sends_each_unit_its_own_workbook(qn: Path, smtp, tmp_path: Path):
     units, _ = load_units(SAMPLES / "units.csv")
-    result = invoke("send", "--campaign", str(qn))
+    result = invoke(*SEND)
     assert result.exit_code == 0, result.output
     assert f'Đợt gửi "gui-bieu": đã gửi {len(units)} thư gửi biểu mẫu.' in result.output
     assert smtp.logins and all(login == (USER, PASSWORD) for login in smtp.logins)
@@ -166,9 +170,9 @@ def test_a_run_stopped_halfway_resumes_where_it_stopped(qn: Path, smtp, tmp_path
 
 def test_dry_run_writes_eml_files_and_needs_no_password(qn: Path, smtp, tmp_path: Path, monkeypatch):
     monkeypatch.delenv(PASSWORD_ENV)
-    result = invoke("send", "--campaign", str(qn), "--dry-run", "-o", "xem")
+    result = invoke(*DRY_RUN)
     assert result.exit_code == 0, result.output
-    emls = sorted((tmp_path / "xem").glob("*.eml"))
+    emls = sorted((tmp_path / "thu_xem_truoc").glob("*.eml"))
     units, _ = load_units(SAMPLES / "units.csv")
     assert len(emls) == len(units)
     import email
@@ -255,7 +259,7 @@ def test_reminders_after_check_mail_exactly_the_missing_and_faulty_units(qn: Pat
     faulty = {c for c, u in doc["units"].items() if u["status"] == "rejected"}
     assert missing and faulty
     units, _ = load_units(SAMPLES / "units.csv")
-    result = invoke("send", "--campaign", str(qn), "--reminders", "da_nhan", "--deadline", "22/10/2021")
+    result = invoke(*REMIND)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == (f"Đã kiểm tra da_nhan: {len(missing)} đơn vị chưa nộp, "
                                              f"{len(faulty)} đơn vị có lỗi.")
@@ -282,7 +286,7 @@ def test_reminders_after_check_mail_exactly_the_missing_and_faulty_units(qn: Pat
             assert openpyxl.load_workbook(io.BytesIO(data)).sheetnames[0] == FEEDBACK_SHEET
         assert str(msg["To"].addresses[0].addr_spec) == unit.email
     # the same reminder round again mails nobody
-    again = invoke("send", "--campaign", str(qn), "--reminders", "da_nhan", "--deadline", "22/10/2021")
+    again = invoke(*REMIND)
     assert again.exit_code == 0
     assert len(smtp.received) == len(missing | faulty)
     _assert_no_password(tmp_path)
