@@ -191,6 +191,9 @@ def _problem_sheet(wb: Workbook, report: FileReport, unit_name: str, issues: lis
         lines.append(f"Tệp gốc \"{PurePosixPath(report.file).name}\" là dạng .xls/.ods nên bản này chỉ chép lại "
                      "các giá trị sang .xlsx (không giữ định dạng). Đơn vị có thể sửa ngay trên tệp gốc của mình "
                      "theo danh sách dưới đây rồi gửi lại.")
+    legacy = legacy_note(report)
+    if legacy:
+        lines.append(legacy)
     for r, text in enumerate(lines, start=1):
         set_text(ws.cell(r, 1), text)
         ws.cell(r, 1).font = Font(bold=r == 1, size=13 if r == 1 else 11)
@@ -214,6 +217,16 @@ def _problem_sheet(wb: Workbook, report: FileReport, unit_name: str, issues: lis
         other.sheet_view.tabSelected = other is ws
 
 
+def legacy_note(report: FileReport) -> str | None:
+    """The advice to type in Unicode, for a file read from an old font encoding (TCVN3, VNI)."""
+    converted = [i for i in report.issues if i.code == "legacy-encoding"]
+    if not converted:
+        return None
+    return (f"Tệp được gõ bằng phông chữ cũ (TCVN3 như .VnTime, hoặc VNI như VNI-Times): máy đã chuyển mã "
+            f"{len(converted)} ô sang Unicode để đọc. Lần sau đề nghị đơn vị gõ bằng bảng mã Unicode "
+            "(trong Unikey) với phông Unicode như Times New Roman hoặc Arial, và lưu tệp như vậy.")
+
+
 def _mail(result: RunResult, report: FileReport, unit_name: str, attachment: str,
           issues: list[Issue]) -> tuple[str, str]:
     campaign, form = result.campaign, result.form
@@ -233,6 +246,7 @@ def _mail(result: RunResult, report: FileReport, unit_name: str, attachment: str
         f"Tệp đính kèm {attachment} là bản sao của tệp đó: các ô cần sửa được tô màu và có ghi chú, "
         f"danh sách ở trang đầu \"{FEEDBACK_SHEET}\".",
         ask,
+        *([legacy] if (legacy := legacy_note(report)) else []),
         "",
         "Trân trọng cảm ơn.",
         office,

@@ -105,6 +105,8 @@ _TYPES = [
               "{file}, trang {sheet}, ô {cell} (hàng {indicator}): ô có công thức nhưng tệp không lưu kết quả; hãy mở tệp bằng Excel, lưu lại và gửi lại."),
     IssueType("formula-computed", "info", "Tính lại công thức",
               "{file}, trang {sheet}, ô {cell} (hàng {indicator}): công thức không lưu kết quả, đã tính bằng tổng các hàng thành phần = {value}."),
+    IssueType("legacy-encoding", "info", "Chuyển mã phông chữ cũ",
+              "{file}, trang {sheet}, ô {cell}: đã chuyển mã {encoding} → Unicode (\"{value}\"); nên lưu tệp bằng phông Unicode (như Times New Roman)."),
     IssueType("text-too-long", "warning", "Văn bản quá dài",
               "{file}, trang {sheet}, ô {cell}: nội dung dài {length} ký tự, vượt giới hạn 32.767 ký tự của Excel; phần thừa bị cắt khi tổng hợp."),
     IssueType("duplicate-record", "error", "Trùng dòng số liệu",

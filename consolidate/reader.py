@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 from consolidate.identity import IDENTITY_SHEET, Identity, parse_identity
 from consolidate.issues import Issue, RunError, make
+from consolidate.legacy_text import convert_sheets
 from consolidate.results import TABLE_COLUMNS
 from consolidate.sniff import check_defusedxml, sniff
 from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, fold_cached, words
@@ -190,6 +191,7 @@ def open_sheets(path: Path, rel: str) -> tuple[list[Sheet] | None, str, list[Iss
     sheets, issues = load_sheets(sniffed.data, rel, sniffed.refused_sheets, sniffed.uncached)
     if sheets is None:
         return None, "unreadable", sniffed.issues + issues
+    issues += convert_sheets(sheets, sniffed.data, sniffed.format, rel)  # TCVN3/VNI text → Unicode
     return sheets, "report", sniffed.issues + issues
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from consolidate.issues import Issue, make
+from consolidate.legacy_text import convert_grid, syllable_share
 from consolidate.text import clean, fold
 
 COLUMNS = {
@@ -75,22 +76,45 @@ def _cell_text(value: object) -> str:
 
 
 def _read_rows(path: Path) -> list[list[str]]:
-    if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
         raw = path.read_bytes()
         try:
-            text = raw.decode("utf-8-sig")
+            return _csv_rows(raw.decode("utf-8-sig"))
         except UnicodeDecodeError:
-            text = raw.decode("cp1258")
+            pass
+        # not UTF-8: Windows-1258 (Excel's CSV on a Vietnamese Windows), or the bytes of an old font (TCVN3,
+        # VNI) read as Windows-1252: whichever reads as more Vietnamese words
         try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        return [[_cell_text(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+            legacy = _csv_rows(raw.decode("cp1252"))
+        except UnicodeDecodeError:
+            legacy = []
+        if legacy and convert_grid(legacy):
+            try:
+                rows = _csv_rows(raw.decode("cp1258"))
+            except UnicodeDecodeError:
+                return legacy
+            if syllable_share(c for r in legacy for c in r) > syllable_share(c for r in rows for c in r):
+                return legacy
+            return rows
+        return _csv_rows(raw.decode("cp1258"))
     from python_calamine import CalamineWorkbook
 
-    wb = CalamineWorkbook.from_path(str(path))
+    data = path.read_bytes()
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     sheet = wb.get_sheet_by_index(0)
-    return [[_cell_text(c) for c in row] for row in sheet.to_python(skip_empty_area=False)]
+    rows = [[_cell_text(c) for c in row] for row in sheet.to_python(skip_empty_area=False)]
+    fmt = {".xls": "xls", ".ods": "ods"}.get(suffix, "xlsx")
+    convert_grid(rows, data, fmt, wb.sheet_names[0])
+    return rows
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [[_cell_text(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
 
 
 def load_units(path: str | Path) -> tuple[UnitList | None, list[Issue]]:

@@ -445,3 +445,20 @@ def test_dead_runs_temp_files_are_cleared_but_nothing_else(fake_check, tmp_path,
     (out_dir / "ghi chu.xlsx").write_bytes(b"mine")
     merge_folder(tmp_path / "in", campaign, form, units, out_dir / "tong_hop.xlsx")
     assert sorted(p.name for p in out_dir.iterdir()) == [".~tmp-keep.json", "ghi chu.xlsx", "tong_hop.xlsx"]
+
+
+# --- fixed examples of the rules the mutation check (tools/mutate.py) turns off --------------------------
+
+
+def test_a_measure_the_row_does_not_have_never_reaches_the_totals(campaign, form, units):
+    """A rejected unit's stray numbers (a count on the people-only row 1.0, an amount on row 2) are errors of
+    that unit; added with --include-invalid, they must not become a district number of a measure the form's
+    row does not have."""
+    files = {"X01.xlsx": ("X01", "accepted", None, {"1.0": {"people": 30}, "2": {"count": 1}}),
+             "TH01.xlsx": ("TH01", "rejected", None, {"1.0": {"people": 12, "count": 4},
+                                                       "2": {"count": 2, "amount": 500_000}})}
+    sums = totals(make_run(campaign, form, units, files=files), include_invalid=True)
+    assert value(sums, "1.0", "people") == 42
+    assert value(sums, "2", "count") == 3
+    assert value(sums, "1.0", "count") is None
+    assert value(sums, "2", "amount") is None

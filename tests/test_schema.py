@@ -371,3 +371,32 @@ def test_pandera_is_imported_without_its_hypothesis_strategies_and_hypothesis_st
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "False", "hypothesis"]
+
+
+# --------------------------------------------------- fixed examples: a total smaller than its parts
+#
+# The Hypothesis test above covers the space; these are the fixed cases a reviewer reads (issue 19): for
+# each rule of FORM.md, a total written smaller than the sum of its filled parts is an error naming both.
+
+@pytest.mark.parametrize(("total", "measure", "parts", "cell", "expected"), [
+    ("1", "count", {"1.5": {"count": 2.0, "people": 60.0}, "1.8": {"count": 3.0, "people": 90.0}}, "D7", "5"),
+    ("1.0", "people", {"1.5": {"count": 2.0, "people": 60.0}, "1.8": {"count": 3.0, "people": 90.0}}, "E8", "150"),
+    ("5", "count", {"5.1": {"count": 2.0}, "5.5": {"count": 1.0, "people": 30.0}}, "D27", "3"),
+    ("6", "count", {"6.1": {"count": 1.0, "people": 10.0}, "6.3": {"count": 2.0, "people": 10.0}}, "D34", "3"),
+])
+def test_a_total_smaller_than_its_parts_is_an_error(form, units, total, measure, parts, cell, expected):
+    rows = [record(form, "a.xlsx", "X01", total, **{measure: 1.0})]
+    rows += [record(form, "a.xlsx", "X01", code, **values) for code, values in parts.items()]
+    _, issues = run(form, units, rows)
+    assert found(issues, "total-mismatch") == [("a.xlsx", total, measure, cell, "error", "1")]
+    assert [i.code for i in issues] == ["total-mismatch"]
+    assert "ghi 1 nhưng tổng các hàng" in issues[0].message and f" là {expected};" in issues[0].message
+
+
+def test_the_people_total_smaller_than_its_parts_names_both_numbers(form, units):
+    _, issues = run(form, units, [record(form, "a.xlsx", "X01", "1.0", people=90.0),
+                                  record(form, "a.xlsx", "X01", "1.5", count=1.0, people=35.0),
+                                  record(form, "a.xlsx", "X01", "1.8", count=2.0, people=60.0)])
+    assert [i.message for i in issues] == [
+        "a.xlsx, trang Biểu tổng hợp, ô E8: hàng 1.0 (Người) ghi 90 nhưng tổng các hàng 1.5 (35), 1.8 (60) là 95; "
+        "tổng số người tham gia bằng tổng số người theo loại (1.1 … 1.13)."]

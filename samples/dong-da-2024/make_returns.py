@@ -26,6 +26,9 @@ import openpyxl
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE.parent))
+
+from truth import SentFile, write_expected  # noqa: E402
 
 from consolidate import narrative, schedule  # noqa: E402
 from consolidate.campaign import load_campaign  # noqa: E402
@@ -34,6 +37,7 @@ from consolidate.templates import make_templates, write_form_sheet  # noqa: E402
 from consolidate.units import load_units  # noqa: E402
 
 OUT = HERE / "da_nhan"
+EXPECTED = HERE / "expected.json"
 SEED_LICH = ROOT / "tests" / "files" / "schedule" / "seed000_lich.tsv"
 
 # The unit of the list that each "Đơn vị" text of the seed's schedule names.
@@ -177,11 +181,19 @@ def main() -> None:
                               extra_sheets=[narrative.template_writer, schedule.template_writer])
         by_code = {p.name.split("_")[0]: p for p in made.files}
 
-        def put(code: str, saved: dt.datetime, suffix: str = "", **kwargs) -> Path:  # noqa: ANN003
+        sent: list[SentFile] = []
+        activities_in: dict[str, int] = {}  # file name → schedule rows it carries
+
+        def put(code: str, saved: dt.datetime, suffix: str = "", status: str = "accepted", why: str = "",
+                **kwargs) -> Path:  # noqa: ANN003
             src = by_code[code]
             target = OUT / (src.stem + suffix + src.suffix)
             shutil.copy(src, target)
             fill(target, saved, layout, **kwargs)
+            parts = tuple(p for p, given in (("form", kwargs.get("values")), ("narrative", kwargs.get("sections")),
+                                            ("schedule", kwargs.get("activities"))) if given)
+            sent.append(SentFile(target.name, status, code, dict(kwargs.get("values") or {}), why, parts))
+            activities_in[target.name] = len(kwargs.get("activities") or ())
             return target
 
         # round 1: the schedule, as the seed's "LỊCH" gives it
@@ -189,7 +201,8 @@ def main() -> None:
         for i, (_tt, time_, date_, who, content) in enumerate(seed_rows()):
             code = SEED_UNIT[who]
             planned[code] = (time_, date_, content, "")
-            put(code, dt.datetime(2024, 9, 24 + i % 4, 9 + i % 7, 15), "_lich", activities=[planned[code]])
+            put(code, dt.datetime(2024, 9, 24 + i % 4, 9 + i % 7, 15), "_lich", activities=[planned[code]],
+                why="round 1: the schedule only")
 
         # round 2: numbers and narrative
         kinds = {u.code: u.type for u in units}
@@ -212,10 +225,24 @@ def main() -> None:
             if unit.code == "P12":
                 first = with_totals(base[unit.type])
                 first["4.2"]["count"] = "một trăm"
-                put(unit.code, saved - dt.timedelta(days=1), " (lan 1)", values=first, sections=sections)
+                put(unit.code, saved - dt.timedelta(days=1), " (lan 1)", status="superseded",
+                    why="a count in words; sent again corrected", values=first, sections=sections)
                 put(unit.code, saved, " (lan 2)", values=values, sections=sections)
                 continue
-            put(unit.code, saved, values=values, sections=sections, **extra)
+            put(unit.code, saved, status="rejected" if unit.code == "P05" else "accepted",
+                why="total 1 is 9, its parts 3" if unit.code == "P05" else "", values=values, sections=sections,
+                **extra)
+        # TH02's report file carries its moved activity: its round-1 schedule is superseded by it
+        th02 = next(f for f in sent if f.unit == "TH02" and f.parts == ("schedule",))
+        th02.status, th02.why = "superseded", "the report file carries the moved activity"
+        assert sorted(f.name for f in sent) == sorted(p.name for p in OUT.iterdir())
+        schedule_files = [f for f in sent if "schedule" in f.parts and f.status != "superseded"]
+        schedule_units = {f.unit for f in schedule_files}
+        narrative_units = {f.unit for f in sent if "narrative" in f.parts and f.status != "superseded"}
+        write_expected(EXPECTED, [u.code for u in units], sent, extra={
+            "schedule": {"activities": sum(activities_in[f.name] for f in schedule_files),
+                         "units": len(schedule_units)},
+            "narrative": {"units": len(narrative_units)}})
     print(f"{len(list(OUT.iterdir()))} files in {OUT}")
 
 

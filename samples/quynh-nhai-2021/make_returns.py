@@ -24,6 +24,9 @@ import openpyxl
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
+sys.path.insert(0, str(HERE.parent))
+
+from truth import SentFile, write_expected  # noqa: E402
 
 from consolidate import narrative, schedule  # noqa: E402
 from consolidate.campaign import load_campaign  # noqa: E402
@@ -32,6 +35,7 @@ from consolidate.templates import make_templates  # noqa: E402
 from consolidate.units import load_units  # noqa: E402
 
 OUT = HERE / "da_nhan"
+EXPECTED = HERE / "expected.json"
 
 # What each unit reports: {code: {measure: value}}; totals (1, 1.0, 5, 6) are filled by the unit too.
 COMMUNE = {
@@ -149,6 +153,16 @@ SEED_RETYPED = [  # the seed's Phụ lục 2 as a unit retyped it: its labels, i
 ]
 
 
+# What the unit meant by SEED_RETYPED, read by a person ("3 lớp" is 3 classes, "2,5 triệu" 2 500 000 đồng,
+# "1.500.000 đ" typed in the "Người" column of a money row is still the 10.2 amount).
+RETYPED_MEANT = {
+    "1": {"count": 3}, "1.0": {"people": 95}, "1.5": {"count": 1, "people": 35}, "1.8": {"count": 2, "people": 60},
+    "2": {"count": 2}, "3": {"count": 1200}, "4.1": {"count": 4}, "4.2": {"count": 85}, "5": {"count": 2},
+    "5.2": {"count": 1}, "5.6": {"count": 1, "people": 40}, "6": {"count": 1}, "6.1": {"count": 1, "people": 120},
+    "10.1": {"amount": 2_500_000}, "10.2": {"amount": 1_500_000},
+}
+
+
 def write_retyped(path: Path, unit_name: str) -> None:
     """A unit that ignored the template and retyped the seed's table (xlsxwriter, as other tools write)."""
     import xlsxwriter
@@ -184,8 +198,10 @@ def main() -> None:
         by_code = {p.name.split("_")[0]: p for p in made.files}
         day = lambda d, h=9: dt.datetime(2021, 10, d, h, 30)  # noqa: E731
 
+        sent: list[SentFile] = []
+
         def put(code: str, values, saved: dt.datetime, fmt: str = "xlsx", name: str | None = None,
-                notes: dict[str, str] | None = None) -> Path:
+                notes: dict[str, str] | None = None, status: str = "accepted", why: str = "") -> Path:
             src = tmp / "work" / by_code[code].name
             src.parent.mkdir(exist_ok=True)
             shutil.copy(by_code[code], src)
@@ -194,6 +210,7 @@ def main() -> None:
                 src = soffice(src, fmt, tmp / "conv")
             target = OUT / (name or src.name)
             shutil.copy(src, target)
+            sent.append(SentFile(target.name, status, code, values, why))
             return target
 
         put("X01", with_totals(COMMUNE, "X01"), day(8))
@@ -202,32 +219,37 @@ def main() -> None:
         put("X03", with_totals(COMMUNE, "X03"), day(11), fmt="xls")
         bad_total = with_totals(COMMUNE, "X04")
         bad_total["1"]["count"] += 3  # the parts say 3 fewer
-        put("X04", bad_total, day(12))
+        put("X04", bad_total, day(12), status="rejected", why="total 1 is 3 more than its parts")
         write_retyped(OUT / "Bieu tong hop TLHTSD 2021 - xa Chieng Khay.xlsx", "UBND xã Chiềng Khay")
+        sent.append(SentFile("Bieu tong hop TLHTSD 2021 - xa Chieng Khay.xlsx", "accepted", "X05", RETYPED_MEANT,
+                             "retyped from the plan, no template; unit named on its \"Đơn vị báo cáo\" line"))
         put("X07", with_totals(COMMUNE, "X07"), day(13), fmt="ods")
         first = with_totals(COMMUNE, "X08")
         first["4.2"]["count"] = "mười"
-        put("X08", first, day(10), name="X08_UBND_xa_Ca_Nang (lan 1).xlsx")
+        put("X08", first, day(10), name="X08_UBND_xa_Ca_Nang (lan 1).xlsx", status="superseded",
+            why="a count in words; sent again corrected")
         put("X08", with_totals(COMMUNE, "X08"), day(14), name="X08_UBND_xa_Ca_Nang (lan 2 - da sua).xlsx")
-        put("X10", with_totals(COMMUNE, "X10"), dt.datetime(2021, 10, 18, 16, 5))
+        put("X10", with_totals(COMMUNE, "X10"), dt.datetime(2021, 10, 18, 16, 5), why="after the deadline")
         put("MN01", with_totals(SCHOOL, "MN01"), day(8, 14))
         too_many = with_totals(SCHOOL, "MN02")
         too_many["7.1"]["count"] = 3
-        put("MN02", too_many, day(12))
+        put("MN02", too_many, day(12), why="a school reporting three opening ceremonies (a warning)")
         put("MN04", with_totals(SCHOOL, "MN04"), day(15, 7))
         put("TH01", with_totals(SCHOOL, "TH01"), day(11))
         xls = put("TH02", with_totals(SCHOOL, "TH02"), day(12), fmt="xls")
         xls.rename(xls.with_suffix(".xlsx"))  # an .xls renamed .xlsx, as mail clients and people do
+        sent[-1].name, sent[-1].why = xls.with_suffix(".xlsx").name, "an .xls renamed .xlsx"
         words = with_totals(SCHOOL, "TH03")
         words["1.9"]["people"] = "nhiều"
-        put("TH03", words, day(13))
+        put("TH03", words, day(13), status="rejected", why="people of 1.9 written as a word")
         put("CS01", with_totals(SCHOOL, "CS01"), day(9))
         no_people = with_totals(SCHOOL, "CS02")
         no_people["1.0"]["people"] -= no_people["1.9"].pop("people")
-        put("CS02", no_people, day(14))
+        put("CS02", no_people, day(14), why="people of 1.9 left blank (a warning)")
         put("CS03", with_totals(SCHOOL, "CS03"), day(15, 10), fmt="ods")
         # a filled form whose sender cannot be told: no template, no "Đơn vị báo cáo" name, vague file name
         write_retyped(OUT / "bao cao tuan le.xlsx", "")
+        sent.append(SentFile("bao cao tuan le.xlsx", "unknown_unit", None, RETYPED_MEANT, "no unit can be told"))
         # things that are not reports
         (OUT / "~$MN01_Truong_Mam_non_Muong_Giang.xlsx").write_bytes(b"\x0bNguyen Van A" + b"\x00" * 150)
         (OUT / "Anh le khai mac.jpg").write_bytes(
@@ -239,6 +261,12 @@ def main() -> None:
         doc = docx.Document()
         doc.add_paragraph("Công văn gửi kèm báo cáo Tuần lễ hưởng ứng học tập suốt đời năm 2021.")
         doc.save(OUT / "Cong van gui kem.docx")
+        sent += [SentFile("~$MN01_Truong_Mam_non_Muong_Giang.xlsx", "not_a_report", why="Excel's lock file"),
+                 SentFile("Anh le khai mac.jpg", "not_a_report", why="a photo"),
+                 SentFile("Bieu tong hop (luu dang trang web).xls", "unreadable", why="a web page named .xls"),
+                 SentFile("Cong van gui kem.docx", "not_a_report", why="a Word letter")]
+        assert sorted(f.name for f in sent) == sorted(p.name for p in OUT.iterdir())
+        write_expected(EXPECTED, [u.code for u in units], sent)
     print(f"{len(list(OUT.iterdir()))} files in {OUT}")
 
 
