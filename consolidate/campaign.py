@@ -35,6 +35,8 @@ class Campaign:
     start: dt.date | None = None  # first day of the week
     end: dt.date | None = None  # last day of the week
     opening: dt.date | None = None  # opening ceremony, may precede the week
+    opening_time: dt.time | None = None  # its hour, to check the schedule's entry for it against
+    communes: str = ""  # what the units below the district are ("phường", "xã/thị trấn"); see commune_kind
     schedule_deadline: dt.date | None = None  # the schedule is gathered before the week
     signer_title: str = "TRƯỞNG PHÒNG"
     signer: str = ""
@@ -57,6 +59,17 @@ class Campaign:
         """What the district is called ("huyện", "quận", "thị xã", "thành phố"), for "Toàn quận" and the like."""
         return district_kind(self.district)
 
+    @property
+    def commune_kind(self) -> str:
+        """What the places below the district are called ("xã", "phường", "xã/thị trấn"): ``communes`` from
+        the campaign file, else what a district of this kind has (a quận has phường, a huyện xã)."""
+        return self.communes or COMMUNE_KINDS[self.district_kind]
+
+    def levels(self, text: str) -> str:
+        """A text of the plan with its administrative levels named for this district: "{district_kind}" and
+        "{commune_kind}" filled in ("Lễ phát động cấp {district_kind}/{commune_kind}" → "… cấp quận/phường")."""
+        return text.replace("{district_kind}", self.district_kind).replace("{commune_kind}", self.commune_kind)
+
 
 _PLACE_PREFIX = re.compile(r"^(huyện|quận|thị xã|thành phố|tp\.?)\s+", re.I)
 
@@ -68,6 +81,9 @@ def district_kind(district: str) -> str:
         return "huyện"
     kind = m.group(1).lower()
     return "thành phố" if kind.startswith("tp") else kind
+
+
+COMMUNE_KINDS = {"huyện": "xã", "quận": "phường", "thị xã": "phường/xã", "thành phố": "phường/xã"}
 
 
 def place_name(district: str) -> str:
@@ -96,6 +112,17 @@ def _date(value: object, key: str, where: str) -> dt.date | None:
             pass
     raise RunError(f"{where}: {DATE_NAMES.get(key, key)} = {text!r} không phải ngày hợp lệ (viết ngày/tháng/năm, "
                    "ví dụ 15/10/2021).")
+
+
+def _time(value: object, where: str) -> dt.time | None:
+    if value in (None, ""):
+        return None
+    from consolidate.schedule import parse_time  # how people write hours ("14h00", "8:30")
+
+    found = parse_time(value)
+    if found is None:
+        raise RunError(f"{where}: giờ khai mạc (opening_time) = {str(value)!r} không phải giờ hợp lệ (ví dụ 14h00).")
+    return found
 
 
 def _year(value: object, where: str) -> int:
@@ -148,6 +175,7 @@ def load_campaign(path: str | Path | None, **overrides: object) -> Campaign:
             form_file=(base / data["form"]) if data.get("form") else None,
             start=_date(data.get("start"), "start", where), end=_date(data.get("end"), "end", where),
             opening=_date(data.get("opening"), "opening", where),
+            opening_time=_time(data.get("opening_time"), where), communes=str(data.get("communes", "")).strip(),
             schedule_deadline=_date(data.get("schedule_deadline"), "schedule_deadline", where),
             signer_title=str(data.get("signer_title", "TRƯỞNG PHÒNG")), signer=str(data.get("signer", "")),
             source=path,

@@ -1,16 +1,23 @@
-"""Feedback for the units: a copy of each faulty workbook with the problem cells highlighted and explained,
-a first sheet listing the problems, and a mailing list to send the copies back.
+"""Feedback for the units: a copy of each workbook with problems, the problem cells highlighted and
+explained (rows named by their label, as printed on the form), a first sheet listing the problems, and a
+mailing list to send the copies back.
 
 The unit's own .xlsx/.xlsm is loaded with openpyxl (macros dropped, saved as .xlsx) so that it keeps its
-layout; a .xls or .ods, which openpyxl cannot open, is rebuilt as .xlsx from the values the reader saw
-(cell for cell, same addresses), and the problem sheet says so. The original file is only ever read.
+layout. A .xls or .ods, which openpyxl cannot open, is rebuilt from the unit's own template
+(``templates.unit_workbook``: widths, protection, validation, the hidden identity) holding the values the
+reader took from the file, and the problem sheet says so; when the file is not a unit's report the tool
+can place on the form, the values the reader saw are copied cell for cell instead. openpyxl writes these
+copies because each is an existing workbook edited (the unit's, or the template as templates.py writes it).
+The original file is only ever read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import warnings
+from dataclasses import replace
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -18,22 +25,27 @@ from pathlib import Path, PurePosixPath
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
 from consolidate import outputs
 from consolidate.identity import IDENTITY_SHEET
 from consolidate.issues import SEVERITY_NAMES, Issue, RunError
+from consolidate.form import Form
 from consolidate.results import FileReport, RunResult
 from consolidate.templates import mailing_csv
 from consolidate.text import set_text
 
 FEEDBACK_SHEET = "Các lỗi cần sửa"
+REVIEW_SHEET = "Các điểm cần xem lại"  # the first sheet of a copy with warnings only: nothing to correct
 MAILING_LIST_NAME = "danh_sach_gui_lai.csv"
 AUTHOR = "Phòng GD&ĐT"
 FILLS = {"error": PatternFill("solid", fgColor="FFC7CE"), "warning": PatternFill("solid", fgColor="FFEB9C")}
+PARTS_FILL = PatternFill("solid", fgColor="DDEBF7")  # the part rows a total must equal (blue)
+TOTAL_CODES = ("total-mismatch", "total-without-parts")  # issues about a total and its parts
 SHOWN = ("error", "warning")  # information is not something to fix
 MAX_WIDTH = 60  # characters, for a column of a rebuilt .xls/.ods
+BORDER = Border(left=Side(style="thin"), right=Side(style="thin"), top=Side(style="thin"), bottom=Side(style="thin"))
 
 
 @dataclass
@@ -42,10 +54,11 @@ class FeedbackFile:
 
     report: FileReport
     path: Path
-    converted: bool  # rebuilt from values (.xls/.ods source) rather than a copy of the workbook
+    converted: bool  # rebuilt (.xls/.ods source) rather than a copy of the workbook
     email: str = ""
     unit_name: str = ""
     marked: int = 0  # cells highlighted
+    from_template: bool = False  # rebuilt from the unit's template with its values (else values only)
 
 
 @dataclass
@@ -73,6 +86,42 @@ def short_message(issue: Issue) -> str:
                 rest = text[len(lead):]
                 return rest[:1].upper() + rest[1:]
     return text
+
+
+_ROW_LIST = re.compile(r"(?P<lead>(?:các )?hàng (?:chi tiết )?)(?P<list>\d+(?:\.\d+)?(?: \([^()]*\))?"
+                       r"(?:(?:, | … )\d+(?:\.\d+)?(?: \([^()]*\))?)*)")
+_RANGE = re.compile(r"\((\d+(?:\.\d+)?) … (\d+(?:\.\d+)?)\)")
+_CODE = re.compile(r"(?<![\d.(])\d+(?:\.\d+)?(?![\d.])")
+LABEL_CHARS = 48
+
+
+def row_name(form: Form, code: str) -> str:
+    """A form row as printed: "mục 1 “Các lớp bồi dưỡng…”" where it has an STT, else its label in quotes
+    (a sub-row's code such as 1.9 is printed nowhere on the form and reads like an Excel row number)."""
+    row = form.by_code.get(code)
+    if row is None:
+        return code
+    label = row.label.rstrip(" :,;")
+    if len(label) > LABEL_CHARS:
+        label = label[:LABEL_CHARS].rsplit(" ", 1)[0].rstrip(" ,;(") + "…"
+    return f"mục {row.stt} “{label}”" if row.stt else f"“{label}”"
+
+
+def name_rows(message: str, form: Form) -> str:
+    """A message with every row code it cites ("hàng 1.9", "các hàng 1.5 (2), 1.8 (3)", "(1.1 … 1.13)")
+    replaced by the row's name as printed on the form."""
+    def codes(text: str) -> str:
+        return _CODE.sub(lambda m: row_name(form, m.group(0)) if m.group(0) in form.by_code else m.group(0), text)
+
+    def one(m: re.Match[str]) -> str:
+        listed = codes(m.group("list"))
+        lead = m.group("lead")
+        if lead == "hàng " and listed.startswith("mục "):
+            return listed  # "mục 1 “…”", not "hàng mục 1"
+        return lead + listed
+
+    message = _ROW_LIST.sub(one, message)
+    return _RANGE.sub(lambda m: f"({codes(m.group(1))} … {codes(m.group(2))})", message)
 
 
 def _is_ooxml(data: bytes) -> bool:
@@ -128,6 +177,101 @@ def _rebuild_workbook(report: FileReport) -> Workbook:
     return wb
 
 
+def _blank(value: object) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and value != value)
+
+
+def _moved(issue: Issue, sheet: str | None, cell: str | None) -> Issue:
+    """The issue pointing at another cell (of the rebuilt copy), its message saying so."""
+    message = issue.message
+    if issue.sheet and issue.cell:
+        old = f"trang {issue.sheet}, ô {issue.cell}"
+        message = message.replace(old, f"trang {sheet}, ô {cell}" if sheet and cell else f"trang {issue.sheet}")
+    return replace(issue, sheet=sheet, cell=cell, message=message)
+
+
+def _template_copy(result: RunResult, report: FileReport, issues: list[Issue],
+                   ) -> tuple[Workbook, list[Issue], dict[tuple[str, str, str], str]] | None:
+    """The unit's own template (as ``templates`` writes it: widths, protection, validation, hidden identity)
+    holding the values the reader took from a .xls/.ods, its schedule and narrative; the issues moved to
+    the template's cells. None when the file is not a unit's form the copy can be laid out from."""
+    from consolidate import narrative, schedule
+    from consolidate.parts import ReadContext
+    from consolidate.reader import open_sheets
+    from consolidate.templates import unit_workbook, write_form_sheet
+
+    unit = result.units.get(report.unit) if report.unit else None
+    table = result.table
+    if unit is None or table is None or "form" not in (report.parts or ("form",)):
+        return None
+    mine = table[table["file"] == report.file]
+    if mine.empty:
+        return None
+    campaign, form = result.campaign, result.form
+    wb = unit_workbook(campaign, form, unit, dt.datetime.now(),
+                       extra_sheets=[narrative.template_writer, schedule.template_writer])
+    layout = write_form_sheet(Workbook().active, form, title="", subtitle="", unit_line="")  # deterministic
+    ws = wb[form.sheet]
+    cells = {(form.sheet, code, m): ref for code in layout.rows for m in ("count", "people", "amount")
+             if (ref := layout.cell(code, m))}
+    for rec in mine.to_dict("records"):
+        for measure in ("count", "people", "amount", "text", "note"):
+            ref = layout.cell(rec["indicator"], measure)
+            if ref and not _blank(rec.get(measure)):
+                value = rec[measure]
+                set_text(_target_cell(ws, ref), int(value) if isinstance(value, float) and value.is_integer() else value)
+    moved = []
+    for issue in issues:
+        ref = layout.cell(issue.indicator, issue.measure) if issue.indicator and issue.measure else None
+        if ref:
+            if issue.value not in (None, "") and _blank(_target_cell(ws, ref).value):
+                set_text(_target_cell(ws, ref), issue.value)  # what the unit wrote and could not be read
+            moved.append(_moved(issue, form.sheet, ref))
+        elif issue.indicator and issue.indicator in layout.rows:
+            moved.append(_moved(issue, form.sheet, f"B{layout.rows[issue.indicator]}"))
+        elif issue.sheet in wb.sheetnames and report.identity_source == "identity":
+            moved.append(issue)  # the template itself, saved in another format: same sheets, same cells
+        else:
+            moved.append(_moved(issue, None, None))
+    sheets, _kind, read_issues = open_sheets(report.path, report.file)
+    if sheets is None:  # changed since the check
+        raise _Unreadable("; ".join(i.message for i in read_issues) or "không đọc được tệp")
+    if sheets:
+        ctx = ReadContext(report.file, campaign, unit.code, unit.name, result.units)
+        spec = narrative.load_narrative()
+        texts = narrative.read_narrative(sheets, ctx).sections
+        boxes = sorted(r.min_row for r in wb[spec.sheet].merged_cells.ranges
+                       if r.max_row - r.min_row == narrative.TEXT_ROWS - 1)
+        order = [h.code for section in spec.sections for h in spec.in_section(section.code)]
+        for code, row in zip(order, boxes):
+            if texts.get(code):
+                set_text(wb[spec.sheet].cell(row, 1), texts[code])
+        activities = schedule.read_schedule(sheets, ctx).rows[:schedule.INPUT_ROWS]
+        lich = wb[schedule.SHEET]
+        for i, a in enumerate(activities):
+            for col, value in zip("BCDE", (schedule.format_time(a.time), schedule.format_date(a.date), a.content,
+                                           a.place)):
+                if value:
+                    set_text(lich[f"{col}{7 + i}"], value)
+    return wb, moved, cells
+
+
+def _fit_one_column_sheets(wb: Workbook) -> None:
+    """Narrow a one-column sheet (the "Hướng dẫn" of an older template) to the page: LibreOffice never scales
+    a single column to the page width, so a copy printed as it came would lose the end of every line."""
+    from consolidate.templates import INSTRUCTIONS_WIDTH
+
+    for ws in wb.worksheets:
+        width = ws.column_dimensions["A"].width or 0
+        if ws.max_column != 1 or width <= INSTRUCTIONS_WIDTH:
+            continue
+        ratio = width / INSTRUCTIONS_WIDTH
+        ws.column_dimensions["A"].width = INSTRUCTIONS_WIDTH
+        for dim in ws.row_dimensions.values():
+            if dim.height:
+                dim.height = round(dim.height * ratio + 1, 1)  # the same text on more lines
+
+
 def _restore_save_time(ws: Worksheet) -> None:
     """Put back the identity's ``saved_at = NOW()``: calamine gave its value, and a corrected file sent
     back must carry its own save time to count as the newer submission."""
@@ -147,12 +291,58 @@ def _target_cell(ws: Worksheet, ref: str):  # noqa: ANN202
     return cell
 
 
-def mark_cells(wb: Workbook, issues: list[Issue]) -> int:
-    """Highlight each problem cell (errors red, warnings yellow) with a Vietnamese comment; unlock it."""
+def message_for(issue: Issue, form: Form | None) -> str:
+    """The message as the copy shows it: without the file name, rows named as printed on the form."""
+    text = short_message(issue)
+    if form is not None and issue.indicator and issue.code != "row-missing":  # row-missing names its label
+        text = name_rows(text, form)
+    return text
+
+
+def form_cells(report: FileReport, form: Form) -> dict[tuple[str, str, str], str]:
+    """(sheet, row code, measure) → address of every value cell of the form found in a file, blank ones too
+    (the long table knows only the cells that hold a value), read again from the file as the reader finds
+    the form: by header text and row labels."""
+    from consolidate.reader import find_layout, match_rows, open_sheets
+
+    sheets, _kind, _issues = open_sheets(report.path, report.file)
+    out: dict[tuple[str, str, str], str] = {}
+    for sheet in sheets or []:
+        lay = find_layout(sheet)
+        if lay is None:
+            continue
+        matched, _unknown = match_rows(lay, form)
+        columns = {"count": lay.count, "people": lay.people, "amount": lay.count}
+        for code, r, _span in matched:
+            for measure, c in columns.items():
+                if c is not None and measure in form.by_code[code].measures:
+                    out.setdefault((sheet.name, code, measure), sheet.address(r, c))
+    return out
+
+
+def mark_cells(wb: Workbook, issues: list[Issue], form: Form | None = None,
+               cells: dict[tuple[str, str, str], str] | None = None) -> int:
+    """Highlight each problem cell (errors red, warnings yellow) with a Vietnamese comment; unlock it. Where a
+    total disagrees with its parts, the part cells it must equal are coloured blue (``cells`` says where
+    they are: :func:`form_cells`)."""
     notes: dict[tuple[str, str], list[Issue]] = {}
     for issue in issues:
         if issue.sheet and issue.cell and issue.sheet in wb.sheetnames:
             notes.setdefault((issue.sheet, issue.cell), []).append(issue)
+    parts: set[tuple[str, str]] = set()
+    for issue in issues:
+        if form is None or cells is None or issue.code not in TOTAL_CODES or not issue.sheet:
+            continue
+        for rule in form.rules:
+            if rule.total == issue.indicator and rule.measure == issue.measure:
+                parts |= {(issue.sheet, cells[(issue.sheet, p, rule.measure)]) for p in rule.parts
+                          if (issue.sheet, p, rule.measure) in cells}
+    for sheet, ref in sorted(parts - set(notes)):
+        if sheet in wb.sheetnames:
+            try:
+                _target_cell(wb[sheet], ref).fill = PARTS_FILL
+            except ValueError:
+                continue
     for (sheet, ref), found in notes.items():
         ws = wb[sheet]
         try:
@@ -163,7 +353,7 @@ def mark_cells(wb: Workbook, issues: list[Issue]) -> int:
         cell.fill = FILLS[worst]
         # the unit must be able to fix the cell even on a protected sheet (a value typed in a grey cell)
         cell.protection = Protection(locked=False)
-        text = "\n".join(f"{SEVERITY_NAMES[i.severity]}: {short_message(i)}" for i in found)
+        text = "\n".join(f"{SEVERITY_NAMES[i.severity]}: {message_for(i, form)}" for i in found)
         comment = Comment(text, AUTHOR)
         comment.width, comment.height = 360, 40 + 18 * (len(text) // 45 + len(found))
         cell.comment = comment
@@ -171,23 +361,33 @@ def mark_cells(wb: Workbook, issues: list[Issue]) -> int:
 
 
 def _problem_sheet(wb: Workbook, report: FileReport, unit_name: str, issues: list[Issue], converted: bool,
-                   deadline: dt.date | None) -> None:
-    if FEEDBACK_SHEET in wb.sheetnames:  # a unit returned an earlier feedback copy
-        wb.remove(wb[FEEDBACK_SHEET])
-    ws = wb.create_sheet(FEEDBACK_SHEET, 0)
-    who = f"{unit_name} ({report.unit})" if report.unit else "chưa xác định được đơn vị"
+                   deadline: dt.date | None, form: Form | None = None, rebuilt: bool = False,
+                   coloured_parts: bool = False) -> None:
+    for old in (FEEDBACK_SHEET, REVIEW_SHEET):
+        if old in wb.sheetnames:  # a unit returned an earlier feedback copy
+            wb.remove(wb[old])
     errors = sum(1 for i in issues if i.severity == "error")
     warns = len(issues) - errors
+    # a unit with only warnings has nothing to correct: its copy asks it to look again, not to fix
+    ws = wb.create_sheet(FEEDBACK_SHEET if errors else REVIEW_SHEET, 0)
+    who = f"{unit_name} ({report.unit})" if report.unit else "chưa xác định được đơn vị"
+    found = (f"Có {errors} lỗi cần sửa (ô tô đỏ) và {warns} điểm cần xem lại (ô tô vàng)" if errors
+             else f"Có {warns} điểm cần xem lại (ô tô vàng), không có lỗi")
     lines = [
-        "CÁC LỖI CẦN SỬA",
+        "CÁC LỖI CẦN SỬA" if errors else "CÁC ĐIỂM CẦN XEM LẠI",
         f"Đơn vị: {who} — tệp đã gửi: {report.file}",
-        f"Có {errors} lỗi cần sửa (ô tô đỏ) và {warns} điểm cần xem lại (ô tô vàng); "
-        "di chuột vào ô để xem ghi chú.",
+        f"{found}; di chuột vào ô để xem ghi chú.",
         ("Sửa các lỗi ngay trong các trang của tệp này, lưu lại và gửi lại"
          + (f" trước ngày {deadline:%d/%m/%Y}" if deadline else "") + ". Trang này có thể để nguyên.")
-        if errors else "Không có lỗi; nếu các số liệu cần xem lại là đúng thì không cần gửi lại.",
+        if errors else "Nếu các số liệu cần xem lại là đúng thì không cần gửi lại.",
     ]
-    if converted:
+    if coloured_parts:
+        lines.append("Ô tô xanh: các hàng chi tiết mà hàng tổng (ô tô đỏ hoặc vàng) phải bằng tổng của chúng.")
+    if rebuilt:
+        lines.append(f"Tệp gốc \"{PurePosixPath(report.file).name}\" là dạng .xls/.ods nên bản này được làm lại từ "
+                     "biểu mẫu của đơn vị với các số liệu đã đọc được từ tệp gốc. Đơn vị có thể sửa ngay trên bản "
+                     "này (lưu dạng .xlsx) hoặc trên tệp gốc của mình theo danh sách dưới đây rồi gửi lại.")
+    elif converted:
         lines.append(f"Tệp gốc \"{PurePosixPath(report.file).name}\" là dạng .xls/.ods nên bản này chỉ chép lại "
                      "các giá trị sang .xlsx (không giữ định dạng). Đơn vị có thể sửa ngay trên tệp gốc của mình "
                      "theo danh sách dưới đây rồi gửi lại.")
@@ -195,23 +395,44 @@ def _problem_sheet(wb: Workbook, report: FileReport, unit_name: str, issues: lis
     if legacy:
         lines.append(legacy)
     for r, text in enumerate(lines, start=1):
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=5)
         set_text(ws.cell(r, 1), text)
         ws.cell(r, 1).font = Font(bold=r == 1, size=13 if r == 1 else 11)
+        ws.cell(r, 1).alignment = Alignment(wrap_text=True, vertical="top", horizontal="center" if r == 1 else None)
+        ws.row_dimensions[r].height = 20 if r == 1 else 15 * max(1, -(-len(text) // 120))
     head = len(lines) + 2
     for c, text in enumerate(("STT", "Mức độ", "Trang", "Ô", "Nội dung"), start=1):
         ws.cell(head, c, text).font = Font(bold=True)
+        ws.cell(head, c).border = BORDER
+        ws.cell(head, c).alignment = Alignment(horizontal="center", vertical="center")
     for k, issue in enumerate(issues, start=1):
         r = head + k
         ws.cell(r, 1, k)
         set_text(ws.cell(r, 2), SEVERITY_NAMES[issue.severity])
         set_text(ws.cell(r, 3), issue.sheet or "")
         set_text(ws.cell(r, 4), issue.cell or "")
-        set_text(ws.cell(r, 5), short_message(issue))
-        ws.cell(r, 5).alignment = Alignment(wrap_text=True, vertical="top")
+        text = message_for(issue, form)
+        set_text(ws.cell(r, 5), text)
+        for c in range(1, 6):
+            ws.cell(r, c).border = BORDER
+            ws.cell(r, c).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[r].height = 15 * max(1, -(-len(text) // 85))  # LibreOffice does not grow rows
         if issue.severity in FILLS:
             ws.cell(r, 2).fill = FILLS[issue.severity]
-    for col, width in zip("ABCDE", (6, 11, 18, 8, 100)):
+    for col, width in zip("ABCDE", (5, 10, 16, 7, 90)):
         ws.column_dimensions[col].width = width
+    # printed on A4 landscape, one page wide, the table's header on every page
+    ws.print_title_rows = f"{head}:{head}"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.print_area = f"A1:E{head + len(issues)}"
+    ws.freeze_panes = ws.cell(head + 1, 1)
     wb.active = 0
     for other in wb.worksheets:
         other.sheet_view.tabSelected = other is ws
@@ -244,7 +465,7 @@ def _mail(result: RunResult, report: FileReport, unit_name: str, attachment: str
         "",
         f"{office} đã kiểm tra tệp \"{PurePosixPath(report.file).name}\" đơn vị gửi về: có {found}.",
         f"Tệp đính kèm {attachment} là bản sao của tệp đó: các ô cần sửa được tô màu và có ghi chú, "
-        f"danh sách ở trang đầu \"{FEEDBACK_SHEET}\".",
+        f"danh sách ở trang đầu \"{FEEDBACK_SHEET if errors else REVIEW_SHEET}\".",
         ask,
         *([legacy] if (legacy := legacy_note(report)) else []),
         "",
@@ -272,9 +493,18 @@ def write_feedback(result: RunResult, out_dir: Path) -> FeedbackResult:
             try:
                 data = report.path.read_bytes()
                 converted = not _is_ooxml(data)
-                wb = _rebuild_workbook(report) if converted else _copy_workbook(data)
-                marked = mark_cells(wb, issues)
-                _problem_sheet(wb, report, unit_name, issues, converted, result.campaign.deadline)
+                rebuilt = _template_copy(result, report, issues) if converted else None
+                if rebuilt is not None:
+                    wb, issues, cells = rebuilt
+                elif converted:
+                    wb, cells = _rebuild_workbook(report), form_cells(report, result.form)
+                else:
+                    wb, cells = _copy_workbook(data), form_cells(report, result.form)
+                _fit_one_column_sheets(wb)
+                marked = mark_cells(wb, issues, result.form, cells)
+                parts = any(i.code in TOTAL_CODES for i in issues) and bool(cells)
+                _problem_sheet(wb, report, unit_name, issues, converted, result.campaign.deadline, result.form,
+                               rebuilt=rebuilt is not None, coloured_parts=parts)
                 target = outputs.inside(out_dir, name)
                 outputs.atomic_write(target, lambda tmp, wb=wb: wb.save(tmp))
             except (RunError, _Unreadable) as exc:  # already said in Vietnamese
@@ -283,7 +513,8 @@ def write_feedback(result: RunResult, out_dir: Path) -> FeedbackResult:
             except Exception as exc:  # one file that cannot be copied must not stop the others
                 skipped.append((report.file, f"không mở được tệp để chép ({type(exc).__name__}: {exc})"[:300]))
                 continue
-            written.append(FeedbackFile(report, target, converted, unit.email if unit else "", unit_name, marked))
+            written.append(FeedbackFile(report, target, converted, unit.email if unit else "", unit_name, marked,
+                                        rebuilt is not None))
             subject, body = _mail(result, report, unit_name, name, issues)
             rows.append([outputs.csv_safe(unit.email if unit else ""), outputs.csv_safe(report.unit or ""),
                          outputs.csv_safe(unit_name), name, outputs.csv_safe(subject), outputs.csv_safe(body)])

@@ -181,6 +181,9 @@ _TYPES = [
               "{file}, trang {sheet}, ô {cell}: không nhận ra đơn vị \"{value}\" trong danh sách đơn vị; lịch tổng hợp giữ nguyên tên như đã ghi."),
     IssueType("schedule-tt-repeated", "warning", "Số thứ tự lặp lại",
               "{file}, trang {sheet}, ô {cell}: số thứ tự {value} đã dùng ở hàng {first_row}; lịch tổng hợp đánh số lại từ 1."),
+    IssueType("schedule-opening-differs", "warning", "Lịch khai mạc khác kế hoạch",
+              "{file}, trang {sheet}, ô {cell}: \"{value}\" ghi lúc {written}, nhưng kế hoạch (tệp đợt báo cáo) "
+              "ghi Lễ khai mạc lúc {planned}. Hãy thống nhất một thời gian trước khi gửi lịch."),
     IssueType("narrative-empty", "info", "Chưa viết báo cáo",
               "{file}, trang {sheet}: các mục báo cáo để trống: {heading}."),
     # receiving files on the web page (intake.py)

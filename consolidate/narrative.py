@@ -48,6 +48,13 @@ INPUT_FILL = "FFFFFF"  # the text boxes' fill (openpyxl is imported by the write
 HEAD_CHARS = 240  # a heading or a hint is shorter than this; longer cells are only text
 
 
+# every way a label's "{district_kind}/{commune_kind}" can be filled in, for reading a heading back
+_DISTRICTS = ("huyện", "quận", "thị xã", "thành phố")
+_COMMUNES = ("xã", "phường", "thị trấn", "xã/thị trấn", "phường/xã", "xã/phường", "phường/thị trấn",
+             "xã/phường/thị trấn")
+LEVELS = tuple((d, c) for d in _DISTRICTS for c in _COMMUNES)
+
+
 @dataclass(frozen=True)
 class Heading:
     """One heading of Phụ lục 1 ("I.1", "Công tác chỉ đạo, …")."""
@@ -64,8 +71,18 @@ class Heading:
 
     @cached_property
     def keys(self) -> tuple[str, ...]:
-        """Folded texts that name this heading, longest first."""
-        return tuple(sorted({fold(t) for t in (self.label, *self.aliases)}, key=len, reverse=True))
+        """Folded texts that name this heading, longest first; a label naming the district's levels
+        ("cấp {district_kind}/{commune_kind}") in every way a district can fill them in."""
+        texts = {self.label, *self.aliases}
+        if "{" in self.label:
+            texts = {t for t in texts if "{" not in t}
+            for district, communes in LEVELS:
+                texts.add(self.label.replace("{district_kind}", district).replace("{commune_kind}", communes))
+        return tuple(sorted({fold(t) for t in texts}, key=len, reverse=True))
+
+    def label_for(self, campaign: Campaign) -> str:
+        """The label as this campaign's district writes it ("Lễ phát động Tuần lễ cấp quận/phường.")."""
+        return campaign.levels(self.label)
 
 
 @dataclass(frozen=True)
@@ -163,12 +180,14 @@ def write_narrative_sheet(wb: Workbook, campaign: Campaign, unit_name: str) -> W
         _line(ws, r, f"{section.code}. {section.label}", _font(bold=True))
         for h in spec.in_section(section.code):
             r += 1
-            _line(ws, r, f"{h.number}. {h.label}", _font(bold=True), _height(h.label))
+            label = h.label_for(campaign)
+            _line(ws, r, f"{h.number}. {label}", _font(bold=True), _height(label))
             if h.hint:
                 r += 1
                 _line(ws, r, h.hint, _font(italic=True, size=11, color="595959"), _height(h.hint))
             r += 1
             ws.merge_cells(start_row=r, start_column=1, end_row=r + TEXT_ROWS - 1, end_column=LAST_COL)
+            _outline(ws, r, r + TEXT_ROWS - 1)  # the white box must show on paper too
             box = ws.cell(r, 1)
             box.alignment = Alignment(vertical="top", wrap_text=True)
             box.font = _font()
@@ -186,6 +205,18 @@ def write_narrative_sheet(wb: Workbook, campaign: Campaign, unit_name: str) -> W
     ws.protection.sheet = True
     ws.protection.formatRows = False  # a long text may need a taller box
     return ws
+
+
+def _outline(ws: Worksheet, first: int, last: int) -> None:
+    """A thin border around the text box of rows ``first``…``last`` (its edge cells carry it)."""
+    from openpyxl.styles import Border, Side
+
+    thin = Side(style="thin")
+    for r in range(first, last + 1):
+        for c in range(1, LAST_COL + 1):
+            if r in (first, last) or c in (1, LAST_COL):
+                ws.cell(r, c).border = Border(left=thin if c == 1 else None, right=thin if c == LAST_COL else None,
+                                              top=thin if r == first else None, bottom=thin if r == last else None)
 
 
 def _height(text: str, chars: int = 95) -> float:
@@ -425,7 +456,7 @@ def read_narrative(sheets: Sequence[SheetLike], ctx: ReadContext,
                 out.cells[heading.code] = first_cell
     empty = [h for h in spec.headings if h.code not in out.sections and not h.form_table]
     if empty:
-        names = "; ".join(f"{h.code} {h.label.rstrip('.')}" for h in empty)
+        names = "; ".join(f"{h.code} {h.label_for(ctx.campaign).rstrip('.')}" for h in empty)
         out.issues.append(make("narrative-empty", heading=names, **base))
     return out
 
@@ -480,7 +511,7 @@ def write_narrative_summary(wb: Workbook, sections: Mapping[str, Sequence[tuple[
         banner(r, f"{section.code}. {section.label}", _font(bold=True, size=13), "D9D9D9")
         for h in spec.in_section(section.code):
             r += 1
-            banner(r, f"{h.number}. {h.label}", _font(bold=True), "F2F2F2")
+            banner(r, f"{h.number}. {h.label_for(campaign)}", _font(bold=True), "F2F2F2")
             texts = sections.get(h.code, [])
             if not texts:
                 r += 1

@@ -131,6 +131,9 @@ def render_report(result) -> str:  # noqa: ANN001  (report.ReportResult; importe
     lines.append(f"Phần báo cáo (Phụ lục 1): {result.narrative_units} đơn vị đã viết.")
     if result.missing:
         lines.append("Chưa nộp: " + ", ".join(u.name for u in result.missing) + ".")
+    for issue in result.issues:
+        if issue.code == "schedule-opening-differs":  # the plan and a schedule disagree on the opening
+            lines.append(f"Lưu ý: {issue.message}")
     errors = [i for i in result.issues if i.severity == "error"]
     if errors:
         lines.append(f"Có {len(errors)} lỗi ở lịch hoạt động (các hoạt động đó không đưa vào lịch):")
@@ -239,7 +242,11 @@ def render_feedback(result) -> str:  # noqa: ANN001  (feedback.FeedbackResult; i
     if not result.files and not result.skipped:
         return "Không tệp nào có lỗi hay điểm cần xem lại; không cần gửi lại cho đơn vị nào."
     lines = [f"Đã ghi {len(result.files)} bản sao đánh dấu các ô cần sửa vào thư mục {result.out_dir}"]
-    converted = [f for f in result.files if f.converted]
+    templated = [f for f in result.files if f.converted and f.from_template]
+    if templated:
+        lines.append(f"{len(templated)} tệp gốc dạng .xls/.ods được làm lại từ biểu mẫu của đơn vị (.xlsx) với các "
+                     "số liệu đã đọc được: " + ", ".join(f.report.file for f in templated))
+    converted = [f for f in result.files if f.converted and not f.from_template]
     if converted:
         lines.append(f"{len(converted)} tệp gốc dạng .xls/.ods được chép lại giá trị sang .xlsx (không giữ định "
                      "dạng): " + ", ".join(f.report.file for f in converted))

@@ -16,7 +16,7 @@ from consolidate import outputs
 from consolidate.campaign import place_name
 from consolidate.issues import Issue, RunError, UsageError
 from consolidate.narrative import Heading, Narrative, load_narrative
-from consolidate.schedule import ScheduleEntry
+from consolidate.schedule import ScheduleEntry, opening_differs
 from consolidate.split import split_parts
 
 if TYPE_CHECKING:
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 FONT = "Times New Roman"
 BODY_SIZE = 13
+LANGUAGE = "vi-VN"
+TEXT_WIDTH_CM = 16.0  # A4 less the margins of Nghị định 30 (left 3 cm, right 2 cm)
+HEADER_OUTDENT_CM = 1.0
 FORM_HEADERS = ("STT", "Các hoạt động", "Đơn vị", "Số lớp/số cuộc thi", "Người", "Ghi chú")
 SCHEDULE_HEADERS = ("TT", "Giờ", "Ngày", "Đơn vị", "Nội dung")
 STATUS_HEADERS = ("STT", "Đơn vị", "Loại", "Tình trạng")
@@ -137,11 +140,60 @@ def _style(doc: DocxDocument) -> None:
             style.paragraph_format.space_after = Pt(3)
     doc.styles["Normal"].font.size = Pt(BODY_SIZE)
     doc.styles["Normal"].paragraph_format.space_after = Pt(3)
+    _language(doc)
     for section in doc.sections:
         section.page_width, section.page_height = Cm(21), Cm(29.7)
         section.left_margin = Cm(3)
         section.right_margin = Cm(2)
         section.top_margin = section.bottom_margin = Cm(2)
+        _page_numbers(section)
+
+
+def _language(doc: DocxDocument) -> None:
+    """Vietnamese as the language of every run (python-docx's template says en-US, and Word then underlines
+    every Vietnamese word as a spelling mistake)."""
+    from docx.oxml.ns import qn
+
+    doc.core_properties.language = LANGUAGE
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    r_pr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")) if defaults is not None else None
+    for element in [r_pr, *(st.get_or_add_rPr() for st in (doc.styles["Normal"].element,))]:
+        if element is None:
+            continue
+        lang = element.find(qn("w:lang"))
+        if lang is None:
+            lang = element.makeelement(qn("w:lang"), {})
+            element.append(lang)
+        for attr in ("w:val", "w:eastAsia", "w:bidi"):
+            lang.set(qn(attr), LANGUAGE)
+    settings = doc.settings.element
+    theme = settings.find(qn("w:themeFontLang"))
+    if theme is not None:
+        theme.set(qn("w:val"), LANGUAGE)
+
+
+def _page_numbers(section: Any) -> None:
+    """The page number centred at the top of every page but the first (Nghị định 30/2020/NĐ-CP, Phụ lục I)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    section.different_first_page_header_footer = True
+    p = section.header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = p.add_run()
+    run.font.size = Pt(BODY_SIZE)
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "2"), ("end", None)):
+        if kind:
+            el = run._r.makeelement(qn("w:fldChar"), {qn("w:fldCharType"): kind})
+        elif text == " PAGE ":
+            el = run._r.makeelement(qn("w:instrText"), {"{http://www.w3.org/XML/1998/namespace}space": "preserve"})
+            el.text = text
+        else:
+            el = run._r.makeelement(qn("w:t"), {})
+            el.text = text
+        run._r.append(el)
 
 
 def _para(doc: Any, text: str = "", *, bold: bool = False, italic: bool = False, center: bool = False,
@@ -180,10 +232,76 @@ def _cell(cell: Any, text: str, *, bold: bool = False, center: bool = False, siz
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def _table(doc: Any, headers: Sequence[str], rows: Sequence[Sequence[str]], widths_cm: Sequence[float],
-           centered: Sequence[int] = (), size: float = 12) -> Table:
+def fit_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], total_cm: float = TEXT_WIDTH_CM,
+               size: float = 12) -> list[float]:
+    """Column widths (cm) sized to the content and filling ``total_cm``.
+
+    A column whose text fits on one line within its share gets just that ("TT", "Giờ", a date); the width
+    left is shared by the others in proportion to how much text their cells hold, none narrower than its
+    longest word. So "Nội dung" gets the room, not an equal fifth of it beside a two-digit "TT"."""
+    body = size * 0.5 * 2.54 / 72  # cm per letter: an average letter of Times New Roman is half the size
+    head = size * 0.62 * 2.54 / 72  # bold header letters, capitals among them, are wider
+    pad = 0.5  # the cell's margins (0.19 cm each side) and a little slack
+    n = len(headers)
+    cells = [[str(r[i]) for r in rows] for i in range(n)]
+
+    def longest(texts: Sequence[str], split: str | None) -> int:
+        return max((len(part) for t in texts for part in (t.split(split) if split else t.split()) or [""]),
+                   default=0)
+
+    word = [max(longest([headers[i]], None) * head, longest(cells[i], None) * body) + pad for i in range(n)]
+    line = [max(word[i], len(headers[i]) * head + pad, longest(cells[i], "\n") * body + pad) for i in range(n)]
+    # how much a column needs widening: the square root of its text per cell (a column with twice the
+    # text gets more room, not twice: both then wrap to about as many lines)
+    volume = [max(1.0, sum(len(t) for t in cells[i]) / max(1, len(rows)), len(headers[i]) / 2) ** 0.5
+              for i in range(n)]
+    widths: dict[int, float] = {}
+    free = set(range(n))
+    while free:
+        room = total_cm - sum(widths.values())
+        weight = sum(volume[i] for i in free)
+        share = {i: room * volume[i] / weight for i in free}
+        settle = {i: line[i] for i in free if share[i] >= line[i]}  # fits on a line within its share
+        settle = settle or {i: word[i] for i in free if share[i] < word[i]}  # would cut its longest word
+        if not settle:
+            widths.update(share)
+            break
+        widths.update(settle)
+        free -= set(settle)
+    out = [widths[i] for i in range(n)]
+    left = total_cm - sum(out)
+    if left > 0:  # every column fits on one line: the rest goes where the text is
+        out = [w + left * volume[i] / sum(volume) for i, w in enumerate(out)]
+    elif left < 0:  # even the longest words do not fit: narrow all alike
+        out = [w * total_cm / sum(out) for w in out]
+    return out
+
+
+def _set_widths(table: Table, widths_cm: Sequence[float], outdent_cm: float = 0) -> None:
+    """Fixed column widths in the table grid itself (LibreOffice lays a table out by its grid, Word by the
+    cells: both are set); ``outdent_cm`` moves the table that far into the left margin."""
+    from docx.oxml.ns import qn
     from docx.shared import Cm
 
+    table.autofit = False
+    if outdent_cm:
+        tbl_pr = table._tbl.tblPr
+        ind = tbl_pr.makeelement(qn("w:tblInd"), {qn("w:w"): str(-round(outdent_cm * 567)), qn("w:type"): "dxa"})
+        later = [tbl_pr.find(qn(f"w:{tag}")) for tag in ("tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook")]
+        later = [el for el in later if el is not None]
+        if later:  # the schema's order of a table's properties
+            later[0].addprevious(ind)
+        else:
+            tbl_pr.append(ind)
+    for i, w in enumerate(widths_cm):
+        table.columns[i].width = Cm(w)
+    for row in table.rows:
+        for i, w in enumerate(widths_cm):
+            row.cells[i].width = Cm(w)
+
+
+def _table(doc: Any, headers: Sequence[str], rows: Sequence[Sequence[str]], widths_cm: Sequence[float] | None = None,
+           centered: Sequence[int] = (), size: float = 12) -> Table:
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = doc.styles["Table Grid"]
     for i, h in enumerate(headers):
@@ -192,9 +310,7 @@ def _table(doc: Any, headers: Sequence[str], rows: Sequence[Sequence[str]], widt
         cells = table.add_row().cells
         for i, value in enumerate(row):
             _cell(cells[i], value, center=i in centered, size=size)
-    for row in table.rows:
-        for i, w in enumerate(widths_cm):
-            row.cells[i].width = Cm(w)
+    _set_widths(table, widths_cm or fit_widths(headers, rows, size=size))
     _repeat_header(table)
     return table
 
@@ -207,23 +323,39 @@ def _repeat_header(table: Table) -> None:
     tr_pr.append(el)
 
 
-def _header_block(doc: Any, campaign: Campaign) -> None:
-    from docx.shared import Cm
+def word_groups(name: str, district: str) -> list[str]:
+    """An agency's name as the lines it is printed on, each a group of words that must not be broken:
+    "Phòng Giáo dục và Đào tạo quận Đống Đa" → ["Phòng Giáo dục và Đào tạo", "quận Đống Đa"]."""
+    name = " ".join(name.split())
+    place = " ".join(district.split())
+    if place and name.lower().endswith(" " + place.lower()) and len(name) > len(place) + 1:
+        return [name[:-len(place) - 1], name[-len(place):]]
+    return [name]
 
+
+def _lines(cell: Any, lines: Sequence[str], *, bold: bool = False, size: float = 12) -> None:
+    """Lines in a cell, centred, one paragraph each: a group of words (see :func:`word_groups`) narrower
+    than the column is never broken, and a break between groups falls where the name has its parts."""
+    _cell(cell, "\n".join(lines), bold=bold, center=True, size=size)
+
+
+def _header_block(doc: Any, campaign: Campaign) -> None:
     district = campaign.district or ""
     office = campaign.office or "Phòng Giáo dục và Đào tạo"
-    left = [f"UBND {district}".upper().strip() if district else "UBND ……", office.upper()]
+    parent = [f"UBND {district}".upper()] if district else ["UBND ……"]
     right = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+    left, right_width = 7.4, TEXT_WIDTH_CM + HEADER_OUTDENT_CM - 7.4
     table = doc.add_table(rows=3, cols=2)
-    _cell(table.cell(0, 0), left[0], center=True, size=12)
-    _cell(table.cell(1, 0), left[1], bold=True, center=True, size=12)
-    _cell(table.cell(0, 1), right[0], bold=True, center=True, size=12)
-    _cell(table.cell(1, 1), right[1], bold=True, center=True, size=13)
+    _lines(table.cell(0, 0), parent, size=12)
+    _lines(table.cell(1, 0), [g.upper() for g in word_groups(office, district)], bold=True, size=12)
+    _lines(table.cell(0, 1), right[:1], bold=True, size=12)
+    _lines(table.cell(1, 1), right[1:], bold=True, size=13)
     _cell(table.cell(2, 0), "Số:      /BC-……", center=True, size=13)
     place = place_name(district)
     _cell(table.cell(2, 1), f"{place}, ngày …… tháng …… năm {campaign.year}", center=True, size=13)
-    for row in table.rows:
-        row.cells[0].width, row.cells[1].width = Cm(6.5), Cm(9.5)
+    # as wide as the page less 1 cm of the 3 cm left margin: both national lines of the heading (12–13 pt
+    # bold, Nghị định 30) then fit on one line each
+    _set_widths(table, (left, right_width), outdent_cm=HEADER_OUTDENT_CM)
     for p in table.cell(2, 1).paragraphs:
         for run in p.runs:
             run.italic = True
@@ -285,7 +417,7 @@ def _form_table(doc: Any, run: RunResult, sums: pd.DataFrame) -> None:
         if "text" in row.measures:
             note = "\n".join(f"{u}: {t}" for u, t in _texts(run, row.code))
         rows.append((row.stt, row.label, row.unit, count, people, note))
-    _table(doc, FORM_HEADERS, rows, (1.1, 6.6, 2.0, 2.4, 1.9, 2.0), centered=(0, 2), size=11)
+    _table(doc, FORM_HEADERS, rows, centered=(0, 2), size=11)
     table = doc.tables[-1]
     for r, row in enumerate(form.rows, start=1):
         for c in (3, 4):
@@ -297,14 +429,25 @@ def _form_table(doc: Any, run: RunResult, sums: pd.DataFrame) -> None:
                     run_.bold = True
 
 
-def _schedule_table(doc: Any, entries: Sequence[ScheduleEntry]) -> None:
+def _opening_note(doc: Any, entries: Sequence[ScheduleEntry], campaign: Campaign) -> None:
+    """A note under the schedule where its entry for the opening ceremony disagrees with the plan."""
+    for e in entries:
+        differs = opening_differs(campaign, e.date, e.time, e.content)
+        if differs:
+            written, planned = differs
+            _para(doc, f"Lưu ý: lịch của {e.unit_name} ghi \"{e.content}\" lúc {written}, còn kế hoạch ghi Lễ khai "
+                       f"mạc lúc {planned}. Cần thống nhất một thời gian trước khi gửi báo cáo.", italic=True)
+
+
+def _schedule_table(doc: Any, entries: Sequence[ScheduleEntry], campaign: Campaign) -> None:
     if not entries:
         _para(doc, "(Chưa có đơn vị nào gửi lịch hoạt động.)", italic=True)
         return
     _para(doc, "Lịch các hoạt động trong Tuần lễ (tổng hợp từ lịch của các đơn vị):", italic=True)
     rows = [(str(e.tt), e.time_text, e.date_text, e.unit_name,
              e.content + (f" (Địa điểm: {e.place})" if e.place else "")) for e in entries]
-    _table(doc, SCHEDULE_HEADERS, rows, (1.0, 1.6, 1.6, 4.5, 7.3), centered=(0, 1, 2), size=11)
+    _table(doc, SCHEDULE_HEADERS, rows, centered=(0, 1, 2), size=11)
+    _opening_note(doc, entries, campaign)
 
 
 def _status(doc: Any, result: ReportResult) -> None:
@@ -322,12 +465,12 @@ def _status(doc: Any, result: ReportResult) -> None:
             p.add_run(", ".join(u.name for u in members) + ".")
     rows = [(str(i), u.name, u.type, STATUS_TEXT[run.unit_status[u.code].status])
             for i, u in enumerate(run.units, start=1)]
-    _table(doc, STATUS_HEADERS, rows, (1.1, 7.5, 2.5, 4.9), centered=(0,), size=11)
+    _table(doc, STATUS_HEADERS, rows, centered=(0,), size=11)
 
 
 def _signature(doc: Any, campaign: Campaign) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
+    from docx.shared import Pt
 
     _para(doc)
     table = doc.add_table(rows=1, cols=2)
@@ -336,9 +479,17 @@ def _signature(doc: Any, campaign: Campaign) -> None:
     for line in ("- Sở Giáo dục và Đào tạo (b/c);", f"- UBND {campaign.district or '……'} (b/c);", "- Lưu: VT."):
         left.add_paragraph().add_run(line).font.size = Pt(11)
     _cell(right, campaign.signer_title or "TRƯỞNG PHÒNG", bold=True, center=True, size=13)
+    note = right.add_paragraph()
+    note.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    sign = note.add_run("(Ký tên, đóng dấu)")
+    sign.italic = True
+    sign.font.size = Pt(BODY_SIZE)
     for line in ("", "", "", campaign.signer or ""):
-        right.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.CENTER
-    left.width, right.width = Cm(8), Cm(8)
+        p = right.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if line:
+            p.add_run(line).bold = True
+    _set_widths(table, (7.0, TEXT_WIDTH_CM - 7.0))
 
 
 def build_document(result: ReportResult, entries: Sequence[ScheduleEntry],
@@ -365,11 +516,11 @@ def build_document(result: ReportResult, entries: Sequence[ScheduleEntry],
     for section in spec.sections:
         _para(doc, f"{section.code}. {section.label}", style="Heading 1")
         for h in spec.in_section(section.code):
-            _para(doc, f"{h.number}. {h.label}", style="Heading 2")
+            _para(doc, f"{h.number}. {h.label_for(campaign)}", style="Heading 2")
             if h.amounts:
                 _amounts(doc, h, run, sums)
             if h.schedule:
-                _schedule_table(doc, entries)
+                _schedule_table(doc, entries, campaign)
             if h.form_table:
                 _form_table(doc, run, sums)
             _unit_texts(doc, narrative.get(h.code, []))

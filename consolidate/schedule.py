@@ -442,6 +442,32 @@ def _read_table(sheet: SheetLike, header: int, cols: dict[str, int], ctx: ReadCo
         seen[key] = excel_row
         out.rows.append(Activity(unit_code, unit_name, when, start, content, place, ctx.file, sheet.name,
                                  excel_row))
+        differs = opening_differs(campaign, when, start, content)
+        if differs:
+            written, planned = differs
+            column = "date" if when != campaign.opening or "time" not in cols else "time"
+            out.issues.append(make("schedule-opening-differs", cell=where(r, column), value=_short(content),
+                                   written=written, planned=planned, **base))
+
+
+_OPENING_WORDS = ("khaimac", "lephatdong")
+
+
+def opening_differs(campaign: Campaign, when: dt.date, start: dt.time | None, content: str) -> tuple[str, str] | None:
+    """(as the schedule writes it, as the campaign does) when an activity is the opening ceremony ("Khai mạc
+    …", "Lễ phát động …") on another day or at another hour than the campaign's ``opening``; else None.
+
+    The plan of the seed says 14h00 in its text and 8h30 in its table: one of them is wrong, and the
+    district's report must not print both without a word."""
+    if campaign.opening is None or not any(w in fold(content) for w in _OPENING_WORDS):
+        return None
+    other_day = when != campaign.opening
+    other_hour = campaign.opening_time is not None and start is not None and start != campaign.opening_time
+    if not (other_day or other_hour):
+        return None
+    written = f"{format_time(start)} ngày {format_date(when)}" if start else f"ngày {format_date(when)}"
+    hour = f"{format_time(campaign.opening_time)} " if campaign.opening_time else ""
+    return written.strip(), f"{hour}ngày {campaign.opening:%d/%m/%Y}"
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -66,6 +66,12 @@ MEASURE_COLUMNS = {"count": COL_COUNT, "people": COL_PEOPLE, "amount": COL_COUNT
                    "note": COL_NOTE}
 WIDTHS = {COL_STT: 6, COL_LABEL: 58, COL_UNIT: 13, COL_COUNT: 15, COL_PEOPLE: 13, COL_NOTE: 22}
 LABEL_CHARS_PER_LINE = 52  # how many characters of Times New Roman 12 fit the label column, roughly
+UNIT_CHARS_PER_LINE = 14  # the same for the "Đơn vị" column ("Tập thể/cá nhân" takes two lines)
+# "Hướng dẫn" is one column: LibreOffice never scales a single column to the page width (fit to width counts
+# column breaks, and one column has none), so the column itself must fit A4 portrait within the default
+# margins (0.75 in; custom margins on this sheet made LibreOffice's .xls of it claim 13,108 × 13,108 cells)
+INSTRUCTIONS_WIDTH = 88
+INSTRUCTIONS_CHARS_PER_LINE = 80  # characters of Times New Roman 12 in that column, roughly
 LINE_HEIGHT = 16.5
 
 DEFAULT_FOOTER: tuple[tuple[str, str], ...] = (
@@ -297,6 +303,8 @@ def _write_row(ws: Worksheet, r: int, row: Row, vals: Mapping[str, object], edit
             used[MEASURE_COLUMNS[m]] = m
     if not row.is_header:
         used[COL_NOTE] = "note"
+    if row.unit:  # a unit wrapped over two lines ("Tập thể/cá nhân") needs the row's height too
+        height = max(height, _label_height(row.unit, UNIT_CHARS_PER_LINE))
     ws.row_dimensions[r].height = height
 
     for col in (COL_COUNT, COL_PEOPLE, COL_NOTE):
@@ -383,15 +391,16 @@ def instructions(campaign: Campaign | None, form: Form, unit: Unit | None) -> li
 def write_instructions_sheet(wb: Workbook, campaign: Campaign | None, form: Form, unit: Unit | None) -> Worksheet:
     """Add the "Hướng dẫn" sheet."""
     ws = wb.create_sheet(INSTRUCTIONS_SHEET)
-    ws.column_dimensions["A"].width = 110
-    for i, line in enumerate(instructions(campaign, form, unit), start=1):
+    ws.column_dimensions["A"].width = INSTRUCTIONS_WIDTH
+    lines = instructions(campaign, form, unit)
+    for i, line in enumerate(lines, start=1):
         cell = ws.cell(i, 1)
         set_text(cell, line or None)
         cell.font = _font(bold=i == 1, size=14 if i == 1 else 12)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[i].height = _label_height(line, 95)
+        ws.row_dimensions[i].height = _label_height(line, INSTRUCTIONS_CHARS_PER_LINE)
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.sheet_properties.pageSetUpPr.fitToPage = True  # Excel scales; LibreOffice needs the width above
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.protection.sheet = True
@@ -583,7 +592,7 @@ class _Stencil:
 
 def _stencil_key(campaign: Campaign, form: Form, unit: Unit) -> tuple[float, ...]:
     """What of a unit workbook follows the unit's name besides the name itself: the instruction heights."""
-    return tuple(_label_height(line, 95) for line in instructions(campaign, form, unit))
+    return tuple(_label_height(line, INSTRUCTIONS_CHARS_PER_LINE) for line in instructions(campaign, form, unit))
 
 
 def _unit_bytes(stencils: dict[tuple[float, ...], _Stencil | None], campaign: Campaign, form: Form, unit: Unit,

@@ -143,3 +143,23 @@ def test_cli_deadline_override_reaches_the_mailing_list(tmp_path):
 def test_district_kind_and_place_name(district: str, kind: str, place: str):
     assert district_kind(district) == kind
     assert place_name(district) == place
+
+
+def test_opening_time_and_the_district_s_levels(tmp_path):
+    camp = load_campaign(write(tmp_path, 'title = "t"\nyear = 2024\ndistrict = "quận Đống Đa"\n'
+                                         'opening = "30/09/2024"\nopening_time = "14h00"\n'))
+    assert (camp.opening, camp.opening_time) == (D(2024, 9, 30), dt.time(14, 0))
+    assert (camp.district_kind, camp.commune_kind) == ("quận", "phường")
+    assert camp.levels("cấp {district_kind}/{commune_kind}") == "cấp quận/phường"
+    own = load_campaign(write(tmp_path, 'title = "t"\nyear = 2024\ndistrict = "huyện Quỳnh Nhai"\n'
+                                        'communes = "xã/thị trấn"\n'))
+    assert (own.opening_time, own.levels("cấp {district_kind}/{commune_kind}")) == (None, "cấp huyện/xã/thị trấn")
+    assert load_campaign(write(tmp_path, 'title = "t"\nyear = 2024\n')).commune_kind == "xã"  # the form's words
+
+
+def test_bad_opening_time_names_the_file_and_key(tmp_path):
+    path = write(tmp_path, 'title = "t"\nyear = 2024\nopening_time = "chiều"\n')
+    with pytest.raises(RunError) as err:
+        load_campaign(path)
+    assert str(err.value) == (f"Tệp đợt báo cáo {path}: giờ khai mạc (opening_time) = 'chiều' không phải giờ hợp lệ "
+                              "(ví dụ 14h00).")

@@ -14,7 +14,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from consolidate.check import check_folder
-from consolidate.feedback import FEEDBACK_SHEET, MAILING_LIST_NAME, mark_cells, short_message, write_feedback
+from consolidate.feedback import (FEEDBACK_SHEET, MAILING_LIST_NAME, REVIEW_SHEET, mark_cells, short_message,
+                                  write_feedback)
 from consolidate.identity import IDENTITY_SHEET
 from consolidate.issues import make
 from consolidate.render import render_feedback
@@ -23,7 +24,7 @@ from conftest import FILES
 
 FAULTY = FILES / "check" / "faulty"
 SHEET = "Biểu tổng hợp"
-RED, YELLOW = "00FFC7CE", "00FFEB9C"
+RED, YELLOW, BLUE = "00FFC7CE", "00FFEB9C", "00DDEBF7"
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -67,9 +68,17 @@ def test_copy_highlights_and_explains_each_problem_cell(written):
     cell = ws["D7"]
     assert cell.value == 5
     assert cell.fill.fgColor.rgb == RED
+    # rows named as the form prints them, not by codes such as 1.5 that appear nowhere on it
     assert cell.comment.text == (
-        "Lỗi: Trang Biểu tổng hợp, ô D7: hàng 1 (Số lớp/số cuộc thi) ghi 5 nhưng tổng các hàng 1.5 (1), 1.8 (2) "
-        "là 3; số lớp của Tuần lễ bằng tổng số lớp theo loại (1.1 … 1.13).")
+        "Lỗi: Trang Biểu tổng hợp, ô D7: mục 1 “Các lớp bồi dưỡng, tập huấn tổ chức trong Tuần…” (Số lớp/số cuộc "
+        "thi) ghi 5 nhưng tổng các hàng “Học nghề cho lao động nông thôn” (1), “Phổ biến kiến thức khoa học, kiến "
+        "thức pháp…” (2) là 3; số lớp của Tuần lễ bằng tổng số lớp theo loại (“Bồi dưỡng nâng cao trình độ chuyên "
+        "môn nghiệp…” … “Các lớp bồi dưỡng, tập huấn khác”).")
+    # the part rows the total must equal are blue: 1.1 … 1.13, count column
+    assert [ws[f"D{r}"].fill.fgColor.rgb for r in (9, 13, 16, 21)] == [BLUE] * 4
+    assert ws["E13"].fill.fgColor.rgb != BLUE and ws["D22"].fill.fgColor.rgb != BLUE
+    notes = [r[0] for r in wb[FEEDBACK_SHEET].iter_rows(max_col=1, values_only=True) if r[0]]
+    assert "Ô tô xanh: các hàng chi tiết mà hàng tổng (ô tô đỏ hoặc vàng) phải bằng tổng của chúng." in notes
     assert cell.comment.author == "Phòng GD&ĐT"
     # the sheet stays protected, the problem cell can be changed
     assert ws.protection.sheet and cell.protection.locked is False
@@ -81,15 +90,18 @@ def test_copy_highlights_and_explains_each_problem_cell(written):
 def test_problem_sheet_lists_every_problem(written):
     _before, _result, feedback, _out = written
     wb = openpyxl.load_workbook(feedback.files[0].path)  # MN01: two warnings
-    rows = [r for r in wb[FEEDBACK_SHEET].iter_rows(values_only=True) if any(v is not None for v in r)]
-    assert rows[0][0] == "CÁC LỖI CẦN SỬA"
+    # warnings only: nothing to correct, so neither the sheet nor its title says "lỗi cần sửa"
+    assert wb.sheetnames[0] == REVIEW_SHEET and FEEDBACK_SHEET not in wb.sheetnames
+    rows = [r for r in wb[REVIEW_SHEET].iter_rows(values_only=True) if any(v is not None for v in r)]
+    assert rows[0][0] == "CÁC ĐIỂM CẦN XEM LẠI"
     assert rows[1][0] == "Đơn vị: Trường Mầm non Mường Giàng (MN01) — tệp đã gửi: MN01_Mam_non_Muong_Giang.xlsx"
-    assert rows[2][0] == ("Có 0 lỗi cần sửa (ô tô đỏ) và 2 điểm cần xem lại (ô tô vàng); "
-                          "di chuột vào ô để xem ghi chú.")
-    assert rows[3][0] == "Không có lỗi; nếu các số liệu cần xem lại là đúng thì không cần gửi lại."
+    assert rows[2][0] == "Có 2 điểm cần xem lại (ô tô vàng), không có lỗi; di chuột vào ô để xem ghi chú."
+    assert rows[3][0] == "Nếu các số liệu cần xem lại là đúng thì không cần gửi lại."
     assert rows[4] == ("STT", "Mức độ", "Trang", "Ô", "Nội dung")
     assert [r[:4] for r in rows[5:]] == [(1, "Cảnh báo", SHEET, "E36"), (2, "Cảnh báo", SHEET, "D39")]
-    assert rows[6][4].startswith("Trang Biểu tổng hợp, ô D39: hàng 7.1 = 3, lớn hơn 1 đối với đơn vị loại Mầm non")
+    assert rows[6][4].startswith("Trang Biểu tổng hợp, ô D39: hàng “Số cơ sở giáo dục tổ chức Lễ khai mạc Tuần lễ” "
+                                 "= 3, lớn hơn 1 đối với đơn vị loại Mầm non")
+    assert not any("CẦN SỬA" in str(v) for r in rows for v in r)
     assert wb[SHEET]["D39"].fill.fgColor.rgb == YELLOW
     assert wb[SHEET]["E36"].fill.fgColor.rgb == YELLOW
 
@@ -103,15 +115,24 @@ def test_errors_listed_before_warnings_and_unreadable_text_quoted(written):
     assert 'không đọc được giá trị "mười" thành số' in wb[SHEET]["D25"].comment.text
 
 
-def test_xls_and_ods_are_rebuilt_as_xlsx_and_say_so(written):
+def test_xls_and_ods_are_rebuilt_from_the_units_template_and_say_so(written, form):
+    from consolidate.templates import WIDTHS
+
     _before, _result, feedback, _out = written
+    assert [(f.converted, f.from_template) for f in feedback.files[3:5]] == [(True, True), (True, True)]
     wb = openpyxl.load_workbook(feedback.files[4].path)  # X06 from .ods
-    assert wb.sheetnames == [FEEDBACK_SHEET, SHEET, "Hướng dẫn", IDENTITY_SHEET]
+    assert wb.sheetnames == [FEEDBACK_SHEET, SHEET, "Báo cáo", "Lịch hoạt động", "Hướng dẫn", IDENTITY_SHEET]
     notes = [r[0] for r in wb[FEEDBACK_SHEET].iter_rows(max_col=1, values_only=True) if r[0]]
-    assert ('Tệp gốc "X06_Muong_Chien.ods" là dạng .xls/.ods nên bản này chỉ chép lại các giá trị sang .xlsx '
-            "(không giữ định dạng). Đơn vị có thể sửa ngay trên tệp gốc của mình theo danh sách dưới đây rồi "
-            "gửi lại.") in notes
+    assert ('Tệp gốc "X06_Muong_Chien.ods" là dạng .xls/.ods nên bản này được làm lại từ biểu mẫu của đơn vị với '
+            "các số liệu đã đọc được từ tệp gốc. Đơn vị có thể sửa ngay trên bản này (lưu dạng .xlsx) hoặc trên tệp "
+            "gốc của mình theo danh sách dưới đây rồi gửi lại.") in notes
     ws = wb[SHEET]
+    # the template's widths, protection and validation, not a values-only grid
+    assert [ws.column_dimensions[c].width for c in "ABCDEF"] == [WIDTHS[i] for i in range(1, 7)]
+    assert ws.protection.sheet and wb.security.lockStructure
+    assert ws["D12"].protection.locked is False and ws["B12"].protection.locked is not False
+    assert len(ws.data_validations.dataValidation) >= 3
+    assert ws["A3"].value == "Đơn vị báo cáo: UBND xã Mường Chiên"
     assert ws["D34"].value == 4 and ws["D34"].fill.fgColor.rgb == RED
     assert ws["B35"].value == "Hoạt động thể dục thể thao"
     # a unit's text that looks like a formula stays text
@@ -127,7 +148,7 @@ def test_copy_reads_back_in_calamine(written):
     _before, _result, feedback, _out = written
     for f in feedback.files:
         wb = CalamineWorkbook.from_path(str(f.path))
-        assert wb.sheet_names[0] == FEEDBACK_SHEET
+        assert wb.sheet_names[0] == (FEEDBACK_SHEET if f.report.errors else REVIEW_SHEET)
         assert SHEET in wb.sheet_names
     wb = CalamineWorkbook.from_path(str(feedback.files[3].path))  # X05 from .xls
     grid = wb.get_sheet_by_name(SHEET).to_python()
@@ -184,8 +205,8 @@ def test_render_feedback(written):
     _before, _result, feedback, out = written
     assert render_feedback(feedback).splitlines() == [
         f"Đã ghi 6 bản sao đánh dấu các ô cần sửa vào thư mục {out}",
-        "2 tệp gốc dạng .xls/.ods được chép lại giá trị sang .xlsx (không giữ định dạng): X05_Chieng_Khay.xls, "
-        "X06_Muong_Chien.ods",
+        "2 tệp gốc dạng .xls/.ods được làm lại từ biểu mẫu của đơn vị (.xlsx) với các số liệu đã đọc được: "
+        "X05_Chieng_Khay.xls, X06_Muong_Chien.ods",
         f"Danh sách gửi thư (email, đơn vị, tệp đính kèm, tiêu đề, nội dung): {out / MAILING_LIST_NAME}",
         "Chưa có email để gửi 1 tệp (không rõ đơn vị hoặc đơn vị chưa có email): bao_cao_tuan_le.xlsx",
     ]
@@ -249,7 +270,8 @@ def test_macro_workbook_copy_keeps_no_macro(tmp_path, campaign, form, units):
     assert b"macroEnabled" not in types and b"vbaProject" not in types
     wb = openpyxl.load_workbook(copy.path)
     assert wb[SHEET]["E8"].fill.fgColor.rgb == RED
-    assert "ghi 500 nhưng tổng các hàng 1.5 (35), 1.8 (60) là 95" in wb[SHEET]["E8"].comment.text
+    assert ("ghi 500 nhưng tổng các hàng “Học nghề cho lao động nông thôn” (35), “Phổ biến kiến thức khoa học, "
+            "kiến thức pháp…” (60) là 95") in wb[SHEET]["E8"].comment.text
 
 
 def test_mark_cells_merged_area_and_several_problems_on_one_cell():
@@ -286,7 +308,7 @@ def test_feedback_of_a_feedback_copy_has_one_problem_sheet(tmp_path, written, ca
     again = write_feedback(check_folder(folder, campaign, form, units), tmp_path / "out")
     wb = openpyxl.load_workbook(again.files[0].path)
     assert wb.sheetnames == [FEEDBACK_SHEET, SHEET, "Hướng dẫn", IDENTITY_SHEET]
-    assert wb[SHEET]["D7"].comment.text.startswith("Lỗi: Trang Biểu tổng hợp, ô D7: hàng 1")
+    assert wb[SHEET]["D7"].comment.text.startswith("Lỗi: Trang Biểu tổng hợp, ô D7: mục 1 “Các lớp")
 
 
 def test_feedback_over_hostile_files(tmp_path, campaign, form, units):
@@ -300,15 +322,14 @@ def test_feedback_over_hostile_files(tmp_path, campaign, form, units):
     assert copied == {f.file for f in result.files if f.status == "unknown_unit"}
     assert feedback.skipped == []
     for f in feedback.files:
-        assert openpyxl.load_workbook(f.path).sheetnames[0] == FEEDBACK_SHEET
+        assert openpyxl.load_workbook(f.path).sheetnames[0] == (FEEDBACK_SHEET if f.report.errors else REVIEW_SHEET)
 
 
 def test_rebuilt_copy_is_readable(written):
     _before, _result, feedback, _out = written
     ws = openpyxl.load_workbook(feedback.files[4].path)[SHEET]  # X06 from .ods
-    assert ws.column_dimensions["B"].width == 60  # the long labels, wrapped
-    assert ws["B31"].alignment.wrap_text
-    assert 8 <= ws.column_dimensions["D"].width < 60
+    assert ws["B31"].alignment.wrap_text  # the long labels, wrapped as in the template
+    assert ws.print_title_rows == "$5:$6"
 
 
 def test_a_rebuilt_file_that_no_longer_reads_is_skipped_with_the_readers_reason(tmp_path, campaign, form, units):
@@ -320,3 +341,34 @@ def test_a_rebuilt_file_that_no_longer_reads_is_skipped_with_the_readers_reason(
     feedback = write_feedback(result, tmp_path / "out")
     assert feedback.skipped == [("X06_Muong_Chien.ods",
                                  "X06_Muong_Chien.ods: tệp rỗng (0 byte). Đề nghị đơn vị gửi lại.")]
+
+
+def test_problem_sheet_prints_on_a4_landscape_with_its_header_on_every_page(written):
+    _before, _result, feedback, _out = written
+    ws = openpyxl.load_workbook(feedback.files[1].path)[FEEDBACK_SHEET]
+    head = next(r for r in range(1, 20) if ws.cell(r, 1).value == "STT")
+    assert ws.print_title_rows == f"${head}:${head}"
+    assert (int(ws.page_setup.paperSize), ws.page_setup.orientation) == (9, "landscape")  # A4
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight, ws.sheet_properties.pageSetUpPr.fitToPage) == (
+        1, 0, True)
+    assert ws.print_area == f"'{FEEDBACK_SHEET}'!$A$1:$E${head + 1}"
+    assert ws.cell(head + 1, 5).alignment.wrap_text and ws.cell(head + 1, 5).border.left.style == "thin"
+
+
+@pytest.mark.parametrize("message, named", [
+    ("ô E17: hàng 1.9 có 2 lớp/cuộc nhưng để trống số người.",
+     "ô E17: hàng “Bồi dưỡng thường xuyên cho giáo viên” có 2 lớp/cuộc nhưng để trống số người."),
+    ("ô E17 (hàng 1.9, Người): không đọc được giá trị \"12\" thành số.",
+     "ô E17 (hàng “Bồi dưỡng thường xuyên cho giáo viên”, Người): không đọc được giá trị \"12\" thành số."),
+    ("ô D27: hàng 5 (Số lớp/số cuộc thi) = 2 nhưng các hàng chi tiết 5.1 … 5.6 đều để trống.",
+     "ô D27: mục 5 “Tổ chức các cuộc thi, các buổi tọa đàm về…” (Số lớp/số cuộc thi) = 2 nhưng các hàng chi "
+     "tiết “Hội sách, đường sách, phố sách” … “Các cuộc thi khác” đều để trống."),
+    ("ô D13: hàng 3 (Số lớp/số cuộc thi) = 1.200, rất khác (trung vị 13, so với 8 đơn vị: X05, X01).",
+     "ô D13: mục 3 “Ấn phẩm thông tin (tờ rơi, áp phích, băng rôn…” (Số lớp/số cuộc thi) = 1.200, rất khác "
+     "(trung vị 13, so với 8 đơn vị: X05, X01)."),
+    ("hàng 99 không có trong biểu.", "hàng 99 không có trong biểu."),  # not a row of the form: left alone
+])
+def test_rows_are_named_by_their_label(form, message, named):
+    from consolidate.feedback import name_rows
+
+    assert name_rows(message, form) == named

@@ -43,9 +43,10 @@ def saved(wb: Workbook) -> bytes:
     return buf.getvalue()
 
 
-def test_headings_are_the_seeds_phu_luc_1():
+def test_headings_are_the_seeds_phu_luc_1(campaign):
     spec = load_narrative()
-    assert [(h.code, h.label) for h in spec.headings] == SEED_001
+    assert campaign.district == "huyện Quỳnh Nhai"  # the seed's "cấp huyện/xã", filled from a huyện's campaign
+    assert [(h.code, h.label_for(campaign)) for h in spec.headings] == SEED_001
     assert [(s.code, s.label) for s in spec.sections] == [("I", "TỔ CHỨC TRIỂN KHAI TUẦN LỄ"), ("II", "ĐÁNH GIÁ CHUNG")]
     assert spec.subtitle_for(2024) == "Tổng kết Tuần lễ học tập suốt đời năm 2024"
     i4 = spec.headings[3]
@@ -269,3 +270,19 @@ def test_numbers_are_looked_at_when_a_heading_starts_with_a_digit():
     marks = narrative._marks(grid, memo, parts.cell_values(grid))
     assert marks == narrative._marks(grid, memo, None)
     assert [(r, h.code) for r, _c, h, _rest in marks] == [(0, "I.2"), (2, "I.1")]
+
+
+def test_the_opening_heading_names_the_district_s_own_levels(campaign):
+    from dataclasses import replace
+
+    opening = {h.code: h for h in load_narrative().headings}["I.2"]
+    quan = replace(campaign, district="quận Đống Đa")
+    town = replace(campaign, district="thị xã Mường Lay", communes="phường/xã")
+    assert opening.label_for(quan) == "Lễ phát động Tuần lễ cấp quận/phường."
+    assert opening.label_for(town) == "Lễ phát động Tuần lễ cấp thị xã/phường/xã."
+    assert opening.label_for(replace(campaign, communes="xã/thị trấn")) == "Lễ phát động Tuần lễ cấp huyện/xã/thị trấn."
+    # a unit retyping its district's wording of the heading is read under it, with nothing left of the label
+    for label in ("2. Lễ phát động Tuần lễ cấp quận/phường: đã tổ chức ngày 30/9.",
+                  "2. Lễ phát động Tuần lễ cấp huyện/xã: đã tổ chức ngày 30/9."):
+        found = narrative._match_heading(label, load_narrative())
+        assert found is not None and found[0].code == "I.2" and found[1].strip(" :") == "đã tổ chức ngày 30/9."

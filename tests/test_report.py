@@ -386,3 +386,84 @@ def test_quynh_nhai_sample_report_has_the_district_totals_and_every_reporting_un
 def test_libreoffice_converts_the_quynh_nhai_report_to_pdf(quynh_nhai_report, soffice_convert, tmp_path):
     pdf = soffice_convert(quynh_nhai_report.output, "pdf", tmp_path)
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
+
+
+# ---------------------------------------------------------------------------------------------- fit to sign (issue 15)
+
+def test_document_language_is_vietnamese(written):
+    from docx.oxml.ns import qn
+
+    doc = Document(str(written.output))
+    assert doc.core_properties.language == "vi-VN"
+    langs = doc.styles.element.findall(".//" + qn("w:lang"))
+    assert langs and {lang.get(qn("w:val")) for lang in langs} == {"vi-VN"}
+    assert doc.settings.element.find(qn("w:themeFontLang")).get(qn("w:val")) == "vi-VN"
+
+
+def test_pages_are_numbered_at_the_top_from_page_two(written):
+    from docx.oxml.ns import qn
+
+    section = Document(str(written.output)).sections[0]
+    assert section.different_first_page_header_footer
+    header = section.header.paragraphs[0]
+    assert header.alignment == 1  # centred
+    assert [t.text for t in header._p.iter(qn("w:instrText"))] == [" PAGE "]
+    assert section.first_page_header.paragraphs[0].text == ""
+
+
+def test_heading_names_the_district_s_levels(written, dong_da_report):
+    assert "2. Lễ phát động Tuần lễ cấp huyện/xã." in all_text(written.output)
+    text = all_text(dong_da_report.output)
+    assert "2. Lễ phát động Tuần lễ cấp quận/phường." in text and "cấp huyện/xã" not in text
+
+
+def test_agency_is_printed_in_whole_word_groups():
+    from consolidate.report import word_groups
+
+    assert word_groups("Phòng Giáo dục và Đào tạo quận Đống Đa", "quận Đống Đa") == [
+        "Phòng Giáo dục và Đào tạo", "quận Đống Đa"]
+    assert word_groups("Phòng  Giáo dục và Đào tạo", "huyện Quỳnh Nhai") == ["Phòng Giáo dục và Đào tạo"]
+
+
+def test_heading_block_and_signature(dong_da_report):
+    doc = Document(str(dong_da_report.output))
+    head = doc.tables[0]
+    assert [p.text for p in head.cell(1, 0).paragraphs] == ["PHÒNG GIÁO DỤC VÀ ĐÀO TẠO", "QUẬN ĐỐNG ĐA"]
+    assert head.cell(0, 1).text == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    sign = doc.tables[-1].cell(0, 1)
+    assert [p.text for p in sign.paragraphs][:2] == ["TRƯỞNG PHÒNG", "(Ký tên, đóng dấu)"]
+    assert sign.paragraphs[1].runs[0].italic
+
+
+def test_column_widths_follow_the_content(dong_da_report):
+    from consolidate.report import TEXT_WIDTH_CM
+
+    doc = Document(str(dong_da_report.output))
+    sched = table_with_header(doc, "TT", "Giờ")
+    widths = [c.width.cm for c in sched.columns]
+    assert sum(widths) == pytest.approx(TEXT_WIDTH_CM, abs=0.01)
+    tt, time_, date_, unit, content = widths
+    assert content == max(widths) and content > 2 * tt + time_ + date_  # "Nội dung" gets the room
+    assert unit > time_ > tt
+    # the grid itself (what LibreOffice lays out by) holds the widths, and the table is not autofit
+    assert sched.autofit is False
+
+
+def test_fit_widths():
+    from consolidate.report import fit_widths
+
+    short = fit_widths(["TT", "Ngày"], [["1", "01/10"]], total_cm=10)
+    assert sum(short) == pytest.approx(10) and short[0] < short[1]
+    long = fit_widths(["TT", "Nội dung"], [[str(i), "một hoạt động dài " * 20] for i in range(30)], total_cm=16)
+    assert long[0] < 1.5 and long[1] > 14.5
+    # a long word is never cut while a short column takes the room
+    word = fit_widths(["A", "B"], [["x" * 40, "y " * 200]], total_cm=16, size=11)
+    assert word[0] >= 40 * 11 * 0.5 * 2.54 / 72
+
+
+def test_an_opening_that_disagrees_with_the_plan_is_noted_under_the_schedule(dong_da_report):
+    text = all_text(dong_da_report.output)
+    assert ("Lưu ý: lịch của TT VH TT & TT quận Đống Đa ghi \"Khai mạc “Tuần lễ hưởng ứng học tập suốt đời” năm "
+            "2024\" lúc 8h30 ngày 30/09, còn kế hoạch ghi Lễ khai mạc lúc 14h00 ngày 30/09/2024.") in text
+    assert [i.code for i in dong_da_report.issues if i.code == "schedule-opening-differs"] == [
+        "schedule-opening-differs"]

@@ -465,3 +465,46 @@ def test_libreoffice_save_keeps_hidden_identity_and_form(generated, form, units,
         else:
             with zipfile.ZipFile(out) as z:
                 assert 'table:display="false"' in z.read("styles.xml").decode() + z.read("content.xml").decode()
+
+
+# ---------------------------------------------------------------------------------------------- print (issue 15)
+
+def test_instructions_fit_a4_portrait_without_scaling(generated):
+    """LibreOffice never scales a one-column sheet to the page width: the column itself must fit."""
+    from consolidate import templates
+
+    ws = load_workbook(generated.files[0])["Hướng dẫn"]
+    margins = ws.page_margins.left + ws.page_margins.right
+    width_in = (ws.column_dimensions["A"].width * 7 + 5) / 96  # Excel: Calibri 11 digits of 7 px at 96 dpi
+    assert width_in <= 8.27 - margins  # A4 portrait
+    assert ws.page_setup.orientation in (None, "portrait")  # A4 portrait, the default
+    # each line's row is tall enough for the lines it wraps to in that column
+    for r in range(1, ws.max_row + 1):
+        text = ws.cell(r, 1).value or ""
+        lines = max(1, -(-len(text) // templates.INSTRUCTIONS_CHARS_PER_LINE))
+        assert ws.row_dimensions[r].height >= lines * templates.LINE_HEIGHT
+
+
+def test_a_unit_written_on_two_lines_gets_a_row_tall_enough(generated, form):
+    ws = load_workbook(generated.files[0])[form.sheet]
+    layout = layout_of(form)
+    row = layout.rows["4.1"]
+    assert ws.cell(row, 3).value == "Tập thể/cá nhân" and ws.cell(row, 3).alignment.wrap_text
+    assert ws.row_dimensions[row].height >= 2 * 16.5
+
+
+def test_report_text_boxes_have_a_border(tmp_path, campaign, form, units):
+    from consolidate import narrative
+
+    made = make_templates(campaign, form, [units.get("X01")], tmp_path, now=NOW,
+                          extra_sheets=[narrative.template_writer])
+    wb = load_workbook(made.files[0])
+    ws = wb["Báo cáo"]
+    boxes = [r for r in ws.merged_cells.ranges if r.max_row - r.min_row == narrative.TEXT_ROWS - 1]
+    assert boxes
+    for box in boxes:
+        top, bottom = box.min_row, box.max_row
+        assert all(ws.cell(top, c).border.top.style == "thin" for c in range(box.min_col, box.max_col + 1))
+        assert all(ws.cell(bottom, c).border.bottom.style == "thin" for c in range(box.min_col, box.max_col + 1))
+        assert all(ws.cell(r, box.min_col).border.left.style == "thin" for r in range(top, bottom + 1))
+        assert all(ws.cell(r, box.max_col).border.right.style == "thin" for r in range(top, bottom + 1))
