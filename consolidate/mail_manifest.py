@@ -13,12 +13,14 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from consolidate import outputs
 from consolidate.issues import Issue, make
 
 if TYPE_CHECKING:
+    from consolidate.identity import Evidence
     from consolidate.units import Unit, UnitList
 
 MANIFEST_SUFFIX = "_thu_nhan.csv"
@@ -138,41 +140,39 @@ def received_text(when: dt.datetime) -> str:
 
 
 def late_by_mail(record: MailRecord, deadline: dt.date | None, file: str, unit: str | None) -> Issue | None:
-    """The ``late`` information by the server's receipt time (None when on time or unknown)."""
+    """The ``late-received`` information by the server's receipt time (None when on time or unknown)."""
     if deadline is None or record.received_at is None:
         return None
     local = _local(record.received_at)
     if local.date() <= deadline:
         return None
-    return make("late", file=file, unit=unit, value=f"{received_text(local)} (giờ máy chủ thư)",
+    return make("late-received", file=file, unit=unit, value=received_text(local),
                 deadline=deadline.strftime("%d/%m/%Y"))
 
 
-def sender_unit(record: MailRecord, units: UnitList, index: dict[str, Unit] | None = None) -> Unit | None:
-    """The unit of the list whose Email column holds the sender's address, if any."""
-    return (index if index is not None else units_by_address(units)).get(record.sender)
+def sender_evidence(records: Mapping[str, MailRecord], units: UnitList,
+                    evidence: Mapping[str, Sequence[Evidence]] | None = None) -> dict[str, list[Evidence]]:
+    """``evidence`` (by file) with the sender's address of each fetched file added: the unit whose Email column
+    holds it, or no unit (a personal address neither confirms nor contradicts the file's own identity; another
+    unit's address makes the file "cần xác nhận", identity.reconcile)."""
+    from consolidate.identity import Evidence
+
+    out = {file: list(items) for file, items in (evidence or {}).items()}
+    index = units_by_address(units)
+    for file, record in records.items():
+        if record.sender:
+            unit = index.get(record.sender)
+            where = f"thư nhận lúc {received_text(record.received_at)}" if record.received_at else "thư"
+            out.setdefault(file, []).append(Evidence("sender", unit.code if unit else None, record.sender, where))
+    return out
 
 
-def sender_issues(record: MailRecord, file: str, unit_code: str | None, units: UnitList,
-                  index: dict[str, Unit] | None = None) -> list[Issue]:
-    """What the sender's address says about a file's unit: another unit's address is a warning (the file may
-    not be that unit's), an address not in the list is noted (schools often mail from a personal address)."""
-    if not record.sender:
-        return []
-    index = index if index is not None else units_by_address(units)
-    by_address = index.get(record.sender)
+def sender_issues(record: MailRecord, file: str, unit_code: str | None, units: UnitList) -> list[Issue]:
+    """A note when a file whose unit is known came from an address not in the unit list (schools often mail
+    from a personal address: noted, never refused). Another unit's address is evidence (sender_evidence)."""
     unit = units.get(unit_code) if unit_code else None
-    how = f"thư nhận lúc {received_text(record.received_at)}" if record.received_at else "thư"
-    if unit is None:
-        if by_address is None:
-            return []
-        return [make("sender-names-unit", file=file, value=record.sender, other=by_address.code,
-                     other_name=by_address.name, how=how)]
-    if by_address is not None and by_address.code == unit.code:
+    if unit is None or not record.sender or record.sender in units_by_address(units):
         return []
-    if by_address is not None:
-        return [make("sender-other-unit", file=file, unit=unit.code, value=record.sender, how=how,
-                     unit_name=unit.name, other=by_address.code, other_name=by_address.name)]
-    listed = unit.email or "chưa có"
+    how = f"thư nhận lúc {received_text(record.received_at)}" if record.received_at else "thư"
     return [make("sender-not-listed", file=file, unit=unit.code, value=record.sender, how=how,
-                 unit_name=unit.name, listed=listed)]
+                 unit_name=unit.name, listed=unit.email or "chưa có")]
