@@ -213,7 +213,7 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
             if late is not None:
                 issues.append(late)
             if record is not None:
-                issues += sender_issues(record, rf.file, rf.unit, units)
+                issues += sender_issues(record, rf.file, rf.unit, units, campaign.email)
         # a slip in the schedule or the narrative never keeps a unit's numbers out of the merge
         judged = issues if "form" not in parts else [i for i in issues if not i.code.startswith(_PART_CODES)]
         status = file_status(rf, judged, parts)

@@ -167,11 +167,14 @@ def sender_evidence(records: Mapping[str, MailRecord], units: UnitList,
     return out
 
 
-def sender_issues(record: MailRecord, file: str, unit_code: str | None, units: UnitList) -> list[Issue]:
+def sender_issues(record: MailRecord, file: str, unit_code: str | None, units: UnitList,
+                  office: str = "") -> list[Issue]:
     """A note when a file whose unit is known came from an address not in the unit list (schools often mail
-    from a personal address: noted, never refused). Another unit's address is evidence (sender_evidence)."""
+    from a personal address: noted, never refused), unless it is the office's own (the clerk forwarding a
+    return). Another unit's address is evidence (sender_evidence)."""
     unit = units.get(unit_code) if unit_code else None
-    if unit is None or not record.sender or record.sender in units_by_address(units):
+    if unit is None or not record.sender or record.sender in units_by_address(units) \
+            or record.sender == office.strip().lower():
         return []
     how = f"thư nhận lúc {received_text(record.received_at)}" if record.received_at else "thư"
     return [make("sender-not-listed", file=file, unit=unit.code, value=record.sender, how=how,
