@@ -178,6 +178,9 @@ _TYPES = [
     IssueType("merge-total-differs", "warning", "Tổng chung khác tổng chi tiết",
               "Tổng hợp: hàng {indicator} ({measure_name}) toàn {kind} là {value} nhưng tổng các hàng {parts} "
               "là {expected}, do {units}."),
+    IssueType("merge-formula-text", "warning", "Nội dung dạng công thức",
+              "Tổng hợp: {name} ghi ở hàng {indicator} ({measure_name}) nội dung dạng công thức Excel \"{value}\"; "
+              "biểu tổng hợp không in nội dung này, chỉ ghi lại ở đây."),
     # schedule and narrative (Lịch hoạt động, Báo cáo)
     IssueType("schedule-bad-time", "error", "Không đọc được giờ",
               "{file}, trang {sheet}, ô {cell}: không đọc được giờ \"{value}\" (viết như 8h30, 14h00 hoặc 8:30)."),
