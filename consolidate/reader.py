@@ -545,8 +545,11 @@ def stray_numbers(lay: Layout, form: Form, rel: str) -> list[Issue]:
                 if not math.isfinite(number):
                     continue
             elif isinstance(raw, str):
+                # the cheap test first: most texts here are labels, units ("lớp/người") and signatures
+                if not _NUMBER_ONLY.match(raw.strip()):
+                    continue
                 parsed = parse_value(raw, "count")
-                if parsed.problem or parsed.number is None or not _NUMBER_ONLY.match(raw.strip()):
+                if parsed.problem or parsed.number is None:
                     continue
             else:
                 continue
