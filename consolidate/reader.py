@@ -1099,7 +1099,9 @@ def mark_superseded(files: list[ReadFile]) -> None:
             continue
         # content before time: a file the unit typed nothing into (a template sent back untouched, or
         # copied into the folder later) never replaces one with values, however new it looks
-        newest = max(group, key=lambda f: (f.typed, f.saved_at or oldest, f.received_at or oldest, f.file))
+        # (a file whose form was not found is no untouched template: as the newest it stands, with its error)
+        newest = max(group, key=lambda f: (f.typed or not f.form_found, f.saved_at or oldest,
+                                           f.received_at or oldest, f.file))
         for f in group:
             if f is not newest:
                 f.superseded_by = newest.file
