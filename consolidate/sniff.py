@@ -256,7 +256,7 @@ def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
             except _Unsafe as exc:
                 return _doctype_refusal(rel, str(exc))
             if main.endswith(".bin") and _member_key(main) in names:
-                return _bad("wrong-format", rel, reason="tệp là sổ Excel nhị phân (.xlsb), chương trình chưa đọc dạng này")
+                return _bad("unsupported-format", rel, reason="sổ Excel nhị phân (.xlsb), chương trình chưa đọc dạng này")
             if main.startswith("xl/") and _member_key(main) in names:
                 return _check_xlsx(parts, rel, main)
             if "word/document.xml" in names:

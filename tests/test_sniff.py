@@ -747,3 +747,17 @@ def test_a_doctype_naming_only_an_external_dtd_is_not_a_threat() -> None:
 def test_xlsx_parts_are_found_as_readers_find_them_and_bounded_by_cells(name: str) -> None:
     got = sniff((FILES.parent / "formats" / name).read_bytes(), name)
     assert (got.kind, got.format, got.issues, got.refused_sheets) == ("report", "xlsx", [], {})
+
+
+def test_a_binary_workbook_is_named_with_what_to_do() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", '<Types><Override PartName="/xl/workbook.bin" ContentType="application/'
+                                          'vnd.ms-excel.sheet.binary.macroEnabled.main"/></Types>')
+        z.writestr("_rels/.rels", '<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                                  'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.bin"/>'
+                                  '</Relationships>')
+        z.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    assert [i.message for i in sniff(out.getvalue(), "so.xlsb").issues] == [
+        "so.xlsb: sổ Excel nhị phân (.xlsb), chương trình chưa đọc dạng này: đề nghị lưu lại dạng .xlsx (mở bằng "
+        "Excel hoặc LibreOffice, chọn Lưu thành… → Sổ làm việc Excel .xlsx) rồi gửi lại."]
