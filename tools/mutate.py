@@ -226,8 +226,8 @@ MUTATIONS = [
              "    if False:\n        return confirmed[-1].unit, False", READER_TESTS,
              "the clerk's [xac_nhan] decides"),
     Mutation("reader-newest-is-oldest", "reader.py",
-             "newest = max(group, key=lambda f: (f.typed, f.saved_at or oldest, f.received_at or oldest, f.file))",
-             "newest = min(group, key=lambda f: (f.typed, f.saved_at or oldest, f.received_at or oldest, f.file))",
+             "newest = max(group, key=lambda f: (f.typed or not f.form_found, f.saved_at or oldest,",
+             "newest = min(group, key=lambda f: (f.typed or not f.form_found, f.saved_at or oldest,",
              READER_TESTS, "of two submissions the newest is used"),
     # ---- FORM.md "The other two systems": the compiled schedule (schedule.py)
     Mutation("schedule-order-without-time", "schedule.py",
