@@ -4,8 +4,10 @@ TOML file with command-line overrides."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -40,6 +42,9 @@ class Campaign:
     schedule_deadline: dt.date | None = None  # the schedule is gathered before the week
     signer_title: str = "TRƯỞNG PHÒNG"
     signer: str = ""
+    code: str = ""  # the district's own code in the province's unit list (written into its summary)
+    # the clerk's word on whose a file is ([xac_nhan]: file path relative to the returns folder → unit code)
+    confirmed: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     source: Path | None = field(default=None, compare=False)
 
     def form(self) -> Form:
@@ -71,7 +76,7 @@ class Campaign:
         return text.replace("{district_kind}", self.district_kind).replace("{commune_kind}", self.commune_kind)
 
 
-_PLACE_PREFIX = re.compile(r"^(huyện|quận|thị xã|thành phố|tp\.?)\s+", re.I)
+_PLACE_PREFIX = re.compile(r"^(huyện|quận|thị xã|thành phố|tp\.?|tỉnh)\s+", re.I)  # a province rolls up districts
 
 
 def district_kind(district: str) -> str:
@@ -140,6 +145,45 @@ def _check_order(camp: Campaign) -> None:
         raise RunError(f"Ngày kết thúc Tuần lễ {camp.end:%d/%m/%Y} trước ngày bắt đầu {camp.start:%d/%m/%Y}.")
 
 
+CONFIRM_TABLE = "xac_nhan"
+
+
+def _confirmations(table: object, where: str) -> dict[str, str]:
+    """The [xac_nhan] table: file (relative path, forward slashes) → unit code."""
+    if not isinstance(table, dict):
+        raise RunError(f"{where}: mục [{CONFIRM_TABLE}] phải là bảng dạng \"tên tệp\" = \"mã đơn vị\".")
+    out: dict[str, str] = {}
+    for file, code in table.items():
+        if not isinstance(code, (str, int)) or not str(code).strip():
+            raise RunError(f"{where}: mục [{CONFIRM_TABLE}], tệp {file!r}: cần ghi mã đơn vị, ví dụ "
+                           f"\"{file}\" = \"TH01\".")
+        out[unicodedata.normalize("NFC", str(file)).replace("\\", "/").strip()] = str(code).strip()
+    return out
+
+
+def confirm_line(file: str, code: str) -> str:
+    """The line of the [xac_nhan] table that books ``file`` to unit ``code`` (TOML strings, as JSON writes them)."""
+    return f"{json.dumps(file, ensure_ascii=False)} = {json.dumps(code, ensure_ascii=False)}"
+
+
+def add_confirmation(path: str | Path, file: str, code: str) -> None:
+    """Book ``file`` to ``code`` in the campaign file's [xac_nhan] table (a line for the same file is replaced),
+    keeping every other line of the file as it is; written atomically."""
+    from consolidate.outputs import atomic_write_text
+
+    path = Path(path)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    lines = text.splitlines()
+    key = json.dumps(file, ensure_ascii=False)
+    lines = [ln for ln in lines if not ln.strip().startswith(key + " ") and not ln.strip().startswith(key + "=")]
+    header = next((i for i, ln in enumerate(lines) if ln.strip() == f"[{CONFIRM_TABLE}]"), None)
+    if header is None:
+        lines += ["", f"[{CONFIRM_TABLE}]", confirm_line(file, code)]
+    else:
+        lines.insert(header + 1, confirm_line(file, code))
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
 def default_campaign(year: int | None = None) -> Campaign:
     """A campaign with no file: this year, no deadline."""
     year = year or dt.date.today().year
@@ -156,7 +200,8 @@ def load_campaign(path: str | Path | None, **overrides: object) -> Campaign:
     else:
         path = Path(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8")).get("campaign", {})
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = document.get("campaign", {})
         except FileNotFoundError:
             raise RunError(f"Không tìm thấy tệp đợt báo cáo {path}.") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -178,7 +223,8 @@ def load_campaign(path: str | Path | None, **overrides: object) -> Campaign:
             opening_time=_time(data.get("opening_time"), where), communes=str(data.get("communes", "")).strip(),
             schedule_deadline=_date(data.get("schedule_deadline"), "schedule_deadline", where),
             signer_title=str(data.get("signer_title", "TRƯỞNG PHÒNG")), signer=str(data.get("signer", "")),
-            source=path,
+            code=str(data.get("code", "")).strip(),
+            confirmed=_confirmations(document.get(CONFIRM_TABLE, {}), where), source=path,
         )
     changes: dict[str, object] = {}
     for key, value in overrides.items():

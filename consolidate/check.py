@@ -7,17 +7,20 @@ pandera is imported (through :mod:`consolidate.schema`) only inside :func:`check
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from consolidate.issues import Issue, make
-from consolidate.results import FileReport, FileStatus, RunResult, UnitStatus
+from consolidate.results import CellChange, FileReport, FileStatus, RunResult, UnitStatus
 
 if TYPE_CHECKING:
     from consolidate.campaign import Campaign
     from consolidate.form import Form
+    from consolidate.identity import Evidence
     from consolidate.reader import ReadFile
     from consolidate.units import UnitList
 
@@ -25,10 +28,14 @@ if TYPE_CHECKING:
 _PART_CODES = ("schedule-", "narrative-")  # issues of the schedule and narrative parts (issue 6)
 
 
-def file_status(rf: ReadFile, issues: list[Issue]) -> FileStatus:
-    """The status of one read file given all its issues."""
+def file_status(rf: ReadFile, issues: list[Issue], parts: tuple[str, ...] = ("form",)) -> FileStatus:
+    """The status of one read file given all its issues (and the parts it holds)."""
     if rf.kind != "report":
         return rf.kind  # "not_a_report" | "unreadable"
+    if rf.unconfirmed:
+        return "unconfirmed"  # counted for nobody until the clerk says whose it is
+    if is_blank(rf, parts):
+        return "blank"
     if rf.superseded_by:
         return "superseded"
     if rf.unit is None:
@@ -36,6 +43,11 @@ def file_status(rf: ReadFile, issues: list[Issue]) -> FileStatus:
     if any(i.blocking for i in issues):
         return "rejected"
     return "accepted"
+
+
+def is_blank(rf: ReadFile, parts: tuple[str, ...] = ("form",)) -> bool:
+    """An untouched template: the form is there, nothing typed into it, and no other part either."""
+    return rf.kind == "report" and rf.form_found and not rf.typed and parts in ((), ("form",))
 
 
 def _late(rf: ReadFile, campaign: Campaign) -> Issue | None:
@@ -55,11 +67,86 @@ def unit_statuses(files: list[FileReport], units: UnitList) -> dict[str, UnitSta
     """Every unit of the list: accepted or rejected with the file that stands for it, else missing."""
     current = {f.unit: f for f in files if f.unit and f.status in ("accepted", "rejected")
                and (not f.parts or "form" in f.parts)}  # a schedule or narrative alone is not the report
+    # a unit named by a file whose evidence disagrees stays "cần xác nhận" until the clerk settles it
+    pending: dict[str, str] = {}
+    for f in files:
+        if f.status == "unconfirmed":
+            for code in f.claims:
+                pending.setdefault(code, f.file)
     out: dict[str, UnitStatus] = {}
     for unit in units:
         f = current.get(unit.code)
-        out[unit.code] = UnitStatus("missing") if f is None else UnitStatus(f.status, f.file)  # type: ignore[arg-type]
+        if f is not None:
+            out[unit.code] = UnitStatus(f.status, f.file)  # type: ignore[arg-type]
+        elif unit.code in pending:
+            out[unit.code] = UnitStatus("unconfirmed", pending[unit.code])
+        else:
+            out[unit.code] = UnitStatus("missing")
     return out
+
+
+def changed_cells(old: list[dict], new: list[dict]) -> list[CellChange]:
+    """The values a unit's newer file changed from its older one, in form order (blank ≠ 0)."""
+    def values(records: list[dict]) -> dict[tuple[str, str], tuple[float | str | None, str | None]]:
+        out: dict[tuple[str, str], tuple[float | str | None, str | None]] = {}
+        for rec in records:
+            for m in ("count", "people", "amount", "text"):
+                v = rec.get(m)
+                if isinstance(v, float) and math.isnan(v):
+                    v = None
+                out[(rec["indicator"], m)] = (v or None) if m == "text" else v, rec.get(f"cell_{m}")
+        return out
+
+    before, after = values(old), values(new)
+    order = list(dict.fromkeys([*after, *before]))
+    changes = []
+    for key in order:
+        (ov, oc), (nv, nc) = before.get(key, (None, None)), after.get(key, (None, None))
+        if ov != nv:
+            changes.append(CellChange(key[0], key[1], nc or oc, ov, nv))
+    return changes
+
+
+MIN_SAME_VALUES = 3  # two units that each report one or two numbers may well report the same ones
+
+
+def _fingerprint(records: list[dict]) -> tuple[tuple[str, str, float], ...]:
+    return tuple(sorted((rec["indicator"], m, rec[m]) for rec in records for m in ("count", "people", "amount")
+                        if not math.isnan(rec[m])))
+
+
+def _resubmissions(read: list[ReadFile], reports: list[FileReport]) -> None:
+    """Which older file each current file replaced and what it changed; identical values of two units."""
+    by_file = {rf.file: rf for rf in read}
+    older: dict[str, list[ReadFile]] = {}
+    for f in reports:
+        if f.status == "superseded" and f.unit and "form" in (f.parts or ("form",)) and by_file[f.file].typed:
+            older.setdefault(f.unit, []).append(by_file[f.file])
+    oldest = dt.datetime.min
+    for f in reports:
+        if f.status not in ("accepted", "rejected") or not f.unit or f.unit not in older \
+                or "form" not in (f.parts or ("form",)):
+            continue
+        prev = max(older[f.unit], key=lambda rf: (rf.saved_at or oldest, rf.received_at or oldest, rf.file))
+        f.replaces = prev.file
+        f.changes = changed_cells(prev.records, by_file[f.file].records)
+        shown = "; ".join(c.describe() for c in f.changes[:10]) + ("; …" if len(f.changes) > 10 else "")
+        changed = f"{len(f.changes)} ô thay đổi: {shown}" if f.changes else "không ô số liệu nào thay đổi"
+        f.issues.append(make("resubmitted", file=f.file, unit=f.unit, older=prev.file, changed=changed))
+    groups: dict[tuple, list[FileReport]] = {}
+    for f in reports:
+        if f.status in ("accepted", "rejected") and f.unit and "form" in (f.parts or ("form",)):
+            key = _fingerprint(by_file[f.file].records)
+            if sum(1 for *_x, v in key if v) >= MIN_SAME_VALUES:
+                groups.setdefault(key, []).append(f)
+    for key, group in groups.items():
+        if len({f.unit for f in group}) < 2:
+            continue
+        for f in group:
+            others = [o for o in group if o.unit != f.unit]
+            f.same_as = [o.file for o in others]
+            f.issues.append(make("same-values", file=f.file, unit=f.unit, other=others[0].file,
+                                 other_unit=others[0].unit, n=len(key)))
 
 
 def _import_schema() -> None:
@@ -70,10 +157,14 @@ def _import_schema() -> None:
 
 def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
                  progress: Callable[[int, int], None] | None = None,
-                 meanwhile: Callable[[], None] | None = None) -> RunResult:
+                 meanwhile: Callable[[], None] | None = None,
+                 evidence: Mapping[str, Sequence[Evidence]] | None = None) -> RunResult:
     """Read and validate every file of the folder (one validation for all units) → :class:`RunResult`.
 
-    ``meanwhile()`` runs while the files are read, for the caller's own start-up work (its imports)."""
+    ``meanwhile()`` runs while the files are read, for the caller's own start-up work (its imports).
+    ``evidence`` adds evidence of who sent a file, by path relative to the folder (the sender's address
+    of a fetched mail): reconciled with what the file itself says."""
+    from consolidate.identity import claims
     from consolidate.reader import read_folder, records_frame
     from consolidate.split import read_parts, split_parts
 
@@ -85,7 +176,8 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
         if meanwhile is not None:
             meanwhile()
 
-    read = read_folder(folder, form, campaign, units, progress=progress, after=read_parts, meanwhile=prepare)
+    read = read_folder(folder, form, campaign, units, progress=progress, after=read_parts, meanwhile=prepare,
+                       evidence=evidence)
     from consolidate import schema
     # schedule and narrative (issue 6): which parts each file holds, newest file per unit and part; a file
     # holding only a schedule is a schedule, not a report with missing numbers
@@ -93,7 +185,7 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
     split = split_parts(read, campaign, units)
     # values of a superseded submission are neither checked nor merged: the unit sent a newer one
     current = [rf for rf in read if rf.kind == "report" and not rf.superseded_by
-               and "form" in split.parts.get(rf.file, ("form",))]
+               and "form" in split.parts.get(rf.file, ("form",)) and not is_blank(rf, split.parts.get(rf.file, ()))]
     # a value written but not readable is already an error; it is not a blank for the total rules
     unread = frozenset((i.file, i.indicator, i.measure) for rf in current for i in rf.issues
                        if i.blocking and i.file and i.indicator and i.measure)
@@ -114,8 +206,15 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
                 issues.append(late)
         # a slip in the schedule or the narrative never keeps a unit's numbers out of the merge
         judged = issues if "form" not in parts else [i for i in issues if not i.code.startswith(_PART_CODES)]
-        reports.append(FileReport(rf.file, rf.path, file_status(rf, judged), rf.unit, issues, parts,
-                                  rf.saved_at, rf.received_at, rf.identity_source))
+        status = file_status(rf, judged, parts)
+        if status == "blank":
+            issues = [i for i in issues if i.code not in ("superseded", "no-values")]
+            kept = f", vẫn dùng bản {rf.superseded_by} đã có số liệu" if rf.superseded_by else ""
+            issues.append(make("blank-return", file=rf.file, unit=rf.unit, kept=kept))
+        reports.append(FileReport(rf.file, rf.path, status, rf.unit, issues, parts,
+                                  rf.saved_at, rf.received_at, rf.identity_source, list(rf.evidence),
+                                  claims(rf.evidence) if rf.unconfirmed else ((rf.unit,) if rf.unit else ())))
+    _resubmissions(read, reports)
     run = RunResult(folder, campaign, form, units, reports, unit_statuses(reports, units), table)
     run.extras["schedule"], run.extras["narrative"] = split.schedule, split.narrative
     return run

@@ -50,6 +50,12 @@ def _guard() -> Iterator[None]:
     except KeyboardInterrupt:
         click.echo("Đã dừng theo yêu cầu; không tệp kết quả nào bị ghi dở.", err=True)
         sys.exit(130)
+    except OSError as exc:  # an output the library did not foresee: still a sentence, never a traceback
+        from consolidate.outputs import os_reason
+
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"Lỗi: không ghi hoặc đọc được{where}: {os_reason(exc)}.", err=True)
+        sys.exit(1)
 
 
 def _prepare(campaign_file: str | None, units_file: str | None, **overrides: Any):  # noqa: ANN202
@@ -138,7 +144,14 @@ def check(folder: str, campaign_file: str | None, units_file: str | None, json_f
     with _guard():
         campaign, form, units = _prepare(campaign_file, units_file, **overrides)
         from consolidate.check import check_folder
+        from consolidate.outputs import check_output
         from consolidate.render import render_check, render_feedback
+
+        # before reading anything: an output inside the returns would be read back as a unit's file
+        if json_file:
+            check_output(Path(json_file), Path(folder), what="tệp JSON")
+        if feedback_dir:
+            check_output(Path(feedback_dir), Path(folder), folder=True, what="các bản sao đánh dấu")
 
         with _progress("Đang đọc") as progress:
             result = check_folder(Path(folder), campaign, form, units, progress=progress)
@@ -166,7 +179,11 @@ def merge(folder: str, campaign_file: str | None, units_file: str | None, output
     with _guard():
         campaign, form, units = _prepare(campaign_file, units_file, **overrides)
         from consolidate.merge import merge_folder
+        from consolidate.outputs import check_output
         from consolidate.render import render_merge
+
+        if json_file:
+            check_output(Path(json_file), Path(folder), what="tệp JSON")
 
         with _progress("Đang đọc") as progress:
             result = merge_folder(Path(folder), campaign, form, units, Path(output),
@@ -185,8 +202,11 @@ def report(folder: str, campaign_file: str | None, units_file: str | None, outpu
     """Soạn dự thảo báo cáo của huyện (Word) từ các báo cáo trong THƯ_MỤC."""
     with _guard():
         campaign, form, units = _prepare(campaign_file, units_file, **overrides)
+        from consolidate.outputs import check_output
         from consolidate.render import render_report
         from consolidate.report import write_report
+
+        check_output(Path(output), Path(folder), what="tệp báo cáo Word")
 
         click.echo(render_report(write_report(Path(folder), campaign, form, units, Path(output))))
 

@@ -13,6 +13,8 @@ XlsxWriter. The original file is only ever read.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import datetime as dt
 import io
 import re
@@ -585,6 +587,7 @@ def write_feedback(result: RunResult, out_dir: Path) -> FeedbackResult:
     rows: list[list[str]] = []
     mailing: Path | None = None
     with outputs.folder_lock(out_dir):
+        before = _earlier_copies(out_dir)
         for report, name in zip(chosen, names):
             unit = result.units.get(report.unit) if report.unit else None
             unit_name = unit.name if unit else ""
@@ -622,4 +625,33 @@ def write_feedback(result: RunResult, out_dir: Path) -> FeedbackResult:
         if written:
             mailing = outputs.inside(out_dir, MAILING_LIST_NAME)
             outputs.atomic_write_text(mailing, mailing_csv(rows), encoding="utf-8")
+        _forget_earlier(out_dir, before, {f.path.name for f in written}, mailing)
     return FeedbackResult(out_dir, written, mailing, skipped)
+
+
+def _earlier_copies(out_dir: Path) -> set[str]:
+    """The copies an earlier run wrote, as its mailing list names them (its "tệp đính kèm" column)."""
+    try:
+        text = (out_dir / MAILING_LIST_NAME).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    rows = list(csv.reader(io.StringIO(text)))
+    at = 3  # email, unit code, unit name, attachment, subject, body (templates.MAILING_COLUMNS)
+    return {r[at] for r in rows[1:] if len(r) > at and r[at].endswith(".xlsx")}
+
+
+def _forget_earlier(out_dir: Path, before: set[str], now: set[str], mailing: Path | None) -> None:
+    """Remove what an earlier run wrote that this run did not write again (a unit that has since sent a
+    correct file must not be mailed an old copy): its copies, as its mailing list names them, and the
+    mailing list itself when nothing is to be sent now. Nothing a person put in the folder is touched."""
+    for name in sorted(before - now):
+        if "/" in name or "\\" in name or name.startswith(".") or not name.endswith("_can_sua.xlsx") \
+                and "_can_sua_" not in name:
+            continue
+        try:
+            outputs.inside(out_dir, name).unlink(missing_ok=True)
+        except (OSError, RunError):
+            pass
+    if mailing is None:
+        with contextlib.suppress(OSError):
+            (out_dir / MAILING_LIST_NAME).unlink(missing_ok=True)

@@ -15,7 +15,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 IDENTITY_SHEET = "_dinh_danh"
-KEYS = ("form_id", "form_version", "year", "unit_code", "unit_name", "generated_at", "saved_at")
+KEYS = ("form_id", "form_version", "year", "unit_code", "unit_name", "generated_at", "saved_at",
+        # a district summary's pedigree (summary_rows): kind = "summary", N/M units, unchecked data included
+        "kind", "units_merged", "units_total", "include_invalid")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,10 @@ class Identity:
     unit_name: str
     generated_at: dt.datetime | None = None
     saved_at: dt.datetime | None = None
+    kind: str = "return"  # "summary" for a district summary (merge)
+    units_merged: int | None = None
+    units_total: int | None = None
+    include_invalid: bool = False
 
 
 def identity_rows(form_id: str, form_version: int, year: int, unit_code: str, unit_name: str,
@@ -85,4 +91,95 @@ def parse_identity(rows: list[list[object]]) -> Identity | None:
         unit_name=str(values.get("unit_name") or "").strip(),
         generated_at=_as_datetime(values.get("generated_at")),
         saved_at=_as_datetime(values.get("saved_at")),
+        kind=str(values.get("kind") or "return").strip() or "return",
+        units_merged=_as_int(values.get("units_merged")),
+        units_total=_as_int(values.get("units_total")),
+        include_invalid=_as_int(values.get("include_invalid")) == 1,
     )
+
+
+# ------------------------------------------------------------------------------------------- evidence
+#
+# Who sent a file is decided from every piece of evidence it carries, never from the first one found: a unit
+# that fills another unit's template (the hidden sheet says one unit, the file name another) must not be
+# booked under either without the clerk's word. A new kind of evidence (the sender's address of a fetched
+# mail) is one more key of SOURCES and one more Evidence per file; reconcile() does not change.
+
+# source → (strength, Vietnamese name); the strength orders what is shown and what settles a disagreement
+SOURCES: dict[str, tuple[int, str]] = {
+    "confirmed": (100, "xác nhận của chuyên viên ([xac_nhan] trong tệp đợt báo cáo)"),
+    "identity": (40, "trang ẩn _dinh_danh của biểu mẫu"),
+    "sender": (30, "địa chỉ người gửi thư"),
+    "title": (20, "dòng \"Đơn vị báo cáo\""),
+    "filename": (10, "tên tệp"),
+}
+SOURCE_NAMES = {source: name for source, (_strength, name) in SOURCES.items()}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of evidence about who sent a file: what it says, where, and the unit it names (None: none)."""
+
+    source: str  # a key of SOURCES
+    unit: str | None  # the unit code this piece names; None when it names no unit of the list
+    said: str  # what is written (a code, a name, a file name, an address)
+    where: str = ""  # where it is written ("ô A3", "trang _dinh_danh", "thư nhận lúc …")
+    candidates: tuple[str, ...] = ()  # the units it could mean when it names several (then unit is None)
+
+    @property
+    def strength(self) -> int:
+        """How much this kind of evidence weighs (SOURCES)."""
+        return SOURCES.get(self.source, (0, ""))[0]
+
+    @property
+    def source_name(self) -> str:
+        """The Vietnamese name of the source."""
+        return SOURCES.get(self.source, (0, self.source))[1]
+
+    def describe(self) -> str:
+        """"tên tệp "X.xlsx" → CS02" for the clerk."""
+        where = f" ({self.where})" if self.where else ""
+        target = self.unit or (f"nhiều đơn vị ({', '.join(self.candidates)})" if self.candidates
+                               else "không khớp đơn vị nào")
+        return f"{self.source_name}{where}: \"{self.said}\" → {target}"
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON shape (see ``check --json``)."""
+        return {"source": self.source, "unit": self.unit, "said": self.said, "where": self.where,
+                "strength": self.strength}
+
+
+def reconcile(evidence: list[Evidence]) -> tuple[str | None, bool]:
+    """(unit, unconfirmed) from all the evidence of one file.
+
+    The clerk's confirmation decides alone. Otherwise every piece that names a unit must name the same one:
+    then that unit (however weak the evidence, e.g. the file name alone); two different units → no unit and
+    unconfirmed (the file is "cần xác nhận"). Pieces that name no unit neither confirm nor contradict."""
+    confirmed = [e for e in evidence if e.source == "confirmed" and e.unit]
+    if confirmed:
+        return confirmed[-1].unit, False
+    named = {e.unit for e in evidence if e.unit}
+    if len(named) == 1:
+        return named.pop(), False
+    return None, len(named) > 1
+
+
+def claims(evidence: list[Evidence]) -> tuple[str, ...]:
+    """The units the evidence names, strongest evidence first, each once."""
+    out: list[str] = []
+    for e in sorted(evidence, key=lambda e: -e.strength):
+        if e.unit and e.unit not in out:
+            out.append(e.unit)
+    return tuple(out)
+
+
+def summary_rows(form_id: str, form_version: int, year: int, district_code: str, district_name: str,
+                 created_at: dt.datetime, merged: int, total: int, include_invalid: bool) -> list[tuple[str, str]]:
+    """The identity rows of a district summary: a return of the district with its pedigree (how many of its
+    units it sums, whether unchecked data was included), which a province's check reads back."""
+    return identity_rows(form_id, form_version, year, district_code, district_name, created_at) + [
+        ("kind", "summary"),
+        ("units_merged", str(merged)),
+        ("units_total", str(total)),
+        ("include_invalid", "1" if include_invalid else "0"),
+    ]

@@ -118,6 +118,14 @@ _TYPES = [
               "{file}: {reason} khớp với nhiều đơn vị ({candidates}); không tự đoán."),
     IssueType("unit-mismatch", "warning", "Đơn vị không khớp",
               "{file}: {reason}."),
+    IssueType("unit-unconfirmed", "error", "Cần xác nhận đơn vị",
+              "{file}: cần xác nhận đơn vị gửi — các dấu hiệu không khớp nhau: {reason}. Tệp chưa được tính cho "
+              "đơn vị nào ({candidates}). Khi đã biết tệp của đơn vị nào, thêm vào tệp đợt báo cáo, mục [xac_nhan], "
+              "dòng {line} (thay mã cho đúng) rồi chạy lại."),
+    IssueType("identity-confirmed", "info", "Đơn vị đã được xác nhận",
+              "{file}: tính cho đơn vị {unit} theo xác nhận trong tệp đợt báo cáo ([xac_nhan]); các dấu hiệu: {reason}."),
+    IssueType("confirm-unknown-code", "error", "Mã xác nhận không có trong danh sách",
+              "{file}: mục [xac_nhan] của tệp đợt báo cáo ghi mã \"{value}\" nhưng danh sách đơn vị không có mã này."),
     IssueType("identity-source", "info", "Cách xác định đơn vị",
               "{file}: đơn vị {unit} được xác định theo {reason}."),
     IssueType("wrong-year", "error", "Sai năm",
@@ -126,6 +134,23 @@ _TYPES = [
               "{file}: đây là biểu \"{value}\", không phải biểu \"{expected}\"."),
     IssueType("old-form-version", "warning", "Mẫu cũ",
               "{file}: biểu theo mẫu phiên bản {value}, mẫu hiện hành là {expected}; vẫn đọc theo tên hàng."),
+    IssueType("blank-return", "warning", "Biểu chưa điền",
+              "{file}: biểu chưa điền số liệu nào (mẫu để trống); không tính là một lần nộp báo cáo{kept}."),
+    IssueType("resubmitted", "info", "Bản gửi lại",
+              "{file}: thay bản {older}; {changed}."),
+    IssueType("same-values", "warning", "Số liệu giống hệt đơn vị khác",
+              "{file}: số liệu giống hệt tệp {other} của đơn vị {other_unit} ({n} ô có số); hãy kiểm tra xem có "
+              "gửi nhầm tệp hay chép số liệu không."),
+    IssueType("value-outside-form", "warning", "Số ghi ngoài ô nhập liệu",
+              "{file}, trang {sheet}, ô {cell}: có số \"{value}\" ngoài ô nhập liệu của biểu{belongs}; số này "
+              "không được tính. Nếu là số liệu của hàng đó, hãy ghi vào cột \"Số lớp/số cuộc thi\" hoặc \"Người\"."),
+    IssueType("summary-pedigree", "info", "Biểu tổng hợp của huyện",
+              "{file}: biểu tổng hợp của {name}, tổng hợp từ {merged}/{total} đơn vị{missing}."),
+    IssueType("summary-incomplete", "warning", "Biểu tổng hợp chưa đủ đơn vị",
+              "{file}: biểu tổng hợp của {name} chỉ gồm {merged}/{total} đơn vị; số liệu của huyện chưa đủ."),
+    IssueType("summary-include-invalid", "error", "Biểu tổng hợp có số liệu chưa kiểm tra",
+              "{file}: biểu tổng hợp của {name} được lập với --include-invalid (có cộng số liệu của đơn vị còn lỗi); "
+              "đề nghị huyện sửa lỗi và gửi lại biểu tổng hợp không dùng --include-invalid."),
     IssueType("superseded", "info", "Đã có bản mới hơn",
               "{file}: đơn vị {unit} đã gửi bản mới hơn ({newer}); bản này không được dùng."),
     # schema: values and rules
@@ -149,7 +174,7 @@ _TYPES = [
     IssueType("unit-missing", "warning", "Chưa nộp",
               "Đơn vị {unit} ({name}) chưa nộp báo cáo."),
     IssueType("late", "info", "Nộp muộn",
-              "{file}: nhận lúc {value}, sau hạn {deadline}."),
+              "{file}: lưu lúc {value}, sau hạn {deadline}."),
     IssueType("merge-total-differs", "warning", "Tổng chung khác tổng chi tiết",
               "Tổng hợp: hàng {indicator} ({measure_name}) toàn {kind} là {value} nhưng tổng các hàng {parts} "
               "là {expected}, do {units}."),

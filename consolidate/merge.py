@@ -206,6 +206,20 @@ class MergeResult:
         states = ("accepted", "rejected") if self.included_invalid else ("accepted",)
         return [u.code for u in self.run.units if self.run.unit_status[u.code].status in states]
 
+    @property
+    def unchecked_included(self) -> bool:
+        """Whether the sums hold values of a unit whose file has errors (``--include-invalid`` used on one)."""
+        return self.included_invalid and bool(self.units_in("rejected"))
+
+    def identity_rows(self, name: str) -> list[tuple[str, str]]:
+        """The hidden identity sheet's rows of the summary (identity.summary_rows): the district's code and
+        name, and its pedigree — N/M units summed, whether unchecked data was included."""
+        from consolidate.identity import summary_rows
+
+        run = self.run
+        return summary_rows(run.form.id, run.form.version, run.campaign.year, run.campaign.code, name,
+                            self.created_at, len(self.merged_units), len(run.units), self.unchecked_included)
+
     def units_in(self, state: str) -> list[str]:
         """Codes of the units in a state ("accepted", "rejected", "missing"), in list order."""
         return [u.code for u in self.run.units if self.run.unit_status[u.code].status == state]
@@ -225,6 +239,8 @@ class MergeResult:
         doc["merge"] = {
             "output": str(self.output),
             "included_invalid": self.included_invalid,
+            "unchecked_included": self.unchecked_included,
+            "district_code": self.run.campaign.code,
             "merged_units": self.merged_units,
             "unit_count": len(self.run.units),
             "created_at": self.created_at.isoformat(),

@@ -8,12 +8,13 @@ runs must not write the same folder at once.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from consolidate.issues import RunError
+from consolidate.issues import RunError, UsageError
 from consolidate.text import ascii_slug
 
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -60,16 +61,83 @@ def inside(folder: Path, name: str) -> Path:
     return target
 
 
+def os_reason(exc: OSError) -> str:
+    """Why an output could not be written, in Vietnamese, from the OS error (never the English strerror)."""
+    code = exc.errno
+    if isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM):
+        return "không có quyền ghi, hoặc tệp đang được mở (có thể trong Excel); hãy đóng tệp hoặc chọn nơi khác"
+    if code == errno.ENOSPC or code == getattr(errno, "EDQUOT", -1):
+        return "ổ đĩa đã đầy; hãy giải phóng chỗ trống hoặc ghi sang ổ khác"
+    if isinstance(exc, NotADirectoryError) or code == errno.ENOTDIR:
+        return "một phần của đường dẫn là tệp chứ không phải thư mục"
+    if isinstance(exc, IsADirectoryError) or code == errno.EISDIR:
+        return "đường dẫn là một thư mục, không phải tệp"
+    if isinstance(exc, FileExistsError) or code == errno.EEXIST:
+        return "đã có một tệp trùng tên ở chỗ cần tạo thư mục"
+    if isinstance(exc, FileNotFoundError) or code == errno.ENOENT:
+        return "không tìm thấy thư mục chứa"
+    if code == errno.EROFS:
+        return "ổ đĩa chỉ cho đọc"
+    if code == errno.ENAMETOOLONG:
+        return "tên tệp hoặc đường dẫn quá dài"
+    return f"lỗi hệ thống (mã {code})" if code else "lỗi hệ thống"
+
+
+def cannot_write(path: Path, exc: OSError) -> RunError:
+    """The run-stopping error for an output that cannot be written."""
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
+        return RunError(f"Không ghi được {path}: không có quyền ghi vào thư mục {path.parent} hoặc tệp đang được "
+                        "mở (có thể trong Excel). Hãy đóng tệp rồi chạy lại.")
+    return RunError(f"Không ghi được {path}: {os_reason(exc)}.")
+
+
+def check_output(path: Path, inputs: Path | None = None, *, folder: bool = False, what: str = "tệp kết quả") -> None:
+    """Refuse, before any work, an output that would land inside the inputs (the next run would read it back
+    as a unit's return) or that cannot be what it must be (a file where a folder should be, or the reverse)."""
+    path = Path(path)
+    if inputs is not None:
+        try:
+            inside_inputs = path.resolve().is_relative_to(Path(inputs).resolve())
+        except OSError:
+            inside_inputs = False
+        if inside_inputs:
+            raise UsageError(f"Hãy ghi {what} ra ngoài thư mục báo cáo {inputs} (ví dụ ở thư mục cha): "
+                             "lần kiểm tra sau sẽ đọc nhầm nó là báo cáo của đơn vị.")
+    if folder and path.exists() and not path.is_dir():
+        raise UsageError(f"{path} là một tệp, không phải thư mục; hãy chọn một thư mục cho {what}.")
+    if not folder and path.is_dir():
+        raise UsageError(f"{path} là một thư mục; hãy ghi {what} ra một tệp.")
+    parent = path if folder else path.parent
+    for up in [parent, *parent.parents]:
+        if up.exists():
+            if not up.is_dir():
+                raise UsageError(f"Không ghi được {path}: {up} là một tệp chứ không phải thư mục.")
+            break
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary file in the same folder, then move it over ``path``.
 
-    The previous file at ``path`` stays intact until the new one is complete.
+    The previous file at ``path`` stays intact until the new one is complete. Any OS error (no permission,
+    a file where a folder should be, a full disk) becomes a :class:`RunError` in Vietnamese.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".~tmp-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".~tmp-", suffix=path.suffix, dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
     tmp = Path(tmp_name)
+    try:
+        _write_and_replace(path, tmp, write)
+    finally:
+        with contextlib.suppress(OSError):
+            if tmp.exists():
+                tmp.unlink()
+
+
+def _write_and_replace(path: Path, tmp: Path, write: Callable[[Path], None]) -> None:
     try:
         write(tmp)
         # mkstemp makes the file private (0600); give it the mode a normally created file would have
@@ -82,9 +150,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             raise RunError(
                 f"Không ghi được {path}: tệp đang được mở (có thể trong Excel). Hãy đóng tệp rồi chạy lại."
             ) from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -101,10 +168,15 @@ def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
 def folder_lock(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock file in the output folder so that two runs never write it at once."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write(folder, exc) from None
     lock = folder / ".consolidate.lock"
     try:
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except PermissionError as exc:
+        raise cannot_write(folder, exc) from None
     except FileExistsError:
         try:
             pid = int(lock.read_text().strip() or 0)

@@ -18,13 +18,13 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
-from consolidate.identity import IDENTITY_SHEET, Identity, parse_identity
+from consolidate.identity import IDENTITY_SHEET, SOURCE_NAMES, Evidence, Identity, claims, parse_identity, reconcile
 from consolidate.issues import Issue, RunError, make
 from consolidate.legacy_text import convert_sheets
 from consolidate.results import TABLE_COLUMNS
@@ -93,7 +93,7 @@ class ReadFile:
     path: Path
     kind: Kind
     unit: str | None = None  # unit code when identified (unique match), else None
-    identity_source: str | None = None  # "identity" | "title" | "filename"
+    identity_source: str | None = None  # the strongest source naming the unit (identity.SOURCES)
     identity: Identity | None = None
     saved_at: dt.datetime | None = None  # identity sheet's saved_at, else file mtime
     received_at: dt.datetime | None = None  # file mtime
@@ -104,6 +104,9 @@ class ReadFile:
     sheets: list[Sheet] = field(default_factory=list)
     superseded_by: str | None = None
     extras: dict[str, object] = field(default_factory=dict)  # what read_folder's ``after`` computed
+    evidence: list[Evidence] = field(default_factory=list)  # every piece of evidence of who sent it
+    unconfirmed: bool = False  # the evidence names two different units: the clerk must say which
+    typed: bool = False  # the unit typed something into the form (see has_typed); an untouched template has not
 
 
 # ------------------------------------------------------------------------------------------- opening
@@ -485,11 +488,85 @@ def _read_number(sheet: Sheet, r: int, c: int, raw: object, row: Row, measure: s
     if type(raw) is float and math.isfinite(raw):  # a number cell, most of all: what parse_value gives it
         return raw
     parsed = parse_value(raw, measure)
+    if parsed.is_text and parsed.number is not None and not parsed.number.is_integer():
+        # "1,200" typed as text reads as 1,2 (a decimal comma): quoted as the unit wrote it, not as 1,2
+        issues.append(make("value-not-whole", file=rel, sheet=sheet.name, cell=sheet.address(r, c),
+                           indicator=row.code, measure=measure, value=parsed.text))
+        return None
     if parsed.problem:
         issues.append(make(parsed.problem, file=rel, sheet=sheet.name, cell=sheet.address(r, c),
                            indicator=row.code, measure=measure, value=parsed.text))
         return None
     return parsed.number
+
+
+# Issues that mean the unit typed something into a value cell, even if it could not be read
+_TYPED_CODES = frozenset(("value-unreadable", "value-not-whole", "value-negative", "value-not-allowed",
+                          "value-conflict", "formula-no-value", "value-outside-form"))
+
+
+def has_typed(rf: ReadFile) -> bool:
+    """Whether the unit typed anything into the form: a number (0 too), the text of a text row, or a value
+    that could not be read. Notes alone do not make a return."""
+    for rec in rf.records:
+        if rec["text"] or any(not math.isnan(rec[m]) for m in ("count", "people", "amount")):
+            return True
+    return any(i.code in _TYPED_CODES for i in rf.issues)
+
+
+def stray_numbers(lay: Layout, form: Form, rel: str) -> list[Issue]:
+    """A warning for every number typed outside the form's input cells — the "Ghi chú" column, a column right
+    of the form, under the form — naming the cell and the form row it seems to belong to.
+
+    Only cells that hold a number alone count (a note "3 lớp ghép" is a note). The columns left of the value
+    columns (STT, label, unit) are the form's own text, except that a number in the "Đơn vị" column of a
+    value row is a stray too."""
+    sheet = lay.sheet
+    matched, _unknown = match_rows(lay, form)
+    value_cols = {c for c in (lay.count, lay.people) if c is not None}
+    if not value_cols:
+        return []
+    first_value = min(value_cols)
+    row_at = {r + k: code for code, r, span in matched for k in range(span)}
+    last = max((r + span - 1 for _c, r, span in matched), default=lay.data_row)
+    issues: list[Issue] = []
+    for r in range(lay.data_row, min(len(sheet.rows), last + 16)):
+        code = row_at.get(r)
+        for c, raw in enumerate(sheet.rows[r]):
+            if c in value_cols or raw in ("", None) or isinstance(raw, bool):
+                continue
+            if c < first_value and not (code is not None and c > lay.label and c != lay.stt):
+                continue  # STT, the label, and anything left of the table
+            if code is not None and "text" in form.row(code).measures:
+                continue  # the free-text row spans the value columns and beyond
+            if isinstance(raw, (int, float)):
+                number = float(raw)
+                if not math.isfinite(number):
+                    continue
+            elif isinstance(raw, str):
+                parsed = parse_value(raw, "count")
+                if parsed.problem or parsed.number is None or not _NUMBER_ONLY.match(raw.strip()):
+                    continue
+            else:
+                continue
+            if code is not None:
+                row = form.row(code)
+                belongs = f"; có vẻ thuộc hàng {code} \"{_short_label(row.label)}\""
+            elif r > last:
+                near = next((cd for cd, rr, _s in reversed(matched) if rr <= r), None)
+                belongs = f" (dưới biểu, sau hàng {near})" if near else " (dưới biểu)"
+            else:
+                belongs = ""
+            issues.append(make("value-outside-form", file=rel, sheet=sheet.name, cell=sheet.address(r, c),
+                               indicator=code, value=as_text(raw), belongs=belongs))
+    return issues
+
+
+_NUMBER_ONLY = re.compile(r"^[+-]?[\d.,\s]+$")
+
+
+def _short_label(label: str, n: int = 40) -> str:
+    return label if len(label) <= n else label[:n].rstrip() + "…"
 
 
 # ---------------------------------------------------------------------------------------- identity
@@ -498,7 +575,10 @@ def _read_number(sheet: Sheet, r: int, c: int, raw: object, row: Row, measure: s
 _ABBREV = {"mn": ["mam", "non"], "mg": ["mau", "giao"], "th": ["tieu", "hoc"], "tt": ["thi", "tran"]}
 # Leading words a name may be written without ("xã Chiềng Khay" for "UBND xã Chiềng Khay"); what remains
 # must still hold at least MIN_NAME_WORDS words, so a bare place name ("Chiềng Ơn") never matches.
-_OPTIONAL_LEAD = (["uy", "ban", "nhan", "dan"], ["ubnd"], ["truong"], ["ptdtbt"], ["ptdtnt"], ["ptdt"])
+_OPTIONAL_LEAD = (["uy", "ban", "nhan", "dan"], ["ubnd"], ["truong"], ["ptdtbt"], ["ptdtnt"], ["ptdt"],
+                  # a district office, as a province's list names it ("Phòng GD&ĐT huyện Đà Bắc")
+                  ["phong", "giao", "duc", "va", "dao", "tao"], ["phong", "gd", "dt"], ["phong", "gddt"],
+                  ["phong", "gd"])
 MIN_NAME_WORDS = 3
 
 
@@ -622,12 +702,11 @@ def title_line(sheets: list[Sheet]) -> tuple[str, str, str] | None:
 
 
 def _identify(rf: ReadFile, sheets: list[Sheet], form: Form, campaign: Campaign, units: UnitList) -> None:
-    """Fill unit, identity and identity_source, in the order of FORM.md "Identity"."""
+    """Gather every piece of evidence of who sent the file (FORM.md "Identity": the hidden sheet, the
+    "Đơn vị báo cáo" line, the file name, the clerk's [xac_nhan]) and settle it (:func:`settle_identity`)."""
     rel = rf.file
     ident_sheet = next((s for s in sheets if s.name.lower() == IDENTITY_SHEET), None)
     ident = parse_identity(_anchored(ident_sheet)) if ident_sheet else None
-    title = title_line(sheets)
-    title_units = match_units(title[0], units) if title and title[0] else []
     if ident is not None:
         rf.identity = ident
         if ident.form_id and ident.form_id != form.id:
@@ -636,51 +715,99 @@ def _identify(rf: ReadFile, sheets: list[Sheet], form: Form, campaign: Campaign,
             rf.issues.append(make("wrong-year", file=rel, value=ident.year, year=campaign.year))
         if ident.form_version is not None and ident.form_version != form.version and ident.form_id == form.id:
             rf.issues.append(make("old-form-version", file=rel, value=ident.form_version, expected=form.version))
-        unit = unit_by_code(units, ident.unit_code) if ident.unit_code else None
-        if unit is not None:
-            rf.unit, rf.identity_source = unit.code, "identity"
-            if title and len(title_units) == 1 and title_units[0] != unit.code:
-                rf.issues.append(make("unit-mismatch", file=rel, reason=(
-                    f"tệp mẫu của {unit.code} ({unit.name}) nhưng dòng \"Đơn vị báo cáo\" ở ô {title[2]} "
-                    f"ghi \"{title[0]}\"; dùng đơn vị của tệp mẫu")))
-            return
-    stale = ident.unit_code if ident is not None and ident.unit_code else None  # a code not in the list
+        if ident.unit_code:
+            unit = unit_by_code(units, ident.unit_code)
+            rf.evidence.append(Evidence("identity", unit.code if unit else None, ident.unit_code))
+    title = title_line(sheets)
     if title and title[0]:
-        if len(title_units) == 1:
-            rf.unit, rf.identity_source = title_units[0], "title"
-            rf.issues.append(make("identity-source", file=rel, unit=title_units[0],
-                                  reason=f"dòng \"Đơn vị báo cáo\" (ô {title[2]})"))
-            _stale_code(rf, stale)
-            return
-        if len(title_units) > 1:
-            rf.issues.append(make("unit-ambiguous", file=rel, reason=f"dòng \"Đơn vị báo cáo: {title[0]}\"",
-                                  candidates=", ".join(title_units)))
-            return
-    stem = str(PurePosixPath(rel).with_suffix(""))
-    name_units = match_units(stem, units)
-    if len(name_units) == 1:
-        rf.unit, rf.identity_source = name_units[0], "filename"
-        rf.issues.append(make("identity-source", file=rel, unit=name_units[0], reason="tên tệp"))
-        _stale_code(rf, stale)
-        return
-    if len(name_units) > 1:
-        rf.issues.append(make("unit-ambiguous", file=rel, reason="tên tệp", candidates=", ".join(name_units)))
-        return
-    said = []
-    if ident is not None:
-        said.append(f"mã đơn vị \"{ident.unit_code}\" trong tệp mẫu không có trong danh sách")
-    said.append(f"dòng \"Đơn vị báo cáo\" ghi \"{title[0]}\" không khớp đơn vị nào" if title and title[0]
-                else "không có dòng \"Đơn vị báo cáo:\" ghi tên đơn vị")
-    said.append("tên tệp không chứa mã hay tên đơn vị")
-    rf.issues.append(make("unit-unknown", file=rel, reason="; ".join(said)))
+        named = match_units(title[0], units)
+        rf.evidence.append(Evidence("title", named[0] if len(named) == 1 else None, title[0],
+                                    f"ô {title[2]}", tuple(named) if len(named) > 1 else ()))
+    rf.evidence.append(filename_evidence(rel, units))
+    rf.evidence.extend(confirmed_evidence(rel, campaign, units))
+    settle_identity(rf)
 
 
-def _stale_code(rf: ReadFile, code: str | None) -> None:
-    """The template names a unit code the list does not have (an old list, another district)."""
-    if code:
-        source = "dòng \"Đơn vị báo cáo\"" if rf.identity_source == "title" else "tên tệp"
-        rf.issues.append(make("unit-mismatch", file=rf.file, reason=(
-            f"mã đơn vị \"{code}\" trong tệp mẫu không có trong danh sách; dùng đơn vị {rf.unit} theo {source}")))
+def filename_evidence(rel: str, units: UnitList) -> Evidence:
+    """What the file's name says about its unit."""
+    named = match_units(str(PurePosixPath(rel).with_suffix("")), units)
+    return Evidence("filename", named[0] if len(named) == 1 else None, PurePosixPath(rel).name, "",
+                    tuple(named) if len(named) > 1 else ())
+
+
+def confirmed_evidence(rel: str, campaign: Campaign, units: UnitList) -> list[Evidence]:
+    """The clerk's word for this file from the campaign's [xac_nhan] table (by path, else by file name)."""
+    confirmed = getattr(campaign, "confirmed", None) or {}
+    code = confirmed.get(rel)
+    if code is None:
+        by_name = [c for f, c in confirmed.items() if PurePosixPath(f).name == PurePosixPath(rel).name]
+        code = by_name[0] if len(set(by_name)) == 1 else None
+    if code is None:
+        return []
+    unit = unit_by_code(units, code)
+    return [Evidence("confirmed", unit.code if unit else None, code, "[xac_nhan]")]
+
+
+_IDENTITY_CODES = frozenset(("identity-source", "unit-mismatch", "unit-unknown", "unit-ambiguous",
+                             "unit-unconfirmed", "identity-confirmed", "confirm-unknown-code"))
+
+
+def _confirm_line(rel: str, code: str) -> str:
+    from consolidate.campaign import confirm_line
+
+    return confirm_line(rel, code)
+
+
+def settle_identity(rf: ReadFile) -> None:
+    """Decide the file's unit from ``rf.evidence`` (identity.reconcile) and say how, in its issues.
+
+    Called again after more evidence is added (the sender of a fetched mail): the identity issues, the
+    records' unit and the issues' unit are redone."""
+    rel = rf.file
+    rf.issues = [i for i in rf.issues if i.code not in _IDENTITY_CODES]
+    unit, unconfirmed = reconcile(rf.evidence)
+    rf.unit, rf.unconfirmed = unit, unconfirmed
+    naming = sorted((e for e in rf.evidence if e.unit and e.unit == unit), key=lambda e: -e.strength)
+    rf.identity_source = naming[0].source if naming else None
+    said = "; ".join(e.describe() for e in sorted(rf.evidence, key=lambda e: -e.strength) if e.unit or e.said)
+    for e in rf.evidence:
+        if e.source == "confirmed" and e.unit is None:
+            rf.issues.append(make("confirm-unknown-code", file=rel, value=e.said))
+    if unconfirmed:
+        first = claims(rf.evidence)[0]
+        rf.issues.append(make("unit-unconfirmed", file=rel, reason=said, candidates=", ".join(claims(rf.evidence)),
+                              line=_confirm_line(rel, first)))
+    elif unit is not None:
+        if rf.identity_source == "confirmed":
+            rf.issues.append(make("identity-confirmed", file=rel, unit=unit, reason=said))
+        elif rf.identity_source != "identity":
+            rf.issues.append(make("identity-source", file=rel, unit=unit,
+                                  reason=SOURCE_NAMES.get(rf.identity_source or "", "")
+                                  + "".join(f" ({e.where})" for e in naming[:1] if e.where)))
+        stale = [e for e in rf.evidence if e.source == "identity" and e.unit is None and e.said]
+        if stale and rf.identity_source != "confirmed":
+            rf.issues.append(make("unit-mismatch", file=rel, reason=(
+                f"mã đơn vị \"{stale[0].said}\" trong tệp mẫu không có trong danh sách; dùng đơn vị {unit} "
+                f"theo {SOURCE_NAMES.get(rf.identity_source or '', '')}")))
+    else:
+        ambiguous = [e for e in rf.evidence if e.candidates]
+        if ambiguous:
+            e = ambiguous[0]
+            reason = "tên tệp" if e.source == "filename" else f"{e.source_name}: {e.said}"
+            rf.issues.append(make("unit-ambiguous", file=rel, reason=reason, candidates=", ".join(e.candidates)))
+        else:
+            parts = []
+            ident = next((e for e in rf.evidence if e.source == "identity"), None)
+            if ident is not None:
+                parts.append(f"mã đơn vị \"{ident.said}\" trong tệp mẫu không có trong danh sách")
+            title = next((e for e in rf.evidence if e.source == "title"), None)
+            parts.append(f"dòng \"Đơn vị báo cáo\" ghi \"{title.said}\" không khớp đơn vị nào" if title
+                         else "không có dòng \"Đơn vị báo cáo:\" ghi tên đơn vị")
+            parts.append("tên tệp không chứa mã hay tên đơn vị")
+            rf.issues.append(make("unit-unknown", file=rel, reason="; ".join(parts)))
+    for rec in rf.records:
+        rec["unit"] = unit
+    rf.issues = [i if i.unit == unit else _with_unit(i, unit) for i in rf.issues]
 
 
 def _anchored(sheet: Sheet) -> list[list[object]]:
@@ -708,14 +835,16 @@ def read_file(path: Path, rel: str, form: Form, campaign: Campaign, units: UnitL
     rf = ReadFile(rel, path, kind, received_at=received, saved_at=received, issues=list(issues))  # type: ignore[arg-type]
     if sheets is None:
         if kind == "unreadable":  # say whose broken file it is when its name tells (the unit still counts as missing)
-            named = match_units(str(PurePosixPath(rel).with_suffix("")), units)
-            if len(named) == 1:
-                rf.unit, rf.identity_source = named[0], "filename"
+            rf.evidence.append(filename_evidence(rel, units))
+            rf.unit, _ = reconcile(rf.evidence)
+            rf.identity_source = "filename" if rf.unit else None
         return rf
     rf.sheets = sheets
     _identify(rf, sheets, form, campaign, units)
     if rf.identity and rf.identity.saved_at:
         rf.saved_at = rf.identity.saved_at
+    if rf.identity is not None and rf.identity.kind == "summary":
+        _summary_pedigree(rf)
     layout = None
     ordered = sorted((s for s in sheets if s.name.lower() != IDENTITY_SHEET), key=lambda s: s.hidden)
     for sheet in ordered:
@@ -731,12 +860,39 @@ def read_file(path: Path, rel: str, form: Form, campaign: Campaign, units: UnitL
         rec["unit"] = rf.unit
     rf.records = records
     rf.issues.extend(value_issues)
+    rf.issues.extend(stray_numbers(layout, form, rel))
+    rf.typed = has_typed(rf)
+    if rf.kind == "not_a_report":  # a district's own summary: its values are read, but it is no return
+        rf.issues = [i for i in rf.issues if i.code == "not-a-report"]
     if rf.unit:
         rf.issues = [i if i.unit else _with_unit(i, rf.unit) for i in rf.issues]
     return rf
 
 
-def _with_unit(issue: Issue, unit: str) -> Issue:
+def _summary_pedigree(rf: ReadFile) -> None:
+    """A district summary (merge's output) read back: say its completeness and whether unchecked data was
+    included (an error: a province never takes such a summary as clean). One that names no unit of the list
+    (the district's own summary left among its units' returns) is no report at all (kind not_a_report)."""
+    ident = rf.identity
+    assert ident is not None
+    name = ident.unit_name or ident.unit_code or "huyện"
+    if rf.unit is None and not rf.unconfirmed:
+        rf.kind = "not_a_report"
+        rf.issues = [i for i in rf.issues if i.code not in _IDENTITY_CODES]
+        rf.issues.append(make("not-a-report", file=rf.file, reason=(
+            f"đây là biểu tổng hợp của {name} do lệnh merge ghi, không phải báo cáo của một đơn vị trong danh sách")))
+        return
+    merged, total = ident.units_merged, ident.units_total
+    if merged is not None and total is not None:
+        rf.issues.append(make("summary-pedigree", file=rf.file, name=name, merged=merged, total=total,
+                              missing="" if merged >= total else f", thiếu {total - merged} đơn vị"))
+        if merged < total:
+            rf.issues.append(make("summary-incomplete", file=rf.file, name=name, merged=merged, total=total))
+    if ident.include_invalid:
+        rf.issues.append(make("summary-include-invalid", file=rf.file, name=name))
+
+
+def _with_unit(issue: Issue, unit: str | None) -> Issue:
     from dataclasses import replace
 
     return replace(issue, unit=unit)
@@ -783,8 +939,12 @@ WORKERS_ENV = "CONSOLIDATE_WORKERS"  # "1" reads serially; a number caps the wor
 def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
                 progress: Callable[[int, int], None] | None = None,
                 after: Callable[[ReadFile, Campaign, UnitList], None] | None = None,
-                meanwhile: Callable[[], None] | None = None) -> list[ReadFile]:
+                meanwhile: Callable[[], None] | None = None,
+                evidence: Mapping[str, Sequence[Evidence]] | None = None) -> list[ReadFile]:
     """Read every file of the folder, each in one guarded call; mark older submissions of a unit.
+
+    ``evidence`` adds pieces of evidence of who sent a file (by relative path), e.g. the sender's address
+    of a fetched mail; each such file's unit is settled again with them before submissions are compared.
 
     A large folder is read by a process pool (see :data:`POOL_MIN_FILES`); the result is the same list in
     the same order, and if the pool cannot start or breaks, the files it did not return are read here.
@@ -822,6 +982,11 @@ def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
             gc.freeze()
             gc.enable()
     result: list[ReadFile] = out  # type: ignore[assignment]  # every slot is filled
+    for rf in result:
+        extra = (evidence or {}).get(rf.file)
+        if extra and rf.kind == "report":
+            rf.evidence.extend(extra)
+            settle_identity(rf)
     mark_superseded(result)
     return result
 
@@ -925,7 +1090,7 @@ def _read_pooled(files: list[tuple[Path, str]], out: list[ReadFile | None], work
 
 
 def mark_superseded(files: list[ReadFile]) -> None:
-    """Of two submissions from one unit the newest is used (identity save time, else mtime)."""
+    """Of two submissions from one unit the newest with values is used (identity save time, else mtime)."""
     by_unit: dict[str, list[ReadFile]] = {}
     for f in files:
         if f.kind == "report" and f.unit:
@@ -934,7 +1099,9 @@ def mark_superseded(files: list[ReadFile]) -> None:
     for unit, group in by_unit.items():
         if len(group) < 2:
             continue
-        newest = max(group, key=lambda f: (f.saved_at or oldest, f.received_at or oldest, f.file))
+        # content before time: a file the unit typed nothing into (a template sent back untouched, or
+        # copied into the folder later) never replaces one with values, however new it looks
+        newest = max(group, key=lambda f: (f.typed, f.saved_at or oldest, f.received_at or oldest, f.file))
         for f in group:
             if f is not newest:
                 f.superseded_by = newest.file

@@ -70,6 +70,12 @@ def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported l
                 shown.append(f"{_vn_number(value)} {what}")
     if shown:
         lines.append(f"Toàn {run.campaign.district_kind}: " + "; ".join(shown) + ".")
+    pending = [f for f in run.files if f.status == "unconfirmed"]
+    if pending:
+        # first what the clerk must decide: these files count for nobody until then
+        lines.append(f"Cần xác nhận đơn vị gửi ({len(pending)} tệp, chưa cộng vào tổng): "
+                     + "; ".join(f"{f.file} (có thể của {', '.join(f.claims)})" for f in pending)
+                     + ". Xác nhận bằng mục [xac_nhan] của tệp đợt báo cáo (xem consolidate check).")
     missing = result.units_in("missing")
     if missing:
         lines.append(f"Chưa nộp ({len(missing)}): " + ", ".join(f"{names[c]} ({c})" for c in missing))
@@ -82,7 +88,7 @@ def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported l
             parts.append(f"{names[code]} ({code}, {report.errors if report else 0} lỗi)")
         left_out = "đã cộng vào tổng" if result.included_invalid else "chưa được cộng"
         lines.append(f"Có lỗi, {left_out} ({len(rejected)}): " + ", ".join(parts))
-    current = {s.file for s in run.unit_status.values() if s.file}
+    current = {s.file for s in run.unit_status.values() if s.file} - {f.file for f in pending}
     # a file holding only a schedule or a narrative (issue 6) is used for that part, not left out
     parts_only = [f for f in run.files if f.parts and "form" not in f.parts and f.status in ("accepted", "rejected")]
     if parts_only:
@@ -98,7 +104,8 @@ def render_merge(result) -> str:  # noqa: ANN001  (merge.MergeResult; imported l
     if others:
         from consolidate.results import FILE_STATUS_NAMES
 
-        what = {"superseded": "bản cũ (đơn vị đã gửi bản mới hơn)", "unknown_unit": "chưa xác định được đơn vị",
+        what = {"unconfirmed": "cần xác nhận đơn vị", "blank": "biểu chưa điền (mẫu để trống)",
+                "superseded": "bản cũ (đơn vị đã gửi bản mới hơn)", "unknown_unit": "chưa xác định được đơn vị",
                 "not_a_report": "không phải báo cáo", "unreadable": "không đọc được"}
         kinds: dict[str, int] = {}
         for f in others:
@@ -182,8 +189,15 @@ def _grouped(issues: Sequence) -> list[str]:  # (issues.Issue)
 def verdict(result) -> str:  # noqa: ANN001  (results.RunResult)
     """The verdict line: "12/15 đơn vị hợp lệ, 2 có lỗi, 1 chưa xác định, 0 chưa nộp"."""
     n = result.counts()
-    return (f"{n['accepted']}/{n['units']} đơn vị hợp lệ, {n['rejected']} có lỗi, "
+    pending = f", {n['unconfirmed']} cần xác nhận" if n.get("unconfirmed") else ""
+    return (f"{n['accepted']}/{n['units']} đơn vị hợp lệ, {n['rejected']} có lỗi{pending}, "
             f"{n['unknown']} chưa xác định, {n['missing']} chưa nộp")
+
+
+def _confirm(file: str, code: str) -> str:
+    from consolidate.campaign import confirm_line
+
+    return confirm_line(file, code)
 
 
 def render_check(result) -> str:  # noqa: ANN001  (results.RunResult; imported lazily)
@@ -196,8 +210,19 @@ def render_check(result) -> str:  # noqa: ANN001  (results.RunResult; imported l
         return f"{names.get(code, code)} ({code})" if code else "(chưa xác định)"
 
     lines = [f"Kiểm tra thư mục {result.folder}: {len(result.files)} tệp"]
+    # what the clerk must decide comes first: files whose evidence of who sent them disagrees
+    pending = [f for f in result.files if f.status == "unconfirmed"]
+    if pending:
+        lines += ["", f"Tệp cần xác nhận đơn vị gửi ({len(pending)}) — chưa được tính cho đơn vị nào:"]
+        for f in pending:
+            lines.append(f"  {f.file} — có thể của: {', '.join(who(c) for c in f.claims)}")
+            lines += [f"    {e.describe()}" for e in sorted(f.evidence, key=lambda e: -e.strength)]
+        lines.append("  Để xác nhận, thêm vào tệp đợt báo cáo (--campaign) mục [xac_nhan] với dòng \"tên tệp\" = "
+                     "\"mã đơn vị\", ví dụ:")
+        lines += ["    [xac_nhan]", *(f"    {_confirm(f.file, f.claims[0])}" for f in pending)]
     if result.files:
-        rows = [(f.file, who(f.unit), FILE_STATUS_NAMES[f.status], f.errors, f.warnings) for f in result.files]
+        order = sorted(result.files, key=lambda f: f.status != "unconfirmed")
+        rows = [(f.file, who(f.unit), FILE_STATUS_NAMES[f.status], f.errors, f.warnings) for f in order]
         lines += ["", table(("Tệp", "Đơn vị", "Trạng thái", "Lỗi", "Cảnh báo"), rows)]
     with_issues = [f for f in result.files if f.issues]
     if with_issues:

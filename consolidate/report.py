@@ -38,7 +38,8 @@ FORM_HEADERS = ("STT", "Các hoạt động", "Đơn vị", "Số lớp/số cu�
 SCHEDULE_HEADERS = ("TT", "Giờ", "Ngày", "Đơn vị", "Nội dung")
 STATUS_HEADERS = ("STT", "Đơn vị", "Loại", "Tình trạng")
 STATUS_TEXT = {"accepted": "Đã nộp, số liệu hợp lệ", "rejected": "Đã nộp, còn lỗi (chưa tổng hợp)",
-               "missing": "Chưa nộp"}
+               "missing": "Chưa nộp",
+               "unconfirmed": "Chưa rõ tệp của đơn vị nào (cần xác nhận, chưa tổng hợp)"}
 
 
 @dataclass

@@ -109,9 +109,13 @@ def split_parts(files: Sequence[Any], campaign: Campaign, units: UnitList) -> Fo
     # "Đơn vị" column) count for the units they name
     stamp = {rf.file: rf.saved_at for rf in files}
     items: list[tuple[str, str, dt.datetime | None, Any]] = []
+    # a form with nothing typed in it never replaces one with values, however new it looks (issue 14)
+    typed = {rf.unit for rf in files if rf.unit and getattr(rf, "typed", True) and "form" in out.parts.get(rf.file, ())}
     for rf in files:
         parts = out.parts.get(rf.file, ())
         for part in parts:
+            if part == "form" and not getattr(rf, "typed", True) and rf.unit in typed:
+                continue
             if rf.unit:
                 items.append((rf.unit, part, stamp[rf.file], rf.file))
         if not rf.unit and "schedule" in parts:

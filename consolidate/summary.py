@@ -59,7 +59,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from consolidate.campaign import place_name
 from consolidate.form import MEASURE_NAMES, NUMERIC_MEASURES, Row
-from consolidate.identity import IDENTITY_SHEET, identity_rows
+from consolidate.identity import IDENTITY_SHEET
 from consolidate.issues import SEVERITY_NAMES, Issue
 from consolidate.results import FILE_STATUS_NAMES, UNIT_STATE_NAMES, FileReport
 from consolidate.templates import (
@@ -1168,7 +1168,7 @@ def write_identity(book: _Book, result: MergeResult) -> _Sheet:
     """
     run = result.run
     sheet = book.create_sheet(IDENTITY_SHEET)
-    rows = identity_rows(run.form.id, run.form.version, run.campaign.year, "", reporter(result), result.created_at)
+    rows = result.identity_rows(reporter(result))  # the district's code and pedigree (issue 14)
     for i, (key, value) in enumerate(rows, start=1):
         cell = sheet.cell(i, 1)
         cell.value = key

@@ -608,6 +608,19 @@ def _unit_bytes(stencils: dict[tuple[float, ...], _Stencil | None], campaign: Ca
     return stencil.render(unit) if stencil is not None else None
 
 
+def replaceable(path: Path, form: Form, campaign: Campaign, units: UnitList) -> bool:
+    """Whether a template may be written at ``path``: nothing is there, or only a template this program wrote
+    that nobody saved or typed into (a unit's save fills the identity sheet's ``saved_at``)."""
+    if not path.exists():
+        return True
+    if not path.is_file():
+        return False
+    from consolidate.reader import read_file
+
+    rf = read_file(path, path.name, form, campaign, units)
+    return rf.kind == "report" and rf.identity is not None and rf.identity.saved_at is None and not rf.typed
+
+
 def make_templates(campaign: Campaign, form: Form, units: UnitList, out_dir: str | Path,
                    now: dt.datetime | None = None, extra_sheets: Sequence[SheetWriter] = ()) -> TemplatesResult:
     """Write one workbook per unit, the mailing list and a copy of the master template into ``out_dir``."""
@@ -621,6 +634,13 @@ def make_templates(campaign: Campaign, form: Form, units: UnitList, out_dir: str
     check_layout(form)  # before the lock and the first file: a bad definition writes nothing
     stencils: dict[tuple[float, ...], _Stencil | None] = {}
     fast = all(_uses_only_code_and_name(w) for w in extra_sheets)
+    outputs.check_output(out_dir, folder=True, what="các biểu mẫu")
+    kept = [n for n in [*names, MASTER_NAME] if not replaceable(out_dir / n, form, campaign, units)]
+    if kept:
+        # units send the file back under the name they received: a template written over it loses the return
+        raise RunError(f"Thư mục {out_dir} đã có {len(kept)} tệp không phải biểu mẫu trống do chương trình tạo "
+                       f"(có thể là báo cáo đơn vị đã điền): {', '.join(kept[:10])}{' …' if len(kept) > 10 else ''}. "
+                       "Không ghi đè; hãy chọn thư mục khác cho biểu mẫu (-o THƯ_MỤC) hoặc chuyển các tệp đó đi.")
     with outputs.folder_lock(out_dir):
         for unit, name in zip(unit_list, names):
             target = outputs.inside(out_dir, name)

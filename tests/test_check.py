@@ -58,6 +58,7 @@ def test_all_problems_of_all_files_in_one_run(faulty):
         ("X03_Chieng_Bang.xlsx", "error", "value-negative", "4.2", "count", sheet, "D26", "-85"),
         ("X04_Chieng_Khoang_lan1.xlsx", "info", "superseded", None, None, None, None, None),
         ("X04_Chieng_Khoang_lan2.xlsx", "info", "total-from-parts", "1.0", "people", sheet, None, None),
+        ("X04_Chieng_Khoang_lan2.xlsx", "info", "resubmitted", None, None, None, None, None),
         ("X05_Chieng_Khay.xls", "warning", "total-without-parts", "5", "count", sheet, "D27", "2"),
         ("X06_Muong_Chien.ods", "error", "total-mismatch", "6", "count", sheet, "D34", "4"),
         ("bao_cao_tuan_le.xlsx", "error", "unit-unknown", None, None, None, None, None),
@@ -84,7 +85,8 @@ def test_every_unit_of_the_list_has_a_standing(faulty, units):
     }
     assert faulty.unit_status["X07"].file is None
     assert faulty.has_errors
-    assert faulty.counts() == {"units": 23, "accepted": 4, "rejected": 3, "missing": 16, "unknown": 1}
+    assert faulty.counts() == {"units": 23, "accepted": 4, "rejected": 3, "missing": 16, "unknown": 1,
+                                 "unconfirmed": 0}
     assert verdict(faulty) == "4/23 đơn vị hợp lệ, 3 có lỗi, 1 chưa xác định, 16 chưa nộp"
 
 
@@ -102,7 +104,8 @@ def test_json_validates_against_the_schema(faulty):
     doc = json.loads(json.dumps(faulty.to_dict(), ensure_ascii=False, default=str))
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     jsonschema.validate(doc, SCHEMA, cls=jsonschema.Draft202012Validator)
-    assert doc["summary"] == {"units": 23, "accepted": 4, "rejected": 3, "missing": 16, "unknown": 1}
+    assert doc["summary"] == {"units": 23, "accepted": 4, "rejected": 3, "missing": 16, "unknown": 1,
+                                 "unconfirmed": 0}
     assert doc["units"]["X04"] == {"status": "accepted", "file": "X04_Chieng_Khoang_lan2.xlsx"}
     issue = doc["files"][2]["issues"][0]
     assert issue == {"severity": "error", "code": "total-mismatch", "indicator": "1", "measure": "count",
@@ -136,7 +139,7 @@ def test_saved_after_the_deadline_is_information(campaign, form, units):
     result = check_folder(CLEAN, early, form, units)
     late = [(i.file, i.severity, i.message) for i in result.issues if i.code == "late"]
     assert late[0] == ("TH01_Tieu_hoc_Muong_Giang.xlsx", "info",
-                       "TH01_Tieu_hoc_Muong_Giang.xlsx: nhận lúc 09:30 12/10/2021, sau hạn 11/10/2021.")
+                       "TH01_Tieu_hoc_Muong_Giang.xlsx: lưu lúc 09:30 12/10/2021, sau hạn 11/10/2021.")
     assert len(late) == 3
     assert all(f.status == "accepted" for f in result.files)  # information never blocks
 

@@ -155,6 +155,8 @@ def test_values_that_must_become_issues(form, campaign, units) -> None:
                                       "\"x\" thành số."),
         ("error", "formula-no-value", f"{s}, ô D40 (hàng 7.1): ô có công thức nhưng tệp không lưu kết quả; "
                                       "hãy mở tệp bằng Excel, lưu lại và gửi lại."),
+        ("error", "value-not-whole", f"{s}, ô D44 (hàng 9.2, Số lớp/số cuộc thi): \"2,5\" không phải số nguyên; "
+                                     "cần một số nguyên không âm."),
         ("warning", "text-too-long", f"{s}, ô D48: nội dung dài 32.767 ký tự, vượt giới hạn 32.767 ký tự của "
                                      "Excel; phần thừa bị cắt khi tổng hợp."),
         ("error", "row-duplicate", f"{s}, ô B61: hàng 6.1 xuất hiện lần thứ hai (lần đầu ở ô B36)."),
@@ -167,7 +169,8 @@ def test_values_that_must_become_issues(form, campaign, units) -> None:
     assert "1" not in values and "7.1" not in values
     assert values["1.0"] == {"people": 248.0, "cell_people": "D9"}  # people typed in the count column
     assert values["3"] == {"count": 12.0, "cell_count": "D24"}  # typed twice, the same number
-    assert values["9.1"]["count"] == -1.0 and values["9.2"]["count"] == 2.5  # for the schema to report
+    assert values["9.1"]["count"] == -1.0  # for the schema to report
+    assert "count" not in values.get("9.2", {})  # "2,5" typed as text: reported as written, never read as 2.5
     assert values["10.1"]["amount"] == 2_500_000.0
     assert values["2"]["note"] == "=HYPERLINK(\"http://vi-du.example\",\"bấm\")"  # text, never a formula
     assert values["11"]["text"].startswith("Nội dung đảo chiều xxx")  # bidi override stripped
@@ -220,9 +223,13 @@ def test_a_real_generated_template_filled_by_openpyxl(tmp_path, form, campaign, 
     ("wrong_year.xlsx", "MN02", "wrong-year", "wrong_year.xlsx: biểu của năm 2020, không phải năm 2021 của đợt báo cáo này."),
     ("wrong_form.xlsx", "MN02", "wrong-form", "wrong_form.xlsx: đây là biểu \"bieu-khac\", không phải biểu "
                                              "\"tlhtsd-bieu-tong-hop\"."),
-    ("mismatch.xlsx", "MN01", "unit-mismatch", "mismatch.xlsx: tệp mẫu của MN01 (Trường Mầm non Mường Giàng) nhưng "
-                                               "dòng \"Đơn vị báo cáo\" ở ô A1 ghi \"Trường Tiểu học Mường Giàng\"; "
-                                               "dùng đơn vị của tệp mẫu."),
+    # the hidden sheet and the "Đơn vị báo cáo" line disagree: booked under neither until the clerk says
+    ("mismatch.xlsx", None, "unit-unconfirmed",
+     "mismatch.xlsx: cần xác nhận đơn vị gửi — các dấu hiệu không khớp nhau: trang ẩn _dinh_danh của biểu mẫu"
+     ": \"MN01\" → MN01; dòng \"Đơn vị báo cáo\" (ô A1): \"Trường Tiểu học Mường Giàng\" → "
+     "TH01; tên tệp: \"mismatch.xlsx\" → không khớp đơn vị nào. Tệp chưa được tính cho đơn vị nào (MN01, TH01). "
+     "Khi đã biết tệp của đơn vị nào, thêm vào tệp đợt báo cáo, mục [xac_nhan], dòng \"mismatch.xlsx\" = \"MN01\" "
+     "(thay mã cho đúng) rồi chạy lại."),
     ("unknown_code.xlsx", None, "unit-unknown",
      "unknown_code.xlsx: không xác định được đơn vị gửi báo cáo (mã đơn vị \"ZZ99\" trong tệp mẫu không có trong "
      "danh sách; không có dòng \"Đơn vị báo cáo:\" ghi tên đơn vị; tên tệp không chứa mã hay tên đơn vị). Hãy đổi "

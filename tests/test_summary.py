@@ -61,7 +61,9 @@ def test_identity_sheet_lets_a_province_check_form_year_and_save_time(written):
     cal = CalamineWorkbook.from_path(str(written[0]))
     ident = parse_identity(cal.get_sheet_by_name(IDENTITY_SHEET).to_python())
     assert (ident.form_id, ident.form_version, ident.year) == ("tlhtsd-bieu-tong-hop", 1, 2021)
-    assert (ident.unit_code, ident.unit_name) == ("", "Phòng Giáo dục và Đào tạo huyện Quỳnh Nhai")
+    # the district's own code (campaign code) and its pedigree: 5 of 23 units, no unchecked data (issue 14)
+    assert (ident.unit_code, ident.unit_name) == ("QNH", "Phòng Giáo dục và Đào tạo huyện Quỳnh Nhai")
+    assert (ident.kind, ident.units_merged, ident.units_total, ident.include_invalid) == ("summary", 5, 23, False)
     assert ident.generated_at == ident.saved_at == dt.datetime(2021, 10, 16, 17, 45)
 
 
