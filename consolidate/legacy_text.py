@@ -432,7 +432,7 @@ def _xlsx_sheet_parts(zf: zipfile.ZipFile, names: dict[str, str]) -> Iterable[tu
 
 
 # .xls (BIFF8): FONT and XF records of the globals, the cell records of each sheet
-_FONT, _XF, _BOUNDSHEET, _BOF, _EOF = 0x0031, 0x00E0, 0x0085, 0x0809, 0x000A
+_FONT, _XF, _BOUNDSHEET, _BOF, _EOF, _SST, _CONTINUE = 0x0031, 0x00E0, 0x0085, 0x0809, 0x000A, 0x00FC, 0x003C
 _XLS_TEXT_CELLS = {0x00FD, 0x0204, 0x00D6}  # LABELSST, LABEL, RSTRING: row, col, xf in their first six bytes
 
 
@@ -445,11 +445,18 @@ def _xls_fonts(data: bytes) -> CellFonts:
     fonts: list[Encoding | None] = []
     xfs: list[Encoding | None] = []
     sheets: list[tuple[int, str]] = []
+    sst: list[bytes] = []  # the SST record and its CONTINUE records
+    last = 0
     pos, n = 0, len(stream)
     while pos + 4 <= n:
         rtype, length = struct.unpack_from("<HH", stream, pos)
         body = stream[pos + 4:pos + 4 + length]
         pos += 4 + length
+        if rtype == _SST or (rtype == _CONTINUE and sst and last == _SST):
+            sst.append(body)
+            last = _SST
+            continue
+        last = rtype
         if rtype == _FONT and len(body) >= 16:
             cch, flags = body[14], body[15]
             raw = body[16:16 + cch * (2 if flags & 1 else 1)]
@@ -465,17 +472,21 @@ def _xls_fonts(data: bytes) -> CellFonts:
             sheets.append((offset, raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")))
         elif rtype == _EOF:
             break
-    if not any(xfs):
+    if not any(fonts):
         return {}
+    rich = _sst_runs(sst, fonts) if sst else {}
     out: CellFonts = {}
     for offset, name in sheets:
-        cells: dict[tuple[int, int], Encoding] = {}
+        cells: dict[tuple[int, int], Encoding | Runs] = {}
         pos, first = offset, True
         while pos + 4 <= n:
             rtype, length = struct.unpack_from("<HH", stream, pos)
             if rtype in _XLS_TEXT_CELLS and length >= 6:
                 r, c, xf = struct.unpack_from("<HHH", stream, pos + 4)
-                enc = xfs[xf] if xf < len(xfs) else None
+                runs = None
+                if rtype == 0x00FD and length >= 10 and rich:
+                    runs = rich.get(struct.unpack_from("<I", stream, pos + 10)[0])
+                enc = _cell_spec(runs, xfs[xf] if xf < len(xfs) else None)
                 if enc is not None:
                     cells[(r, c)] = enc
             elif rtype == _EOF or (rtype == _BOF and not first):
@@ -484,6 +495,80 @@ def _xls_fonts(data: bytes) -> CellFonts:
             pos += 4 + length
         if cells:
             out[name] = cells
+    return out
+
+
+class _Segments:
+    """Bytes of a record continued over CONTINUE records, read across their borders."""
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self.parts, self.i, self.pos = parts, 0, 0
+
+    def _room(self) -> int:
+        while self.i < len(self.parts) and self.pos >= len(self.parts[self.i]):
+            self.i, self.pos = self.i + 1, 0
+        if self.i >= len(self.parts):
+            raise ValueError("SST ends early")
+        return len(self.parts[self.i]) - self.pos
+
+    def take(self, k: int) -> bytes:
+        out = b""
+        while k > 0:
+            room = self._room()
+            got = self.parts[self.i][self.pos:self.pos + min(k, room)]
+            self.pos += len(got)
+            out, k = out + got, k - len(got)
+        return out
+
+    def chars(self, cch: int, high: bool) -> str:
+        """``cch`` characters; a CONTINUE in the middle starts with its own high-byte flag."""
+        out = []
+        while cch > 0:
+            if self.i >= len(self.parts):
+                raise ValueError("SST ends early")
+            part = self.parts[self.i]
+            if self.pos >= len(part):  # the characters go on in the next CONTINUE, after its own flag
+                self.i, self.pos = self.i + 1, 1
+                if self.i >= len(self.parts) or not self.parts[self.i]:
+                    raise ValueError("SST ends early")
+                high = bool(self.parts[self.i][0] & 1)
+                continue
+            width = 2 if high else 1
+            k = min(cch, (len(part) - self.pos) // width)
+            if k == 0:
+                raise ValueError("a character split over two records")
+            out.append(part[self.pos:self.pos + k * width].decode("utf-16-le" if high else "latin-1", "replace"))
+            self.pos += k * width
+            cch -= k
+        return "".join(out)
+
+
+def _sst_runs(parts: list[bytes], fonts: list[Encoding | None]) -> dict[int, Runs]:
+    """The shared strings of an .xls written in runs of which one is in a legacy font: their runs. A string
+    that cannot be read leaves the rest to the cells' own fonts."""
+    out: dict[int, Runs] = {}
+    seg = _Segments(parts)
+    try:
+        _total, unique = struct.unpack("<II", seg.take(8))
+        for index in range(unique):
+            cch, flags = struct.unpack("<HB", seg.take(3))
+            runs_n = struct.unpack("<H", seg.take(2))[0] if flags & 0x08 else 0
+            ext = struct.unpack("<I", seg.take(4))[0] if flags & 0x04 else 0
+            text = seg.chars(cch, bool(flags & 0x01))
+            marks = [struct.unpack("<HH", seg.take(4)) for _ in range(runs_n)]
+            seg.take(ext)
+            if not any(f < len(fonts) and fonts[f] for _, f in marks):
+                continue
+            pieces: list[Run] = []
+            edges = [(0, None)] + [(ich, f) for ich, f in marks]
+            for k, (start, font) in enumerate(edges):
+                end = edges[k + 1][0] if k + 1 < len(edges) else len(text)
+                if end > start:
+                    enc = fonts[font] if font is not None and font < len(fonts) else None
+                    pieces.append((text[start:end], enc, font is not None))
+            out[index] = tuple(pieces)
+    except (ValueError, struct.error, IndexError):
+        pass
     return out
 
 

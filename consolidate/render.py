@@ -169,11 +169,23 @@ def _grouped(issues: Sequence) -> list[str]:  # (issues.Issue)
 
     order = {"error": 0, "warning": 1, "info": 2}
     missing: dict[str | None, list] = {}
+    converted: dict[str | None, list] = {}  # legacy-encoding: a file typed in .VnTime converts every text cell
     for issue in issues:
         if issue.code == "row-missing":
             missing.setdefault(issue.sheet, []).append(issue)
+        elif issue.code == "legacy-encoding":
+            converted.setdefault(issue.sheet, []).append(issue)
     lines, done = [], set()
     for issue in sorted(issues, key=lambda i: order[i.severity]):
+        cells = converted.get(issue.sheet, []) if issue.code == "legacy-encoding" else []
+        if len(cells) >= MISSING_ROWS_GROUPED:
+            if ("legacy", issue.sheet) not in done:
+                done.add(("legacy", issue.sheet))
+                shown = ", ".join(i.cell for i in cells[:6]) + (", …" if len(cells) > 6 else "")
+                kinds = " và ".join(k for k in ("TCVN3", "VNI") if any(f"mã {k} →" in i.message for i in cells))
+                lines.append(f"  {SEVERITY_NAMES[issue.severity]}: trang {issue.sheet}: đã chuyển mã {kinds} → "
+                             f"Unicode {len(cells)} ô ({shown}); nên lưu tệp bằng phông Unicode.")
+            continue
         group = missing.get(issue.sheet, []) if issue.code == "row-missing" else []
         if len(group) >= MISSING_ROWS_GROUPED:
             if issue.sheet not in done:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import shutil
+import struct
 import unicodedata
 from pathlib import Path
 
@@ -155,21 +156,35 @@ def test_a_file_in_an_old_font_reads_as_its_unicode_original_cell_for_cell(legac
     assert _converted(original) == []
 
 
-def test_the_xls_libreoffice_saved_keeps_the_fonts_and_reads_as_the_original():
-    # read past sniff: its .xls bounds are i13's (see NOTES: LibreOffice's margin records)
-    data = (LEGACY / "form_vntime_lo.xls").read_bytes()
+@pytest.mark.parametrize("legacy, original, converted", [
+    ("form_vntime_lo.xls", FORM_ORIGINAL, 93),
+    ("baocao_vntimeh_lo.xls", NARRATIVE_ORIGINAL, 28),
+    ("lich_vntime_lo.xls", SCHEDULE_ORIGINAL, 40),
+])
+def test_an_xls_libreoffice_saved_keeps_the_fonts_and_reads_as_the_original(legacy, original, converted):
+    # read past sniff: its .xls bounds are i13's (NOTES: LibreOffice's margin records refuse these files)
+    data = (LEGACY / legacy).read_bytes()
     fonts = legacy_text.cell_fonts(data, "xls")
-    assert {enc for cells in fonts.values() for enc in cells.values()} == {"tcvn3", "tcvn3h"}
-    sheets, issues = load_sheets(data, "form_vntime_lo.xls")
+    kinds = {enc if isinstance(enc, str) else "runs" for cells in fonts.values() for enc in cells.values()}
+    assert kinds >= {"tcvn3", "tcvn3h"}
+    sheets, issues = load_sheets(data, legacy)
     assert sheets is not None, issues
-    converted = legacy_text.convert_sheets(sheets, data, "xls", "form_vntime_lo.xls")
-    original = _grid(FORM_ORIGINAL)["Sheet1"]
-    rows = sheets[0].rows
-    diff = [(r, c) for r, row in enumerate(rows) for c, v in enumerate(row) if v != original[r][c]]
-    # the one rich-text label ("Ấn phẩm…", its first letter in .VnTimeH) is read in one font by the .xls
-    # reader: capitals, which find the same row
-    assert diff == [(23, 1)] and rows[23][1] == original[23][1].upper()
-    assert len(converted) == 93
+    issues = legacy_text.convert_sheets(sheets, data, "xls", legacy)
+    assert {s.name: s.rows for s in sheets} == _grid(original)
+    assert len(issues) == converted
+
+
+def test_xls_shared_strings_are_read_across_continue_records():
+    # one string in runs of two fonts, its characters split over a CONTINUE that switches to two-byte chars
+    fonts = [None, None, None, None, None, "tcvn3h", "tcvn3"]
+    text = "Ên phÈm"
+    head = struct.pack("<IIHBH", 1, 1, len(text), 0x08, 2)
+    first = head + text[:3].encode("latin-1")
+    second = b"\x01" + text[3:].encode("utf-16-le") + struct.pack("<HHHH", 0, 5, 1, 6)
+    runs = legacy_text._sst_runs([first, second], fonts)
+    assert runs == {0: (("Ê", "tcvn3h", True), ("n phÈm", "tcvn3", True))}
+    assert legacy_text.convert_runs(text, runs[0]) == "Ấn phẩm"
+    assert legacy_text._sst_runs([first], fonts) == {}  # cut short: left to the cells' own fonts
 
 
 def test_converted_cells_are_reported_as_information(campaign, form, units):
@@ -274,3 +289,14 @@ def test_the_feedback_copy_asks_for_unicode(tmp_path, campaign, form, units):
     assert ("Tệp được gõ bằng phông chữ cũ (TCVN3 như .VnTime, hoặc VNI như VNI-Times): máy đã chuyển mã 93 ô "
             "sang Unicode để đọc. Lần sau đề nghị đơn vị gõ bằng bảng mã Unicode (trong Unikey) với phông "
             "Unicode như Times New Roman hoặc Arial, và lưu tệp như vậy.") in texts
+
+
+def test_check_prints_the_converted_cells_of_a_sheet_on_one_line(tmp_path, campaign, form, units):
+    from consolidate.check import check_folder
+    from consolidate.render import render_check
+
+    shutil.copyfile(LEGACY / "form_vntime.xlsx", tmp_path / "form_vntime.xlsx")
+    text = render_check(check_folder(tmp_path, campaign, form, units))
+    assert ("  Thông tin: trang Sheet1: đã chuyển mã TCVN3 → Unicode 93 ô (A1, B3, B4, A6, B6, C6, …); "
+            "nên lưu tệp bằng phông Unicode.") in text.splitlines()
+    assert "Unicode (\"" not in text  # not 93 lines of their own

@@ -14,7 +14,9 @@ form_vntime_lo.ods      the same saved by LibreOffice as .ods
 units_vni.xlsx          the sample unit list in VNI-Times
 units_vni.csv           the same as a CSV of the font's bytes (Windows-1252)
 baocao_vntimeh.xlsx     the retyped "Báo cáo" (narrative/baocao_retyped.xlsx): headings in .VnTimeH
+baocao_vntimeh_lo.xls   the same saved by LibreOffice as .xls
 lich_vntime.xlsx        the retyped schedule (schedule/lich_seed000_retyped.xlsx) in .VnTime
+lich_vntime_lo.xls      the same saved by LibreOffice as .xls (a rich-text cell: .VnTimeH "Ứ" + .VnTime)
 unicode_rare.xlsx       a Unicode file with rare letters and other languages, in Unicode fonts
 """
 
@@ -144,7 +146,9 @@ def main() -> None:
     soffice(HERE / "form_vntime.xlsx", "xls", HERE / "form_vntime_lo.xls")
     soffice(HERE / "form_vntime.xlsx", "ods", HERE / "form_vntime_lo.ods")
     retype(NARRATIVE, HERE / "baocao_vntimeh.xlsx", tcvn3_cell)
+    soffice(HERE / "baocao_vntimeh.xlsx", "xls", HERE / "baocao_vntimeh_lo.xls")
     retype(SCHEDULE, HERE / "lich_vntime.xlsx", tcvn3_cell)
+    soffice(HERE / "lich_vntime.xlsx", "xls", HERE / "lich_vntime_lo.xls")
     units_vni()
     unicode_rare()
 
