@@ -24,7 +24,8 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
-from consolidate.identity import IDENTITY_SHEET, SOURCE_NAMES, Evidence, Identity, claims, parse_identity, reconcile
+from consolidate.identity import (IDENTITY_SHEET, SOURCE_NAMES, Evidence, Identity, claims, confirm_line, parse_identity,
+                                  reconcile)
 from consolidate.issues import Issue, RunError, make
 from consolidate.legacy_text import convert_sheets
 from consolidate.results import TABLE_COLUMNS
@@ -752,12 +753,6 @@ _IDENTITY_CODES = frozenset(("identity-source", "unit-mismatch", "unit-unknown",
                              "unit-unconfirmed", "identity-confirmed", "confirm-unknown-code"))
 
 
-def _confirm_line(rel: str, code: str) -> str:
-    from consolidate.campaign import confirm_line
-
-    return confirm_line(rel, code)
-
-
 def settle_identity(rf: ReadFile) -> None:
     """Decide the file's unit from ``rf.evidence`` (identity.reconcile) and say how, in its issues.
 
@@ -776,7 +771,7 @@ def settle_identity(rf: ReadFile) -> None:
     if unconfirmed:
         first = claims(rf.evidence)[0]
         rf.issues.append(make("unit-unconfirmed", file=rel, reason=said, candidates=", ".join(claims(rf.evidence)),
-                              line=_confirm_line(rel, first)))
+                              line=confirm_line(rel, first)))
     elif unit is not None:
         if rf.identity_source == "confirmed":
             rf.issues.append(make("identity-confirmed", file=rel, unit=unit, reason=said))

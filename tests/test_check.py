@@ -236,3 +236,20 @@ def test_render_check_says_many_missing_rows_of_one_sheet_in_one_line(campaign, 
     assert lines[at + 1].startswith("  Lỗi: trang Sheet1, ô D26")
     assert lines[at + 2] == "  Cảnh báo: trang Sheet1: không thấy 4 hàng của biểu (1.1, 1.2, 8, 9.1); coi như để trống."
     assert lines[at + 3] == "  Cảnh báo: trang Khác: không thấy hàng 11 \"Các nội dung khác (nếu có)\"; coi như để trống."
+
+
+def test_the_senders_address_is_one_more_piece_of_evidence(campaign, form, units):
+    from consolidate.identity import Evidence
+
+    sent_by = lambda code: {"X01_Muong_Giang.xlsx": [  # noqa: E731
+        Evidence("sender", code, f"{code or 'la'}@quynhnhai.example", "thư nhận lúc 08:00 13/10/2021")]}
+    other = check_folder(CLEAN, campaign, form, units, evidence=sent_by("X02"))
+    f = next(f for f in other.files if f.file == "X01_Muong_Giang.xlsx")
+    assert (f.status, f.unit, f.claims) == ("unconfirmed", None, ("X01", "X02"))
+    assert [e.source for e in f.evidence] == ["identity", "title", "filename", "sender"]
+    assert (other.unit_status["X01"].status, other.unit_status["X02"].status) == ("unconfirmed", "accepted")
+    same = check_folder(CLEAN, campaign, form, units, evidence=sent_by("X01"))
+    f = next(f for f in same.files if f.file == "X01_Muong_Giang.xlsx")
+    assert (f.status, f.unit, f.identity_source) == ("accepted", "X01", "identity")
+    stranger = check_folder(CLEAN, campaign, form, units, evidence=sent_by(None))  # an address of no unit
+    assert next(f for f in stranger.files if f.file == "X01_Muong_Giang.xlsx").status == "accepted"
