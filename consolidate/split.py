@@ -114,7 +114,7 @@ def split_parts(files: Sequence[Any], campaign: Campaign, units: UnitList) -> Fo
     for rf in files:
         parts = out.parts.get(rf.file, ())
         for part in parts:
-            if part == "form" and not getattr(rf, "typed", True) and rf.unit in typed:
+            if part == "form" and rf.form_found and not getattr(rf, "typed", True) and rf.unit in typed:
                 continue
             if rf.unit:
                 items.append((rf.unit, part, stamp[rf.file], rf.file))

@@ -815,13 +815,6 @@ PARTS_NAMES = {"schedule": "lịch tuần lễ", "narrative": "phần báo cáo 
 PARTS_SENT = {"schedule": "lịch hoạt động", "narrative": "phần báo cáo (Phụ lục 1)"}
 
 
-def sent_at(report: FileReport | None) -> dt.datetime | None:
-    """When a unit sent a file: the save time it carries, else the file's modification time."""
-    if report is None:
-        return None
-    return report.saved_at or report.received_at
-
-
 def unit_saved_at(report: FileReport | None) -> dt.datetime | None:
     """The save time the workbook itself carries (identity sheet), None when only the file's time is known.
 
@@ -849,11 +842,19 @@ def other_files(result: MergeResult) -> list[FileReport]:
             if f.file not in current and id(f) not in parts_only and f.status != "unconfirmed"]
 
 
-def _unit_note(code: str, state: str, parts_sent: dict[str, list[str]], claimed: dict[str, list[str]]) -> str | None:
-    """"Ghi chú" of a unit's row: a file that may be its own waits for confirmation; only a schedule came."""
+def _unit_note(code: str, state: str, parts_sent: dict[str, list[str]], claimed: dict[str, list[str]],
+               report: FileReport | None = None) -> str | None:
+    """"Ghi chú" of a unit's row: a file that may be its own waits for confirmation; only a schedule came;
+    what a resubmission changed (old → new), so that it can be reviewed; another unit's identical values."""
     notes = []
     if code in claimed:
         notes.append(f"Tệp cần xác nhận có thể của đơn vị này: {', '.join(claimed[code])}.")
+    if report is not None and report.replaces:
+        shown = "; ".join(c.describe() for c in report.changes[:12]) + ("; …" if len(report.changes) > 12 else "")
+        notes.append(f"Thay bản {report.replaces}: " + (f"{len(report.changes)} ô thay đổi: {shown}."
+                                                         if report.changes else "không ô số liệu nào thay đổi."))
+    if report is not None and report.same_as:
+        notes.append(f"Số liệu giống hệt tệp {', '.join(report.same_as)} của đơn vị khác.")
     if state == "missing" and code in parts_sent:
         notes.append(f"Đã gửi {' và '.join(parts_sent[code])}, chưa gửi biểu số liệu.")
     return "\n".join(notes) or None
@@ -934,10 +935,12 @@ def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
         st = run.unit_status.get(unit.code)
         state = st.status if st else "missing"
         report = by_file.get(st.file) if st and st.file else None
-        when = sent_at(report)
+        # the save time the workbook carries ("lưu lúc"), never the day it was copied into the folder
+        when = unit_saved_at(report)
         row = (n, unit.code, unit.name, unit.type, UNIT_STATE_NAMES.get(state, state), st.file if st else None,
-               when, lateness(unit_saved_at(report), deadline), report.errors if report else None,
-               report.warnings if report else None, unit.email, _unit_note(unit.code, state, parts_sent, claimed))
+               when, lateness(when, deadline), report.errors if report else None,
+               report.warnings if report else None, unit.email,
+               _unit_note(unit.code, state, parts_sent, claimed, report))
         for c, value in enumerate(row):
             _put(ws, r, c, value, formats[c] if value is not None or c != 6 else plain)
         _fit_row(ws, r, [(row[c], STATUS_WIDTHS[c]) for c in (2, 3, 4, 5, 10, 11)])
@@ -972,7 +975,7 @@ def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
         ws.set_row(r, 20)
         for n, f in enumerate(files, start=1):
             r += 1
-            row = (n, f.unit, names(f.unit), None, state(f), f.file, sent_at(f), None, f.errors, f.warnings, None,
+            row = (n, f.unit, names(f.unit), None, state(f), f.file, unit_saved_at(f), None, f.errors, f.warnings, None,
                    reason(f))
             for c, value in enumerate(row):
                 _put(ws, r, c, value, file_fmt[c] if value is not None or c != 6 else plain)

@@ -255,3 +255,20 @@ def test_the_senders_address_is_one_more_piece_of_evidence(campaign, form, units
     assert (f.status, f.unit, f.identity_source) == ("accepted", "X01", "identity")
     stranger = check_folder(CLEAN, campaign, form, units, evidence=sent_by(None))  # an address of no unit
     assert next(f for f in stranger.files if f.file == "X01_Muong_Giang.xlsx").status == "accepted"
+
+
+def test_a_newer_file_without_the_form_stands_with_its_error(tmp_path, campaign, form, units):
+    """Only an untouched template gives way to an older file with values; a newer file in which the form
+    cannot be found is the unit's latest word, and keeps the unit out of the totals with its error."""
+    import shutil
+
+    from openpyxl import Workbook
+
+    shutil.copy(CLEAN / "X01_Muong_Giang.xlsx", tmp_path / "X01_Muong_Giang.xlsx")
+    wb = Workbook()
+    wb.active["A1"] = "Báo cáo của xã, gõ lại không theo biểu"
+    wb.save(tmp_path / "X01_Muong_Giang_moi.xlsx")
+    result = check_folder(tmp_path, campaign, form, units)
+    status = {f.file: f.status for f in result.files}
+    assert status == {"X01_Muong_Giang.xlsx": "superseded", "X01_Muong_Giang_moi.xlsx": "rejected"}
+    assert (result.unit_status["X01"].status, result.unit_status["X01"].file) == ("rejected", "X01_Muong_Giang_moi.xlsx")

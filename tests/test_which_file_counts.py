@@ -280,6 +280,12 @@ def test_a_resubmission_lists_the_changed_cells(world):
     assert [i["message"] for i in new["issues"] if i["code"] == "resubmitted"] == [
         f"X04_lan2.xlsx: thay bản X04_lan1.xlsx; 2 ô thay đổi: D{r1} (hàng 1): 4 → 6; D{r15} (hàng 1.5): 4 → 6."]
     assert merged["totals"]["1"]["count"] == 6
+    # the status sheet of the summary says the same, on the unit's row, for the clerk to review
+    ws = load_workbook(folder.parent / "resend.xlsx")["Tình hình nộp báo cáo"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "X04")
+    assert ws.cell(row, 12).value == (f"Thay bản X04_lan1.xlsx: 2 ô thay đổi: D{r1} (hàng 1): 4 → 6; "
+                                      f"D{r15} (hàng 1.5): 4 → 6.")
+    assert ws.cell(row, 7).value == SAVED + dt.timedelta(days=1)  # "lưu lúc": the unit's own save time
 
 
 def test_two_units_with_identical_values_are_pointed_out(world):
