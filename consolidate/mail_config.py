@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import ssl
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -41,7 +42,7 @@ PRESETS["hotmail"] = PRESETS["outlook"]
 
 _KEYS = {"preset", "host", "port", "security", "smtp_host", "smtp_port", "smtp_security", "imap_host", "imap_port",
          "imap_security", "user", "from", "from_name", "reply_to", "folder", "since", "pace", "password_env",
-         "template", "reminder_template", "send_log", "retries", "backoff", "timeout"}
+         "template", "reminder_template", "send_log", "retries", "backoff", "timeout", "cafile"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,18 @@ class MailSettings:
     retries: int = 4  # attempts after a temporary (4xx) refusal
     backoff: float = 5.0  # seconds before the first retry, doubled each time
     timeout: float = 60.0
+    cafile: Path | None = None  # certificates to trust besides the system's (a province's own mail server)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS settings: certificates and host names always checked, against the system's authorities
+        (and ``cafile`` when the server's certificate comes from the province's own authority)."""
+        context = ssl.create_default_context()
+        if self.cafile is not None:
+            try:
+                context.load_verify_locations(cafile=str(self.cafile))
+            except (OSError, ssl.SSLError) as exc:
+                raise UsageError(f"Không đọc được tệp chứng chỉ cafile = {self.cafile} ({exc}).") from None
+        return context
 
     def check_security(self, which: str) -> None:
         """Refuse an unencrypted connection to anything but this machine."""
@@ -160,6 +173,7 @@ def load_mail_settings(campaign_file: str | Path | None, campaign_email: str = "
         retries=_int(data.get("retries", 4), "retries", where),
         backoff=_float(data.get("backoff", 5), "backoff", where),
         timeout=_float(data.get("timeout", 60), "timeout", where),
+        cafile=(base / str(data["cafile"])) if data.get("cafile") else None,
     )
     changes = {k: v for k, v in overrides.items() if v is not None}
     if "pace" in changes:

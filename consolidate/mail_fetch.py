@@ -162,7 +162,7 @@ def _guess_suffix(ctype: str) -> str:
 
 def _connect(settings: MailSettings, password: str | None, context: ssl.SSLContext | None) -> imaplib.IMAP4:
     s = settings
-    context = context or ssl.create_default_context()
+    context = context or s.ssl_context()
     try:
         if s.imap_security == "ssl":
             imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(s.imap_host, s.imap_port, ssl_context=context, timeout=s.timeout)

@@ -399,7 +399,7 @@ class _Connection:
         if self.smtp is not None:
             return self.smtp
         s = self.settings
-        context = self.context or ssl.create_default_context()
+        context = self.context or s.ssl_context()
         smtp: smtplib.SMTP | None = None
         try:
             if s.smtp_security == "ssl":

@@ -76,8 +76,9 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
-def start_smtp(user: str, password: str):  # noqa: ANN201
-    """Start aiosmtpd on 127.0.0.1 with AUTH (LOGIN/PLAIN, allowed without TLS on this machine only)."""
+def start_smtp(user: str, password: str, tls: str = "", context=None):  # noqa: ANN001, ANN201
+    """Start aiosmtpd on 127.0.0.1 with AUTH (LOGIN/PLAIN): in the clear (allowed on this machine only), over
+    TLS from the first byte (``tls="ssl"``) or after STARTTLS (``tls="starttls"``, required before AUTH)."""
     pytest.importorskip("aiosmtpd")
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
@@ -90,8 +91,13 @@ def start_smtp(user: str, password: str):  # noqa: ANN201
         box.logins.append((login, secret))
         return AuthResult(success=login == user and secret == password, handled=False)
 
+    options: dict = {"auth_require_tls": False}
+    if tls == "ssl":
+        options = {"ssl_context": context, "auth_require_tls": False}
+    elif tls == "starttls":
+        options = {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
     controller = Controller(_Handler(box), hostname="127.0.0.1", port=box.port, authenticator=authenticator,
-                            auth_require_tls=False, decode_data=False)
+                            decode_data=False, **options)
     controller.start()
     return controller, box
 
@@ -110,6 +116,7 @@ class Dovecot:
     process: subprocess.Popen
     owner: tuple[int, int]
     config: Path
+    imaps_port: int = 0
 
     def login(self, imap) -> None:  # noqa: ANN001
         """Log in with AUTHENTICATE PLAIN in UTF-8 (imaplib's LOGIN sends only ASCII)."""
@@ -141,12 +148,14 @@ class Dovecot:
             imap.logout()
 
 
-def start_dovecot(base: Path, user: str = "phong", password: str = "Mk-Dovecot-9#") -> Dovecot:
-    """Start Dovecot on a free port from a config in ``base``; skip when Dovecot is not installed."""
+def start_dovecot(base: Path, user: str = "phong", password: str = "Mk-Dovecot-9#",
+                  tls: tuple[Path, Path] | None = None) -> Dovecot:
+    """Start Dovecot on a free port from a config in ``base`` (and IMAPS on ``imaps_port`` with the
+    certificate and key ``tls``); skip when Dovecot is not installed."""
     exe = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
     if exe is None:
         pytest.skip("Dovecot (dovecot-imapd) is not installed")
-    port = free_port()
+    port, imaps_port = free_port(), free_port()
     base.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         internal = pwd.getpwnam("dovecot")
@@ -170,7 +179,7 @@ base_dir = {run}
 state_dir = {base / 'state'}
 log_path = {base / 'dovecot.log'}
 info_log_path = {base / 'dovecot.log'}
-ssl = no
+{f"ssl = yes{chr(10)}ssl_cert = <{tls[0]}{chr(10)}ssl_key = <{tls[1]}" if tls else "ssl = no"}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = {login_user}
@@ -184,7 +193,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port if tls else 0}
   }}
 }}
 service anvil {{
@@ -210,7 +220,7 @@ userdb {{
         os.chmod(base, 0o755)
         os.chmod(passwd, 0o644)
     proc = subprocess.Popen([exe, "-F", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    server = Dovecot(port, user, password, base, maildir, proc, (uid, gid), config)
+    server = Dovecot(port, user, password, base, maildir, proc, (uid, gid), config, imaps_port if tls else 0)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:

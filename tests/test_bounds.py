@@ -303,3 +303,31 @@ def test_intake_leaves_out_a_zip_member_over_20_mb_alone(tmp_path: Path) -> None
     assert got[1].issues[0].message == ("tra_lai.zip/du_lieu.csv: tệp quá lớn để là một biểu báo cáo "
                                         "(21 MB, giới hạn 20 MB cho một biểu báo cáo).")
     assert sorted(p.name for p in folder.iterdir()) == ["X01.xlsx"]
+
+
+# ------------------------------------------------------------- the reader's fixed area (SECURITY.md)
+
+def test_the_reader_keeps_only_a_fixed_area_of_a_sheet(tmp_path: Path) -> None:
+    """A sheet inside sniff's bound (700 rows × 40 columns) is still read only to the form's area: 500 rows
+    of 30 columns from its first used cell, what no form comes near."""
+    import openpyxl
+
+    from consolidate.reader import MAX_COLS, MAX_ROWS, load_sheets
+
+    assert (MAX_ROWS, MAX_COLS) == (500, 30)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Trang 1"
+    ws["B2"] = "Các hoạt động"
+    ws.cell(701, 41).value = 1  # AO701: past the area, inside the sniff bound
+    ws.cell(2 + MAX_ROWS - 1, 2 + MAX_COLS - 1).value = "góc"
+    path = tmp_path / "rong.xlsx"
+    wb.save(path)
+    data = path.read_bytes()
+    assert _verdict(data, "rong.xlsx") == ("report", [])
+    sheets, issues = load_sheets(data, "rong.xlsx")
+    assert issues == [] and [s.name for s in sheets] == ["Trang 1"]
+    (sheet,) = sheets
+    assert (sheet.first_row, sheet.first_col) == (1, 1)
+    assert len(sheet.rows) == MAX_ROWS and max(len(r) for r in sheet.rows) == MAX_COLS
+    assert sheet.rows[MAX_ROWS - 1][MAX_COLS - 1] == "góc"  # the far corner of the area is inside it

@@ -352,3 +352,39 @@ def test_imap_mailbox_names_in_modified_utf7():
     assert imap_utf7("INBOX") == "INBOX"
     assert imap_utf7("Báo cáo") == "B&AOE-o c&AOE-o"
     assert imap_utf7("A&B") == "A&-B"
+
+
+def test_fetch_over_imaps_checks_the_certificate(tmp_path: Path, monkeypatch):
+    """IMAP over SSL (port 993 in real life) against Dovecot with a certificate from the test's own authority."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    base = Path(tempfile.mkdtemp(prefix="consolidate-dovecot-"))
+    os.chmod(base, 0o755)
+    try:
+        cert.cert_chain_pems[0].write_to_path(str(base / "cert.pem"))
+        cert.private_key_pem.write_to_path(str(base / "key.pem"))
+        server = start_dovecot(base / "srv", tls=(base / "cert.pem", base / "key.pem"))
+        try:
+            server.deliver(outlook_message(), '"15-Oct-2021 16:45:00 +0700"')
+            monkeypatch.chdir(tmp_path)
+            monkeypatch.setenv(PASSWORD_ENV, server.password)
+            ca.cert_pem.write_to_path(str(tmp_path / "ca_tinh.pem"))
+            shutil.copy(SAMPLES / "units.csv", tmp_path / "units.csv")
+            text = (SAMPLES / "campaign.toml").read_text(encoding="utf-8")
+            text += (f'\n[email]\npreset = "zimbra"\nuser = "{server.user}"\nimap_host = "127.0.0.1"\n'
+                     f'imap_port = {server.imaps_port}\ntimeout = 20\n')
+            (tmp_path / "campaign.toml").write_text(text, encoding="utf-8")
+            result = invoke(*FETCH)
+            assert result.exit_code == 1
+            assert result.output.startswith(f"Lỗi: Không lập được kết nối mã hóa tới 127.0.0.1:{server.imaps_port}")
+            (tmp_path / "campaign.toml").write_text(text + 'cafile = "ca_tinh.pem"\n', encoding="utf-8")
+            result = invoke(*FETCH)
+            assert result.exit_code == 0, result.output
+            assert [p.name for p in (tmp_path / "da_nhan").iterdir()] == [
+                "Biểu tổng hợp THCS Chiềng Ơn (bản chính thức đã ký, gửi Phòng GD&ĐT).xlsx"]
+            assert not any("\\Seen" in f for f in server.flags())
+        finally:
+            stop_dovecot(server)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -327,3 +327,58 @@ def test_password_from_the_system_keyring(monkeypatch):
             get_password(MailSettings(user="v@example.vn"), environ={}, prompt=None)
     finally:
         keyring.set_keyring(old)
+
+
+@pytest.fixture(scope="module")
+def authority():  # noqa: ANN201
+    """A certificate authority of the test's own, and a certificate for 127.0.0.1 that it signed."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    return ca, ca.issue_cert("127.0.0.1")
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_sends_over_tls_and_checks_the_certificate(tmp_path: Path, monkeypatch, authority, security: str):
+    import ssl
+
+    ca, cert = authority
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_context)
+    controller, box = start_smtp(USER, PASSWORD, tls=security, context=server_context)
+    try:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+        ca.cert_pem.write_to_path(str(tmp_path / "ca_tinh.pem"))
+        camp = _campaign(tmp_path, box.port)
+        text = camp.read_text(encoding="utf-8").replace('security = "plain"', f'security = "{security}"')
+        camp.write_text(text, encoding="utf-8")
+        assert invoke("templates", "--campaign", str(camp)).exit_code == 0
+        # the server's certificate is from no authority the system knows: refused, nothing sent
+        result = invoke("send", "--campaign", str(camp), "--unit", "X01")
+        assert result.exit_code == 1
+        assert result.output.startswith(f"Lỗi: Không lập được kết nối mã hóa tới 127.0.0.1:{box.port} (")
+        assert not box.received and not box.logins
+        # trusted through cafile (a province's own authority): sent, logged in over TLS only
+        camp.write_text(text + 'cafile = "ca_tinh.pem"\n', encoding="utf-8")
+        result = invoke("send", "--campaign", str(camp), "--unit", "X01")
+        assert result.exit_code == 0, result.output
+        assert [r.rcpt_tos for r in box.received] == [["ubnd.muonggiang@quynhnhai.example"]]
+        assert box.logins == [(USER, PASSWORD)]
+        _assert_no_password(tmp_path)
+    finally:
+        controller.stop()
+
+
+def test_pace_waits_between_messages(qn: Path, smtp, tmp_path: Path):
+    from consolidate import mail_send
+    from consolidate.campaign import load_campaign
+
+    campaign = load_campaign(qn)
+    units, _ = load_units(SAMPLES / "units.csv")
+    settings = load_mail_settings(qn, campaign.email, campaign.office, pace=3)
+    plan = mail_send.plan_letters(campaign, campaign.form(), units, settings, tmp_path / "bieu_mau",
+                                  only=("X01", "X02", "X03"))
+    waits: list[float] = []
+    result = mail_send.send_letters(plan.letters, settings, round_name=plan.round, password=PASSWORD,
+                                    sleep=waits.append)
+    assert result.count("sent") == 3 and waits == [3.0, 3.0]

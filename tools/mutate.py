@@ -107,6 +107,11 @@ MUTATIONS = [
              SNIFF_TESTS, "an .ods of 200 tables is refused"),
     Mutation("sniff-ods-repeat-off", "sniff.py", "        reason = _ods_area(content[m.end():end])",
              "        reason = None", SNIFF_TESTS, "ODS repeated rows × columns bounded"),
+    Mutation("sniff-shared-strings-off", "sniff.py",
+             "if declared and int(declared.group(1)) > len(strings) // 4:", "if False:", SNIFF_TESTS,
+             "a shared-string table declaring more strings than its bytes hold is refused"),
+    Mutation("reader-area-unbounded", "reader.py", "rows = [r[:MAX_COLS] for r in sh.to_python(nrows=MAX_ROWS)]",
+             "rows = sh.to_python()", READER_TESTS, "only the form's area is read, with a fixed bound"),
     # ---- SECURITY.md text and output rules (text.py, outputs.py, reader.py)
     Mutation("text-nfc-off", "text.py", '    text = unicodedata.normalize("NFC", text)\n', "", TEXT_TESTS,
              "text is normalised to NFC"),
