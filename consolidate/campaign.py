@@ -123,7 +123,7 @@ def _date(value: object, key: str, where: str) -> dt.date | None:
 def _time(value: object, where: str) -> dt.time | None:
     if value in (None, ""):
         return None
-    from consolidate.schedule import parse_time  # how people write hours ("14h00", "8:30")
+    from consolidate.values import parse_time  # how people write hours ("14h00", "8:30")
 
     found = parse_time(value)
     if found is None:

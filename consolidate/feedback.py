@@ -5,10 +5,10 @@ mailing list to send the copies back.
 The unit's own .xlsx/.xlsm is loaded with openpyxl (macros dropped, saved as .xlsx) so that it keeps its
 layout. A .xls or .ods, which openpyxl cannot open, is rebuilt from the unit's own template
 (``templates.unit_workbook``: widths, protection, validation, the hidden identity) holding the values the
-reader took from the file, and the problem sheet says so; when the file is not a unit's report the tool
-can place on the form, the values the reader saw are copied cell for cell instead. openpyxl writes these
-copies because each is an existing workbook edited (the unit's, or the template as templates.py writes it).
-The original file is only ever read.
+reader took from the file, and the problem sheet says so: openpyxl edits both, as each is an existing
+workbook (the unit's, or the template as templates.py writes it). When the file is not a unit's report the
+tool can place on the form, a new workbook of the values the reader saw, cell for cell, is written with
+XlsxWriter. The original file is only ever read.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import datetime as dt
 import io
 import re
 import warnings
-from dataclasses import replace
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import MergedCell
@@ -32,8 +32,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from consolidate import outputs
 from consolidate.identity import IDENTITY_SHEET
-from consolidate.issues import SEVERITY_NAMES, Issue, RunError
 from consolidate.form import Form
+from consolidate.issues import SEVERITY_NAMES, Issue, RunError
 from consolidate.results import FileReport, RunResult
 from consolidate.templates import mailing_csv
 from consolidate.text import set_text
@@ -146,37 +146,81 @@ class _Unreadable(Exception):
     """The file no longer reads (changed since the check); the message is the reader's, in Vietnamese."""
 
 
-def _rebuild_workbook(report: FileReport) -> Workbook:
-    """A new workbook holding the values of every sheet the reader saw, at the same addresses."""
+def _values_copy(path: Path, report: FileReport, unit_name: str, issues: list[Issue], form: Form,
+                 deadline: dt.date | None) -> int:
+    """Write a new workbook (XlsxWriter) holding the values of every sheet the reader saw, at the same
+    addresses, the problem cells marked as :func:`mark_cells` marks them, the problem sheet first: the copy
+    of a .xls/.ods that cannot be laid out on a unit's template. Returns the number of cells marked."""
+    import xlsxwriter
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
     from consolidate.reader import open_sheets
 
-    sheets, _kind, issues = open_sheets(report.path, report.file)
+    sheets, _kind, read_issues = open_sheets(report.path, report.file)
     if sheets is None:
-        raise _Unreadable("; ".join(i.message for i in issues) or "không đọc được tệp")
-    wb = Workbook()
-    wb.remove(wb.active)
+        raise _Unreadable("; ".join(i.message for i in read_issues) or "không đọc được tệp")
+    cells = form_cells(report, form)
+    parts = part_cells(issues, form, cells)
+    notes: dict[tuple[str, str], list[Issue]] = {}
+    for issue in issues:
+        if issue.sheet and issue.cell and any(sheet.name == issue.sheet for sheet in sheets):
+            notes.setdefault((issue.sheet, issue.cell), []).append(issue)
+    page = problem_page(report, unit_name, issues, True, deadline, form, coloured_parts=bool(parts))
+    # a unit's text is kept as text: never read as a formula, a link or a number
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                           "strings_to_numbers": False})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    fills = {"error": book.add_format({"bg_color": "#FFC7CE", "locked": False}),
+             "warning": book.add_format({"bg_color": "#FFEB9C", "locked": False}),
+             "parts": book.add_format({"bg_color": "#DDEBF7"})}
+    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    _problem_sheet_xlsx(book, page)
+    marked = 0
     for sheet in sheets:
-        ws = wb.create_sheet(sheet.name[:31])
-        widths: dict[str, int] = {}
+        ws = book.add_worksheet(sheet.name[:31])
+        grid: dict[tuple[int, int], object] = {}
         for r, row in enumerate(sheet.rows):
             for c, value in enumerate(row):
-                if value in ("", None):
-                    continue
-                if not isinstance(value, (str, int, float, bool, dt.date, dt.time, dt.timedelta)):
-                    value = str(value)
-                cell = ws[sheet.address(r, c)]
-                set_text(cell, value)
-                if isinstance(value, str) and len(value) > MAX_WIDTH:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-                widths[cell.column_letter] = max(widths.get(cell.column_letter, 0), len(str(value)))
+                if value not in ("", None):
+                    grid[xl_cell_to_rowcol(sheet.address(r, c))] = value
+        styles = {xl_cell_to_rowcol(ref): fills["parts"] for name, ref in parts if name == sheet.name}
+        found_here = {key[1]: found for key, found in notes.items() if key[0] == sheet.name}
+        for ref, found in found_here.items():
+            worst = "error" if any(i.severity == "error" for i in found) else "warning"
+            styles[xl_cell_to_rowcol(ref)] = fills[worst]
+        widths: dict[int, int] = {}
+        for (r, c) in sorted(set(grid) | set(styles)):
+            value = grid.get((r, c))
+            style = styles.get((r, c)) or (wrap if isinstance(value, str) and len(value) > MAX_WIDTH else None)
+            if sheet.name == IDENTITY_SHEET and c == 1 and grid.get((r, 0)) == "saved_at":
+                # the identity's saved_at = NOW(): a corrected file sent back carries its own save time
+                ws.write_formula(r, c, "=NOW()", stamp)
+            elif value is None:
+                ws.write_blank(r, c, None, style)
+            elif isinstance(value, str):
+                ws.write_string(r, c, value, style)
+            elif isinstance(value, bool):
+                ws.write_boolean(r, c, value, style)
+            elif isinstance(value, (int, float)):
+                ws.write_number(r, c, value, style)
+            elif isinstance(value, (dt.date, dt.time, dt.timedelta)):
+                ws.write_datetime(r, c, value, style or stamp)
+            else:
+                ws.write_string(r, c, str(value), style)
+            widths[c] = max(widths.get(c, 0), len(str(value)) if value is not None else 0)
+        for ref, found in found_here.items():
+            r, c = xl_cell_to_rowcol(ref)
+            text = "\n".join(f"{SEVERITY_NAMES[i.severity]}: {message_for(i, form)}" for i in found)
+            ws.write_comment(r, c, text, {"author": AUTHOR, "x_scale": 3.5,
+                                          "y_scale": 1 + (len(text) // 45 + len(found)) / 4})
+            marked += 1
         # no formatting survives the rebuild; columns wide enough to read, long labels wrapped
-        for letter, chars in widths.items():
-            ws.column_dimensions[letter].width = min(max(chars + 2, 8), MAX_WIDTH)
+        for c, chars in widths.items():
+            ws.set_column(c, c, min(max(chars + 2, 8), MAX_WIDTH))
         if sheet.hidden:
-            ws.sheet_state = "hidden"
-        if sheet.name == IDENTITY_SHEET:
-            _restore_save_time(ws)
-    return wb
+            ws.hide()
+    book.close()
+    return marked
 
 
 def _blank(value: object) -> bool:
@@ -274,15 +318,6 @@ def _fit_one_column_sheets(wb: Workbook) -> None:
                 dim.height = round(dim.height * ratio + 1, 1)  # the same text on more lines
 
 
-def _restore_save_time(ws: Worksheet) -> None:
-    """Put back the identity's ``saved_at = NOW()``: calamine gave its value, and a corrected file sent
-    back must carry its own save time to count as the newer submission."""
-    for row in ws.iter_rows(min_col=1, max_col=2):
-        if row[0].value == "saved_at":
-            row[1].value = "=NOW()"
-            row[1].number_format = "yyyy-mm-dd hh:mm:ss"
-
-
 def _target_cell(ws: Worksheet, ref: str):  # noqa: ANN202
     """The cell to mark: a merged area's top-left cell (the one that holds the value)."""
     cell = ws[ref]
@@ -322,6 +357,20 @@ def form_cells(report: FileReport, form: Form) -> dict[tuple[str, str, str], str
     return out
 
 
+def part_cells(issues: list[Issue], form: Form | None,
+               cells: dict[tuple[str, str, str], str] | None) -> set[tuple[str, str]]:
+    """(sheet, address) of the part rows each wrong total must equal, where ``cells`` knows them."""
+    parts: set[tuple[str, str]] = set()
+    for issue in issues:
+        if form is None or cells is None or issue.code not in TOTAL_CODES or not issue.sheet:
+            continue
+        for rule in form.rules:
+            if rule.total == issue.indicator and rule.measure == issue.measure:
+                parts |= {(issue.sheet, cells[(issue.sheet, p, rule.measure)]) for p in rule.parts
+                          if (issue.sheet, p, rule.measure) in cells}
+    return parts
+
+
 def mark_cells(wb: Workbook, issues: list[Issue], form: Form | None = None,
                cells: dict[tuple[str, str, str], str] | None = None) -> int:
     """Highlight each problem cell (errors red, warnings yellow) with a Vietnamese comment; unlock it. Where a
@@ -331,14 +380,7 @@ def mark_cells(wb: Workbook, issues: list[Issue], form: Form | None = None,
     for issue in issues:
         if issue.sheet and issue.cell and issue.sheet in wb.sheetnames:
             notes.setdefault((issue.sheet, issue.cell), []).append(issue)
-    parts: set[tuple[str, str]] = set()
-    for issue in issues:
-        if form is None or cells is None or issue.code not in TOTAL_CODES or not issue.sheet:
-            continue
-        for rule in form.rules:
-            if rule.total == issue.indicator and rule.measure == issue.measure:
-                parts |= {(issue.sheet, cells[(issue.sheet, p, rule.measure)]) for p in rule.parts
-                          if (issue.sheet, p, rule.measure) in cells}
+    parts = part_cells(issues, form, cells)
     for sheet, ref in sorted(parts - set(notes)):
         if sheet in wb.sheetnames:
             try:
@@ -362,16 +404,28 @@ def mark_cells(wb: Workbook, issues: list[Issue], form: Form | None = None,
     return len(notes)
 
 
-def _problem_sheet(wb: Workbook, report: FileReport, unit_name: str, issues: list[Issue], converted: bool,
-                   deadline: dt.date | None, form: Form | None = None, rebuilt: bool = False,
-                   coloured_parts: bool = False) -> None:
-    for old in (FEEDBACK_SHEET, REVIEW_SHEET):
-        if old in wb.sheetnames:  # a unit returned an earlier feedback copy
-            wb.remove(wb[old])
+@dataclass
+class ProblemPage:
+    """What the first sheet of a copy says: its name, the lines above the table, the table's rows."""
+
+    name: str
+    lines: list[str]
+    rows: list[tuple[int, str, str, str, str, str]]  # STT, Mức độ, Trang, Ô, Nội dung, severity
+
+    HEADERS = ("STT", "Mức độ", "Trang", "Ô", "Nội dung")
+    WIDTHS = (5, 10, 16, 7, 90)
+
+    @property
+    def head(self) -> int:
+        """The 1-based row of the table's header."""
+        return len(self.lines) + 2
+
+
+def problem_page(report: FileReport, unit_name: str, issues: list[Issue], converted: bool, deadline: dt.date | None,
+                 form: Form | None = None, rebuilt: bool = False, coloured_parts: bool = False) -> ProblemPage:
+    """The content of a copy's problem sheet ("Các lỗi cần sửa", or "Các điểm cần xem lại" for warnings only)."""
     errors = sum(1 for i in issues if i.severity == "error")
     warns = len(issues) - errors
-    # a unit with only warnings has nothing to correct: its copy asks it to look again, not to fix
-    ws = wb.create_sheet(FEEDBACK_SHEET if errors else REVIEW_SHEET, 0)
     who = f"{unit_name} ({report.unit})" if report.unit else "chưa xác định được đơn vị"
     found = (f"Có {errors} lỗi cần sửa (ô tô đỏ) và {warns} điểm cần xem lại (ô tô vàng)" if errors
              else f"Có {warns} điểm cần xem lại (ô tô vàng), không có lỗi")
@@ -396,32 +450,44 @@ def _problem_sheet(wb: Workbook, report: FileReport, unit_name: str, issues: lis
     legacy = legacy_note(report)
     if legacy:
         lines.append(legacy)
-    for r, text in enumerate(lines, start=1):
+    rows = [(k, SEVERITY_NAMES[i.severity], i.sheet or "", i.cell or "", message_for(i, form), i.severity)
+            for k, i in enumerate(issues, start=1)]
+    return ProblemPage(FEEDBACK_SHEET if errors else REVIEW_SHEET, lines, rows)
+
+
+def _lines_high(text: str, chars: int) -> float:
+    """Points for a wrapped text of ``chars`` a line (LibreOffice does not grow a row to its text)."""
+    return 15 * max(1, -(-len(text) // chars))
+
+
+def _problem_sheet(wb: Workbook, page: ProblemPage) -> None:
+    """The problem sheet, first, in an edited workbook (openpyxl)."""
+    for old in (FEEDBACK_SHEET, REVIEW_SHEET):
+        if old in wb.sheetnames:  # a unit returned an earlier feedback copy
+            wb.remove(wb[old])
+    ws = wb.create_sheet(page.name, 0)
+    for r, text in enumerate(page.lines, start=1):
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=5)
         set_text(ws.cell(r, 1), text)
         ws.cell(r, 1).font = Font(bold=r == 1, size=13 if r == 1 else 11)
         ws.cell(r, 1).alignment = Alignment(wrap_text=True, vertical="top", horizontal="center" if r == 1 else None)
-        ws.row_dimensions[r].height = 20 if r == 1 else 15 * max(1, -(-len(text) // 120))
-    head = len(lines) + 2
-    for c, text in enumerate(("STT", "Mức độ", "Trang", "Ô", "Nội dung"), start=1):
+        ws.row_dimensions[r].height = 20 if r == 1 else _lines_high(text, 120)
+    head = page.head
+    for c, text in enumerate(page.HEADERS, start=1):
         ws.cell(head, c, text).font = Font(bold=True)
         ws.cell(head, c).border = BORDER
         ws.cell(head, c).alignment = Alignment(horizontal="center", vertical="center")
-    for k, issue in enumerate(issues, start=1):
-        r = head + k
-        ws.cell(r, 1, k)
-        set_text(ws.cell(r, 2), SEVERITY_NAMES[issue.severity])
-        set_text(ws.cell(r, 3), issue.sheet or "")
-        set_text(ws.cell(r, 4), issue.cell or "")
-        text = message_for(issue, form)
-        set_text(ws.cell(r, 5), text)
+    for r, row in enumerate(page.rows, start=head + 1):
+        ws.cell(r, 1, row[0])
+        for c, text in enumerate(row[1:5], start=2):
+            set_text(ws.cell(r, c), text)
         for c in range(1, 6):
             ws.cell(r, c).border = BORDER
             ws.cell(r, c).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[r].height = 15 * max(1, -(-len(text) // 85))  # LibreOffice does not grow rows
-        if issue.severity in FILLS:
-            ws.cell(r, 2).fill = FILLS[issue.severity]
-    for col, width in zip("ABCDE", (5, 10, 16, 7, 90)):
+        ws.row_dimensions[r].height = _lines_high(row[4], 85)
+        if row[5] in FILLS:
+            ws.cell(r, 2).fill = FILLS[row[5]]
+    for col, width in zip("ABCDE", page.WIDTHS):
         ws.column_dimensions[col].width = width
     # printed on A4 landscape, one page wide, the table's header on every page
     ws.print_title_rows = f"{head}:{head}"
@@ -433,11 +499,44 @@ def _problem_sheet(wb: Workbook, report: FileReport, unit_name: str, issues: lis
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.print_area = f"A1:E{head + len(issues)}"
+    ws.print_area = f"A1:E{head + len(page.rows)}"
     ws.freeze_panes = ws.cell(head + 1, 1)
     wb.active = 0
     for other in wb.worksheets:
         other.sheet_view.tabSelected = other is ws
+
+
+def _problem_sheet_xlsx(book: Any, page: ProblemPage) -> None:
+    """The same problem sheet in a new workbook (XlsxWriter), as its first sheet."""
+    ws = book.add_worksheet(page.name)
+    title = book.add_format({"bold": True, "font_size": 13, "align": "center", "valign": "top", "text_wrap": True})
+    line = book.add_format({"font_size": 11, "valign": "top", "text_wrap": True})
+    header = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter"})
+    cell = book.add_format({"border": 1, "valign": "top", "text_wrap": True})
+    fills = {sev: book.add_format({"border": 1, "valign": "top", "text_wrap": True, "bg_color": colour})
+             for sev, colour in (("error", "#FFC7CE"), ("warning", "#FFEB9C"))}
+    for r, text in enumerate(page.lines):
+        ws.merge_range(r, 0, r, 4, text, title if r == 0 else line)
+        ws.set_row(r, 20 if r == 0 else _lines_high(text, 120))
+    head = page.head - 1
+    for c, text in enumerate(page.HEADERS):
+        ws.write_string(head, c, text, header)
+    for r, row in enumerate(page.rows, start=head + 1):
+        ws.write_number(r, 0, row[0], cell)
+        for c, text in enumerate(row[1:5], start=1):
+            ws.write_string(r, c, text, fills.get(row[5], cell) if c == 1 else cell)
+        ws.set_row(r, _lines_high(row[4], 85))
+    for c, width in enumerate(page.WIDTHS):
+        ws.set_column(c, c, width)
+    ws.repeat_rows(head)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.print_area(0, 0, head + len(page.rows), 4)
+    ws.freeze_panes(head + 1, 0)
+    ws.activate()
 
 
 def legacy_note(report: FileReport) -> str | None:
@@ -496,20 +595,22 @@ def write_feedback(result: RunResult, out_dir: Path) -> FeedbackResult:
             try:
                 data = report.path.read_bytes()
                 converted = not _is_ooxml(data)
-                rebuilt = _template_copy(result, report, issues) if converted else None
-                if rebuilt is not None:
-                    wb, issues, cells = rebuilt
-                elif converted:
-                    wb, cells = _rebuild_workbook(report), form_cells(report, result.form)
-                else:
-                    wb, cells = _copy_workbook(data), form_cells(report, result.form)
-                _fit_one_column_sheets(wb)
-                marked = mark_cells(wb, issues, result.form, cells)
-                parts = any(i.code in TOTAL_CODES for i in issues) and bool(cells)
-                _problem_sheet(wb, report, unit_name, issues, converted, result.campaign.deadline, result.form,
-                               rebuilt=rebuilt is not None, coloured_parts=parts)
                 target = outputs.inside(out_dir, name)
-                outputs.atomic_write(target, lambda tmp, wb=wb: wb.save(tmp))
+                rebuilt = _template_copy(result, report, issues) if converted else None
+                if converted and rebuilt is None:  # a new workbook of the values: XlsxWriter
+                    counted: list[int] = []
+                    outputs.atomic_write(target, lambda tmp: counted.append(_values_copy(
+                        tmp, report, unit_name, issues, result.form, result.campaign.deadline)))
+                    marked = counted[0]
+                else:  # an existing workbook edited: the unit's own, or its template filled
+                    wb, issues, cells = rebuilt if rebuilt is not None else (
+                        _copy_workbook(data), issues, form_cells(report, result.form))
+                    _fit_one_column_sheets(wb)
+                    marked = mark_cells(wb, issues, result.form, cells)
+                    parts = any(i.code in TOTAL_CODES for i in issues) and bool(cells)
+                    _problem_sheet(wb, problem_page(report, unit_name, issues, converted, result.campaign.deadline,
+                                                    result.form, rebuilt=rebuilt is not None, coloured_parts=parts))
+                    outputs.atomic_write(target, lambda tmp, wb=wb: wb.save(tmp))
             except (RunError, _Unreadable) as exc:  # already said in Vietnamese
                 skipped.append((report.file, str(exc)))
                 continue

@@ -1,10 +1,10 @@
 """The week's schedule ("Lịch hoạt động"): the sheet a unit fills, reading it back (or a schedule retyped in
 the seed's layout TT | Giờ | Ngày | Đơn vị | Nội dung), and the district's compiled "Lịch tuần lễ".
 
-Times and dates are parsed by hand: people write "8h30", "14 giờ 30", "8g30", "30/9" or "02/10/2024", and
-the year comes from the campaign; dateutil would guess a month-first order and today's year, which is
-exactly the silent error a schedule must not make. The rules here are small and strict: anything not
-understood is an issue that names its cell.
+Times (``values.parse_time``, shared with the campaign's opening hour) and dates are parsed by hand: people
+write "8h30", "14 giờ 30", "8g30", "30/9" or "02/10/2024", and the year comes from the campaign; dateutil
+would guess a month-first order and today's year, which is exactly the silent error a schedule must not make.
+The rules here are small and strict: anything not understood is an issue that names its cell.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from consolidate.issues import Issue, make
 from consolidate.parts import ReadContext, SheetLike, cell_values
 from consolidate.text import EXCEL_CELL_LIMIT, clean, fold, fold_cached, set_text, words
+from consolidate.values import format_time, parse_time
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -56,11 +57,6 @@ HEADER_SCAN_ROWS = 40
 
 # ---------------------------------------------------------------------------------------------- parsing
 
-_TIME_TEXT = re.compile(
-    r"^(\d{1,2})\s*(?:h|g|giờ|gio|:|\.)\s*(\d{1,2})?\s*(?:phút|phut|p|')?$"
-    r"|^(\d{1,2})\s*(?:h|g|giờ|gio)$")
-_RANGE_SPLIT = re.compile(r"\s*(?:-|–|—|đến|den|tới)\s*")
-_DAY_PART = re.compile(r"\s*(sáng|trưa|chiều|tối|sang|trua|chieu|toi)$")
 _DATE_NUM = re.compile(r"^(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s*[/\-.]\s*(\d{2}|\d{4}))?$")
 _DATE_WORDS = re.compile(r"^(\d{1,2})\s*tháng\s*(\d{1,2})(?:\s*năm\s*(\d{4}))?$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t].*)?$")
@@ -69,60 +65,9 @@ _WEEKDAY = re.compile(r"^(?:thứ\s*(?:hai|ba|tư|năm|sáu|bảy|[2-7])|chủ\s
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
 
-def format_time(t: dt.time | None) -> str:
-    """A time as the seed writes it: "8h30", "14h00"; '' for no time."""
-    return f"{t.hour}h{t.minute:02d}" if t is not None else ""
-
-
 def format_date(d: dt.date) -> str:
     """A date as the seed's schedule writes it: "30/9" → "30/09"."""
     return d.strftime("%d/%m")
-
-
-def parse_time(value: object) -> dt.time | None:
-    """A start time from a cell: "8h30", "8h", "14h00", "8:30", "14 giờ 30", "8g30", "2h chiều", "8h30 - 10h",
-    an Excel time (fraction of a day, ``datetime.time``/``datetime``/``timedelta``). None when unreadable."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.time().replace(second=0, microsecond=0)
-    if isinstance(value, dt.time):
-        return value.replace(second=0, microsecond=0)
-    if isinstance(value, dt.timedelta):
-        seconds = round(value.total_seconds())
-        return _clock(seconds // 3600, seconds % 3600 // 60) if 0 <= seconds < 86400 else None
-    if isinstance(value, (int, float)):
-        if 0 <= value < 1:  # Excel keeps a time as a fraction of a day
-            minutes = round(value * 1440)
-            return _clock(minutes // 60, minutes % 60) if minutes < 1440 else None
-        if float(value).is_integer():  # a bare hour typed into a General cell: 8 → 8h00
-            return _clock(int(value), 0)
-        return None
-    if not isinstance(value, str):
-        return None
-    text = clean(value).lower()
-    if not text:
-        return None
-    text = _RANGE_SPLIT.split(text, maxsplit=1)[0]  # "8h30 - 10h30": the start is what orders the day
-    afternoon = False
-    part = _DAY_PART.search(text)
-    if part:
-        afternoon = fold(part.group(1)) in ("chieu", "toi")
-        text = text[:part.start()].strip()
-    m = _TIME_TEXT.match(text)
-    if not m:
-        return None
-    hour = int(m.group(1) or m.group(3))
-    minute = int(m.group(2) or 0)
-    if afternoon and hour < 12:
-        hour += 12
-    return _clock(hour, minute)
-
-
-def _clock(hour: int, minute: int) -> dt.time | None:
-    if 0 <= hour <= 23 and 0 <= minute <= 59:
-        return dt.time(hour, minute)
-    return None
 
 
 def parse_date(value: object, year: int) -> dt.date | None:

@@ -372,3 +372,48 @@ def test_rows_are_named_by_their_label(form, message, named):
     from consolidate.feedback import name_rows
 
     assert name_rows(message, form) == named
+
+
+@pytest.mark.libreoffice
+def test_an_ods_of_no_known_unit_gets_a_new_values_copy_written_by_xlsxwriter(tmp_path, campaign, form, units,
+                                                                              soffice_convert):
+    """Nobody's template to lay it out on: the values the reader saw, cell for cell, in a new workbook."""
+    from consolidate.identity import IDENTITY_SHEET as IDENT
+
+    wb = openpyxl.load_workbook(FAULTY / "X02_Chieng_On.xlsx")
+    wb[SHEET]["A3"].value = "Đơn vị báo cáo:"
+    for row in wb[IDENT].iter_rows():
+        if row[0].value in ("unit_code", "unit_name"):
+            row[1].value = ""
+    wb[SHEET]["F12"].value = '=HYPERLINK("http://example.invalid","xem")'
+    wb[SHEET]["F12"].data_type = "s"
+    wb.save(tmp_path / "bao_cao_xa.xlsx")
+    folder = tmp_path / "in"
+    soffice_convert(tmp_path / "bao_cao_xa.xlsx", "ods", folder)
+    result = check_folder(folder, campaign, form, units)
+    [report] = result.files
+    assert (report.status, report.unit) == ("unknown_unit", None)
+    feedback = write_feedback(result, tmp_path / "out")
+    [copy] = feedback.files
+    assert (copy.converted, copy.from_template, copy.path.name) == (True, False, "bao_cao_xa_can_sua.xlsx")
+    with zipfile.ZipFile(copy.path) as zf:  # a new workbook: XlsxWriter's, not openpyxl's
+        assert b"Openpyxl" not in zf.read("docProps/app.xml") and b"openpyxl" not in zf.read("docProps/core.xml")
+    back = openpyxl.load_workbook(copy.path)
+    assert back.sheetnames == [FEEDBACK_SHEET, SHEET, "Hướng dẫn", IDENTITY_SHEET]
+    ws = back[SHEET]
+    assert ws["D7"].value == 5 and ws["D7"].fill.fgColor.rgb[2:] == RED[2:]
+    assert ws["D7"].comment.text.startswith("Lỗi: Trang Biểu tổng hợp, ô D7: mục 1 “Các lớp bồi dưỡng")
+    assert [ws[f"D{r}"].fill.fgColor.rgb[2:] for r in (9, 13, 16)] == [BLUE[2:]] * 3  # the parts it must equal
+    assert ws["F12"].value == '=HYPERLINK("http://example.invalid","xem")' and ws["F12"].data_type == "s"
+    ident = back[IDENTITY_SHEET]
+    assert ident.sheet_state == "hidden"
+    assert [r[1].value for r in ident.iter_rows() if r[0].value == "saved_at"] == ["=NOW()"]
+    problems = back[FEEDBACK_SHEET]
+    notes = [r[0] for r in problems.iter_rows(max_col=1, values_only=True) if isinstance(r[0], str)]
+    assert notes[0] == "CÁC LỖI CẦN SỬA"
+    assert ('Tệp gốc "bao_cao_xa.ods" là dạng .xls/.ods nên bản này chỉ chép lại các giá trị sang .xlsx (không giữ '
+            "định dạng). Đơn vị có thể sửa ngay trên tệp gốc của mình theo danh sách dưới đây rồi gửi lại.") in notes
+    head = next(r for r in range(1, 20) if problems.cell(r, 1).value == "STT")
+    assert problems.print_title_rows == f"${head}:${head}" and problems.page_setup.orientation == "landscape"
+    assert render_feedback(feedback).splitlines()[1] == (
+        "1 tệp gốc dạng .xls/.ods được chép lại giá trị sang .xlsx (không giữ định dạng): bao_cao_xa.ods")
