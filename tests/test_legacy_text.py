@@ -149,7 +149,9 @@ def _converted(path: Path) -> list[str]:
     ("form_vntime.xlsx", FORM_ORIGINAL),
     ("form_vntime_lo.ods", FORM_ORIGINAL),
     ("baocao_vntimeh.xlsx", NARRATIVE_ORIGINAL),
+    ("baocao_vntimeh_lo.ods", NARRATIVE_ORIGINAL),
     ("lich_vntime.xlsx", SCHEDULE_ORIGINAL),
+    ("lich_vntime_lo.ods", SCHEDULE_ORIGINAL),
 ])
 def test_a_file_in_an_old_font_reads_as_its_unicode_original_cell_for_cell(legacy, original):
     assert _grid(LEGACY / legacy) == _grid(original)

@@ -14,9 +14,9 @@ form_vntime_lo.ods      the same saved by LibreOffice as .ods
 units_vni.xlsx          the sample unit list in VNI-Times
 units_vni.csv           the same as a CSV of the font's bytes (Windows-1252)
 baocao_vntimeh.xlsx     the retyped "Báo cáo" (narrative/baocao_retyped.xlsx): headings in .VnTimeH
-baocao_vntimeh_lo.xls   the same saved by LibreOffice as .xls
+baocao_vntimeh_lo.xls   the same saved by LibreOffice as .xls (and .ods)
 lich_vntime.xlsx        the retyped schedule (schedule/lich_seed000_retyped.xlsx) in .VnTime
-lich_vntime_lo.xls      the same saved by LibreOffice as .xls (a rich-text cell: .VnTimeH "Ứ" + .VnTime)
+lich_vntime_lo.xls      the same saved by LibreOffice as .xls (and .ods); a rich-text cell: .VnTimeH "Ứ" + .VnTime
 unicode_rare.xlsx       a Unicode file with rare letters and other languages, in Unicode fonts
 """
 
@@ -147,8 +147,10 @@ def main() -> None:
     soffice(HERE / "form_vntime.xlsx", "ods", HERE / "form_vntime_lo.ods")
     retype(NARRATIVE, HERE / "baocao_vntimeh.xlsx", tcvn3_cell)
     soffice(HERE / "baocao_vntimeh.xlsx", "xls", HERE / "baocao_vntimeh_lo.xls")
+    soffice(HERE / "baocao_vntimeh.xlsx", "ods", HERE / "baocao_vntimeh_lo.ods")
     retype(SCHEDULE, HERE / "lich_vntime.xlsx", tcvn3_cell)
     soffice(HERE / "lich_vntime.xlsx", "xls", HERE / "lich_vntime_lo.xls")
+    soffice(HERE / "lich_vntime.xlsx", "ods", HERE / "lich_vntime_lo.ods")
     units_vni()
     unicode_rare()
 
