@@ -302,3 +302,33 @@ def test_check_prints_the_converted_cells_of_a_sheet_on_one_line(tmp_path, campa
     assert ("  Thông tin: trang Sheet1: đã chuyển mã TCVN3 → Unicode 93 ô (A1, B3, B4, A6, B6, C6, …); "
             "nên lưu tệp bằng phông Unicode.") in text.splitlines()
     assert "Unicode (\"" not in text  # not 93 lines of their own
+
+
+def _record(rtype: int, body: bytes) -> bytes:
+    return struct.pack("<HH", rtype, len(body)) + body
+
+
+@pytest.mark.parametrize("biff8", [True, False])
+def test_xls_font_records_of_excel_97_and_excel_95(biff8):
+    # the records only (no writer here saves Excel 95 any more): BOF, FONTs, XFs, BOUNDSHEET, EOF, a sheet
+    def name(text: str, wide: bool = False) -> bytes:
+        if not biff8:
+            return bytes([len(text)]) + text.encode("cp1252")
+        return bytes([len(text), 1 if wide else 0]) + text.encode("utf-16-le" if wide else "latin-1")
+
+    font = struct.pack("<5H3B", 220, 0, 8, 400, 0, 0, 0, 0) + b"\x00"
+    fonts = [font + name("Arial")] * 4 + [font + name(".VnTimeH", wide=True), font + name("VNI-Times")]
+    xfs = [struct.pack("<HH", i, 0) + bytes(16) for i in (0, 5, 6)]  # fonts 0, 5 and 6 (index 4 is skipped)
+    version = 0x0600 if biff8 else 0x0500
+    head = _record(0x0809, struct.pack("<HH", version, 5) + bytes(12))
+    sheet = b"".join([_record(0x0809, struct.pack("<HH", version, 16) + bytes(12)),
+                      _record(0x0204, struct.pack("<HHH", 2, 1, 1) + b"\x00\x00"),
+                      _record(0x0204, struct.pack("<HHH", 3, 0, 2) + b"\x00\x00"),
+                      _record(0x0204, struct.pack("<HHH", 4, 0, 0) + b"\x00\x00"),
+                      _record(0x000A, b"")])
+    globals_ = [head, *(_record(0x0031, f) for f in fonts), *(_record(0x00E0, x) for x in xfs)]
+    bound_size = len(_record(0x0085, bytes(6) + name("Bieu")))
+    offset = sum(map(len, globals_)) + bound_size + len(_record(0x000A, b""))  # where the sheet's BOF is
+    bound = _record(0x0085, struct.pack("<IH", offset, 0) + name("Bieu"))
+    stream = b"".join([*globals_, bound, _record(0x000A, b""), sheet])
+    assert legacy_text.biff_fonts(stream) == {"Bieu": {(2, 1): "tcvn3h", (3, 0): "vni"}}
