@@ -262,3 +262,41 @@ def test_text_read_from_a_unit_is_nfc_without_controls_or_bidi_overrides() -> No
     assert as_text(nfd) == nfc
     assert as_text(nfd + " " * 600) == nfc  # long texts take the uncached path
     assert as_text("Hội\x07 sách\u202e đọc\u2066 ngày\x00 1/10") == "Hội sách đọc ngày 1/10"
+
+
+# ------------------------------------------------- the web page's intake (intake.py): its own bounds
+
+def _zip(members: list[tuple[str, bytes]]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in members:
+            z.writestr(zipfile.ZipInfo(name, (2024, 10, 1, 8, 0, 0)), body, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def test_intake_keeps_at_most_500_files_of_one_zip(tmp_path: Path) -> None:
+    from consolidate.intake import MAX_FILES, receive
+
+    assert MAX_FILES == 500
+    folder = tmp_path / "da_nhan"
+    many = [(f"ghi_chu_{i}.txt", b"x") for i in range(MAX_FILES)]
+    got = receive(folder, [("tra_lai.zip", _zip(many))])
+    assert len(got) == MAX_FILES and all(r.issues[0].code == "upload-not-kept" for r in got)
+    got = receive(folder, [("tra_lai.zip", _zip(many + [("X01.xlsx", TEMPLATE)]))])
+    assert [(r.name, [i.code for i in r.issues]) for r in got] == [("tra_lai.zip", ["upload-too-many"])]
+    assert list(folder.iterdir()) == []  # not even the one return of it
+
+
+def test_intake_refuses_a_zip_whose_member_is_over_20_mb(tmp_path: Path) -> None:
+    """21 MB of text that deflates 2:1: the zip (~11 MB) and its ratio pass sniff's bounds; the member does not."""
+    from consolidate.intake import receive
+
+    body = random.Random(19).randbytes(21 * MiB // 2).hex().encode()  # hex digits: about 2:1 deflated
+    assert len(body) > MAX_FILE_BYTES
+    data = _zip([("X01.xlsx", TEMPLATE), ("du_lieu.csv", body)])
+    assert len(data) < MAX_FILE_BYTES
+    folder = tmp_path / "da_nhan"
+    got = receive(folder, [("tra_lai.zip", data)])
+    assert [(r.name, [i.code for i in r.issues]) for r in got] == [("tra_lai.zip", ["too-large"])]
+    assert got[0].issues[0].message.startswith("tra_lai.zip/du_lieu.csv: tệp quá lớn để là một biểu báo cáo (")
+    assert not folder.exists() or list(folder.iterdir()) == []

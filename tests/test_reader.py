@@ -522,3 +522,24 @@ def test_pool_tasks_keep_file_order_and_shrink_toward_the_end(n_files, workers):
     assert sizes == sorted(sizes, reverse=True)
     # the last task a worker may still be reading while the others wait is a single file
     assert sizes[-1] == 1
+
+
+# ------------------------------------------------- fixed examples of FORM.md "Identity" (issue 19)
+
+@pytest.mark.xfail(strict=True, reason="identity.reconcile takes the file name's unit and says only 'theo tên "
+                   "tệp' (info) when the title line names two units; FORM.md: reported, never guessed silently "
+                   "(i14 told, NOTES.md 01:45Z)")
+def test_a_title_line_naming_two_units_is_reported_not_guessed_from_the_file_name(tmp_path, form, campaign,
+                                                                                  units) -> None:
+    """FORM.md: a workbook that matches two units is reported, never guessed silently — even when its file
+    name alone would name one of them. Either design reports it: no unit ("cần xác nhận"), or the file
+    name's unit with a warning or error that names both units of the title line."""
+    from openpyxl import load_workbook
+
+    target = tmp_path / "MN01_Truong_Mam_non_Muong_Giang.xlsx"
+    wb = load_workbook(GOOD / "seed_retyped_no_name.xlsx")
+    wb.worksheets[0]["A1"] = "Đơn vị báo cáo: Trường Mầm non Mường Giàng và Trường Tiểu học Mường Giàng"
+    wb.save(target)
+    rf = _read(target, form, campaign, units)
+    said = [i for i in rf.issues if i.severity != "info" and "MN01" in i.message and "TH01" in i.message]
+    assert said, [i.message for i in rf.issues]

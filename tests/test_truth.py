@@ -42,6 +42,16 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, timeout=300)
 
 
+def _digests(sample: str) -> dict[str, str]:
+    import hashlib
+
+    folder = ROOT / "samples" / sample / "da_nhan"
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+BEFORE = {sample: _digests(sample) for sample in SAMPLES}  # at import, before any run of this module
+
+
 @pytest.fixture(scope="module")
 def merged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subprocess.CompletedProcess, dict, Path]]:
     """Each sample merged once by the CLI: (the process, the --json document, the summary workbook)."""
@@ -216,7 +226,7 @@ def _number(text: str) -> int:
 @pytest.mark.parametrize("sample", SAMPLES)
 def test_the_word_report_numbers_are_the_true_ones(sample: str, reports) -> None:
     proc, path = reports[sample]
-    assert proc.returncode in (0, 1), proc.stderr
+    assert proc.returncode == 0, proc.stderr  # the draft is written: success, whatever the units did
     t = truth(sample)
     document = docx.Document(str(path))
     paragraphs = [p.text for p in document.paragraphs]
@@ -293,3 +303,20 @@ def test_the_readme_report_output_shows_the_true_figures() -> None:
            f"chưa nộp: {c['missing']}." in out
     assert f"Lịch tuần lễ: {t['schedule']['activities']} hoạt động của {t['schedule']['units']} đơn vị" in out
     assert f"Phần báo cáo (Phụ lục 1): {t['narrative']['units']} đơn vị đã viết." in out
+
+
+def test_the_readme_exit_code_of_the_sample_merge_is_the_clis(merged) -> None:
+    """The README says why the sample merge exits 1; the truth says units are missing and files have errors."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    said = re.search(r"^Mã thoát là (\d) vì thư mục mẫu cố ý có đơn vị chưa nộp và tệp có lỗi", text, re.M)
+    assert said is not None
+    t = truth("quynh-nhai-2021")
+    assert t["counts"]["missing"] > 0 and t["counts"]["rejected"] > 0
+    assert int(said.group(1)) == merged["quynh-nhai-2021"][0].returncode == 1
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_the_inputs_are_byte_identical_after_merge_and_report(sample: str, merged, reports) -> None:
+    """SECURITY.md: the returned files are opened read-only and unchanged by any run (nothing added either)."""
+    assert merged[sample][0].returncode == 1 and reports[sample][0].returncode == 0
+    assert _digests(sample) == BEFORE[sample]

@@ -36,10 +36,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SNIFF_TESTS = ("tests/test_bounds.py", "tests/test_sniff.py")
 VALUES_TESTS = ("tests/test_values.py", "tests/test_bounds.py")
 SCHEMA_TESTS = ("tests/test_schema.py", "tests/test_bounds.py")
-READER_TESTS = ("tests/test_reader.py", "tests/test_bounds.py")
+READER_TESTS = ("tests/test_reader.py", "tests/test_which_file_counts.py", "tests/test_bounds.py")
 MERGE_TESTS = ("tests/test_merge.py", "tests/test_truth.py", "tests/test_bounds.py")
 TEXT_TESTS = ("tests/test_text.py", "tests/test_reader.py", "tests/test_bounds.py")
 OUTPUT_TESTS = ("tests/test_outputs.py", "tests/test_bounds.py")
+INTAKE_TESTS = ("tests/test_intake.py", "tests/test_bounds.py")
+SCHEDULE_TESTS = ("tests/test_schedule.py", "tests/test_truth.py")
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,26 @@ MUTATIONS = [
              OUTPUT_TESTS, "two runs never write one output folder at once"),
     Mutation("outputs-csv-quote-only-equals", "outputs.py", 'if text and text[0] in "=+-@\\t\\r":',
              'if text and text[0] in "=":', OUTPUT_TESTS, "= + - @ TAB CR get a quote prefix in CSV"),
+    # ---- the web page's intake of handed-over files (intake.py, issue 17): its own bounds over sniff's
+    Mutation("intake-files-per-drop-off", "intake.py", "    if len(files) > MAX_FILES:", "    if False:",
+             INTAKE_TESTS, "at most 500 files kept from one hand-over"),
+    Mutation("intake-zip-members-off", "intake.py", "        if len(infos) > MAX_FILES:", "        if False:",
+             INTAKE_TESTS, "at most 500 files kept from one zip"),
+    Mutation("intake-member-size-off", "intake.py", "            if info.file_size > MAX_FILE_BYTES:",
+             "            if False:", INTAKE_TESTS, "a zip member over 20 MB refuses the zip"),
+    # not listed: turning off intake's "len(body) > MAX_FILE_BYTES" after fh.read(MAX_FILE_BYTES + 1) is an
+    # equivalent mutation here: zipfile never returns more than a member's declared size (it raises
+    # BadZipFile on the CRC instead), and the declared size was bounded the line before
+    Mutation("intake-file-size-off", "intake.py",
+             "if len(data) > MAX_ARCHIVE_BYTES or (len(data) > MAX_FILE_BYTES and not _is_archive(data)):",
+             "if False:", INTAKE_TESTS, "a file over 20 MB (a zip over 100 MB) is refused unread"),
+    Mutation("intake-traversal-off", "intake.py",
+             'if text.startswith("/") or _DRIVE.match(text) or any(p.strip() == ".." for p in parts):',
+             "if False:", INTAKE_TESTS, "a name climbing out of its folder refuses the file"),
+    Mutation("intake-refusal-off", "intake.py",
+             "    if refused:\n        return Received(shown, issues=refused, archive=archive)",
+             "    if False:\n        return Received(shown, issues=refused, archive=archive)", INTAKE_TESTS,
+             "an unsafe file is never written into the returns folder"),
     # ---- FORM.md "Values" (values.py)
     Mutation("values-bool-as-number", "values.py", "if isinstance(raw, bool):", "if False:", VALUES_TESTS,
              "TRUE/FALSE is not a number"),
@@ -183,13 +205,36 @@ MUTATIONS = [
              "a one-measure value is accepted from either numeric column"),
     Mutation("reader-uncached-formula-silent", "reader.py", "if (row.code, measure) not in totals:", "if False:",
              READER_TESTS, "a formula with no cached value that is not a total is reported"),
-    Mutation("reader-identity-title-before-template", "reader.py",
-             "unit = unit_by_code(units, ident.unit_code) if ident.unit_code else None",
-             "unit = None", READER_TESTS, "the template's embedded unit comes first"),
+    Mutation("reader-template-identity-ignored", "reader.py",
+             'rf.evidence.append(Evidence("identity", unit.code if unit else None, ident.unit_code))', "pass",
+             READER_TESTS, "the template's embedded unit is evidence (the strongest a unit gives)"),
+    Mutation("reader-title-line-ignored", "reader.py",
+             'rf.evidence.append(Evidence("title", named[0] if len(named) == 1 else None, title[0],',
+             'rf.evidence.append(Evidence("title", None, title[0],', READER_TESTS,
+             "the \"Đơn vị báo cáo:\" line tells the unit"),
+    Mutation("reader-file-name-ignored", "reader.py", "    rf.evidence.append(filename_evidence(rel, units))\n    rf.evidence.extend(",
+             "    rf.evidence.extend(", READER_TESTS, "the file name tells the unit when nothing else does"),
+    Mutation("identity-conflict-guessed", "identity.py", "    if len(named) == 1:\n        return named.pop(), False",
+             "    if len(named) >= 1:\n        return named.pop(), False", READER_TESTS,
+             "evidence naming two units is reported (cần xác nhận), never guessed"),
+    Mutation("identity-confirmation-ignored", "identity.py", "    if confirmed:\n        return confirmed[-1].unit, False",
+             "    if False:\n        return confirmed[-1].unit, False", READER_TESTS,
+             "the clerk's [xac_nhan] decides"),
     Mutation("reader-newest-is-oldest", "reader.py",
-             "newest = max(group, key=lambda f: (f.saved_at or oldest, f.received_at or oldest, f.file))",
-             "newest = min(group, key=lambda f: (f.saved_at or oldest, f.received_at or oldest, f.file))",
+             "newest = max(group, key=lambda f: (f.typed, f.saved_at or oldest, f.received_at or oldest, f.file))",
+             "newest = min(group, key=lambda f: (f.typed, f.saved_at or oldest, f.received_at or oldest, f.file))",
              READER_TESTS, "of two submissions the newest is used"),
+    # ---- FORM.md "The other two systems": the compiled schedule (schedule.py)
+    Mutation("schedule-order-without-time", "schedule.py",
+             "return (a.date, a.time is None, a.time or dt.time(0), fold(a.unit_name), fold(a.content))",
+             "return (a.date, fold(a.unit_name), fold(a.content))", SCHEDULE_TESTS,
+             "activities in date and time order"),
+    Mutation("schedule-order-without-date", "schedule.py",
+             "return (a.date, a.time is None, a.time or dt.time(0), fold(a.unit_name), fold(a.content))",
+             "return (a.time is None, a.time or dt.time(0), fold(a.unit_name), fold(a.content))", SCHEDULE_TESTS,
+             "activities in date order first"),
+    Mutation("schedule-not-renumbered", "schedule.py", "for i, a in enumerate(ordered, start=1)]",
+             "for i, a in enumerate(ordered, start=0)]", SCHEDULE_TESTS, "the compiled schedule is numbered 1…N anew"),
     # ---- merge.py: sums over accepted units
     Mutation("merge-superseded-counted", "merge.py", 'keep = table["unit"].map(current).eq(table["file"])',
              'keep = table["unit"].map(current).notna()', MERGE_TESTS, "a superseded file never counts"),
