@@ -37,7 +37,7 @@ MAX_NAME = 120  # characters of a kept file name
 
 # what a file that cannot be a safe return is refused for; other issues of the reader (an encrypted or
 # mis-saved workbook) leave the file kept, so that ``check`` tells the unit what to fix
-REFUSED_CODES = frozenset(("too-large", "unsafe-file", "too-many-sheets", "empty-file", "corrupt", "lock-file"))
+REFUSED_CODES = frozenset(("too-large", "upload-too-large", "unsafe-file", "too-many-sheets", "empty-file", "corrupt", "lock-file"))
 
 _WINDOWS_BAD = re.compile(r'[<>:"|?*\x00-\x1f\x7f]')
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -212,21 +212,39 @@ def _zip_time(info: zipfile.ZipInfo) -> float | None:
         return None
 
 
-def _members(name: str, data: bytes) -> tuple[list[tuple[str, bytes, float | None]], list[Issue]]:
-    """The files of a zip, each read under the bounds; any unsafe member refuses the whole archive."""
-    found = sniff.sniff_bytes(data, name)  # bounds on the archive: members, sizes, ratio, paths, encryption
+Member = tuple[str, bytes, float | None, Issue | None]  # name, bytes, time, why it is not kept
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as it was written: without the UTF-8 flag zipfile decodes the bytes as cp437, but
+    7-Zip and macOS write UTF-8 names without setting it (Vietnamese names came out as mojibake)."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return info.filename
+
+
+def _members(name: str, data: bytes) -> tuple[list[Member], list[Issue]]:
+    """The files of a zip, each read under the bounds. An unsafe archive (a path out of it, a bomb, an
+    encrypted member) is refused whole; a member merely too large to be a return is left out alone."""
+    found = sniff.sniff_archive(data, name)  # the reader's zip bounds: members, sizes, ratio, paths, encryption
     refused = [i for i in found.issues if i.code in REFUSED_CODES or i.code == "encrypted"]
     if refused:
         return [], refused
-    out: list[tuple[str, bytes, float | None]] = []
+    out: list[Member] = []
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         if len(infos) > MAX_FILES:
             return [], [make("upload-too-many", file=name, count=len(infos), limit=MAX_FILES)]
         for info in infos:
+            member = _member_name(info)
             if info.file_size > MAX_FILE_BYTES:
-                return [], [make("too-large", file=f"{name}/{info.filename}",
-                                 reason=f"{_mb(info.file_size)}, giới hạn {_mb(MAX_FILE_BYTES)}")]
+                out.append((member, b"", None, make(
+                    "too-large", file=f"{name}/{member}",
+                    reason=f"{_mb(info.file_size)}, giới hạn {_mb(MAX_FILE_BYTES)} cho một biểu báo cáo")))
+                continue
             try:
                 with zf.open(info) as fh:
                     body = fh.read(MAX_FILE_BYTES + 1)  # never more than the bound, whatever was declared
@@ -236,7 +254,7 @@ def _members(name: str, data: bytes) -> tuple[list[tuple[str, bytes, float | Non
             if len(body) > MAX_FILE_BYTES:
                 return [], [make("unsafe-file", file=name,
                                  reason=f"thành phần {info.filename!r} giải nén ra nhiều hơn kích thước khai báo")]
-            out.append((info.filename, body, _zip_time(info)))
+            out.append((member, body, _zip_time(info), None))
     return out, []
 
 
@@ -260,17 +278,23 @@ def receive(folder: Path, files: list[Incoming]) -> list[Received]:
         if clean is None:
             results.append(Received(name, issues=[make("upload-unsafe-name", file=name)]))
             continue
-        if len(data) > MAX_ARCHIVE_BYTES or (len(data) > MAX_FILE_BYTES and not _is_archive(data)):
-            results.append(Received(shown, issues=[make("too-large", file=shown, reason=(
-                f"{_mb(len(data))}, giới hạn {_mb(MAX_FILE_BYTES)} cho một tệp"))]))
+        archive = _is_archive(data)
+        limit = MAX_ARCHIVE_BYTES if archive else MAX_FILE_BYTES
+        if len(data) > limit:
+            results.append(Received(shown, issues=[make("upload-too-large", file=shown, reason=(
+                f"{_mb(len(data))}, giới hạn {_mb(limit)} cho "
+                + ("một tệp nén" if archive else "một biểu báo cáo")))]))
             continue
-        if _is_archive(data):
+        if archive:
             members, refused = _members(shown, data)
             if refused:
                 results.append(Received(shown, issues=refused))
                 continue
-            for member, body, when in members:
-                results.append(_keep(folder, state, member, body, _sane_time(when), archive=shown))
+            for member, body, when, why in members:
+                if why is not None:
+                    results.append(Received(PurePosixPath(member).name, issues=[why], archive=shown))
+                else:
+                    results.append(_keep(folder, state, member, body, _sane_time(when), archive=shown))
             continue
         results.append(_keep(folder, state, name, data, mtime))
     return results

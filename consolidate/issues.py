@@ -178,6 +178,9 @@ _TYPES = [
     IssueType("merge-total-differs", "warning", "Tổng chung khác tổng chi tiết",
               "Tổng hợp: hàng {indicator} ({measure_name}) toàn {kind} là {value} nhưng tổng các hàng {parts} "
               "là {expected}, do {units}."),
+    IssueType("merge-formula-text", "warning", "Nội dung dạng công thức",
+              "Tổng hợp: {name} ghi ở hàng {indicator} ({measure_name}) nội dung dạng công thức Excel \"{value}\"; "
+              "biểu tổng hợp không in nội dung này, chỉ ghi lại ở đây."),
     # schedule and narrative (Lịch hoạt động, Báo cáo)
     IssueType("schedule-bad-time", "error", "Không đọc được giờ",
               "{file}, trang {sheet}, ô {cell}: không đọc được giờ \"{value}\" (viết như 8h30, 14h00 hoặc 8:30)."),
@@ -207,6 +210,8 @@ _TYPES = [
               "{file}: tên tệp chứa đường dẫn ra ngoài thư mục (\"..\" hoặc đường dẫn tuyệt đối); tệp không được lưu."),
     IssueType("upload-too-many", "error", "Quá nhiều tệp",
               "{file}: {count} tệp trong một lần nhận, giới hạn {limit}; không tệp nào được lưu. Hãy chia thành nhiều lần."),
+    IssueType("upload-too-large", "error", "Tệp quá lớn",
+              "{file}: tệp quá lớn ({reason}); không lưu."),
     IssueType("upload-not-kept", "info", "Không lưu",
               "{file}: {reason}; không lưu vào thư mục báo cáo."),
     IssueType("upload-duplicate", "info", "Đã có",

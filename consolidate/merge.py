@@ -8,17 +8,14 @@ blank in the district total only when no included unit reported the row; otherwi
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from consolidate import outputs
 from consolidate.form import NUMERIC_MEASURES, Form
 from consolidate.issues import Issue, RunError, UsageError, make
-from consolidate.results import RunResult
+from consolidate.results import MergeResult, RunResult, values_dict  # noqa: F401  (re-exported)
 
 # pandas is imported in the functions: `merge` starts reading the folder before it pays for pandas, which
 # check_folder imports while the reading workers run
@@ -159,96 +156,6 @@ def per_unit(run: RunResult, read_wide: dict[str, pd.DataFrame] | None = None) -
     return frame
 
 
-def _number(value: object) -> int | float | None:
-    """A JSON number: whole values as int, blank as None."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    f = float(value)  # type: ignore[arg-type]
-    return int(f) if f.is_integer() else f
-
-
-def values_dict(frame: pd.DataFrame) -> dict[str, dict[str, int | float | None]]:
-    """{code: {"count": n|None, "people": n|None, "amount": n|None}} of a frame indexed by row code."""
-    return {str(code): {m: _number(row[m]) for m in NUMERIC_MEASURES} for code, row in frame.iterrows()}
-
-
-@dataclass
-class MergeResult:
-    """What ``merge`` did: the check's result, the sums, each unit's values and where the summary went."""
-
-    run: RunResult
-    totals: pd.DataFrame
-    per_unit: pd.DataFrame
-    output: Path
-    included_invalid: bool = False
-    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
-    issues: list[Issue] = field(default_factory=list)  # found while merging (not tied to one file)
-
-    @cached_property
-    def values(self) -> dict[tuple[str, str], dict[str, object]]:
-        """{(unit, indicator): {measure: value}} of ``per_unit``, for fast lookups while writing."""
-        frame = self.per_unit
-        if not len(frame):
-            return {}
-        cols = list(frame.columns)
-        # row tuples zipped by hand: DataFrame.to_dict("index") took a quarter of a second at 1,000 units
-        rows = zip(*(frame[c].tolist() for c in cols))
-        return {key: dict(zip(cols, row)) for key, row in zip(frame.index.tolist(), rows)}
-
-    def value(self, unit: str, code: str, measure: str) -> object:
-        """One unit's value (NaN/None when blank, None when the unit has no read file)."""
-        row = self.values.get((unit, code))
-        return None if row is None else row.get(measure)
-
-    @property
-    def merged_units(self) -> list[str]:
-        """Codes of the units whose values are in the sums, in list order."""
-        states = ("accepted", "rejected") if self.included_invalid else ("accepted",)
-        return [u.code for u in self.run.units if self.run.unit_status[u.code].status in states]
-
-    @property
-    def unchecked_included(self) -> bool:
-        """Whether the sums hold values of a unit whose file has errors (``--include-invalid`` used on one)."""
-        return self.included_invalid and bool(self.units_in("rejected"))
-
-    def identity_rows(self, name: str) -> list[tuple[str, str]]:
-        """The hidden identity sheet's rows of the summary (identity.summary_rows): the district's code and
-        name, and its pedigree — N/M units summed, whether unchecked data was included."""
-        from consolidate.identity import summary_rows
-
-        run = self.run
-        return summary_rows(run.form.id, run.form.version, run.campaign.year, run.campaign.code, name,
-                            self.created_at, len(self.merged_units), len(run.units), self.unchecked_included)
-
-    def units_in(self, state: str) -> list[str]:
-        """Codes of the units in a state ("accepted", "rejected", "missing"), in list order."""
-        return [u.code for u in self.run.units if self.run.unit_status[u.code].status == state]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``merge --json`` document: the ``check`` document plus totals and each unit's values."""
-        doc = self.run.to_dict()
-        doc["totals"] = values_dict(self.totals)
-        codes = list(self.totals.index)
-        read = set(self.per_unit.index.get_level_values("unit")) if len(self.per_unit) else set()
-        for code, entry in doc["units"].items():
-            if code in read:
-                frame = self.per_unit.xs(code, level="unit").reindex(codes)
-                entry["values"] = values_dict(frame)
-            else:
-                entry["values"] = None
-        doc["merge"] = {
-            "output": str(self.output),
-            "included_invalid": self.included_invalid,
-            "unchecked_included": self.unchecked_included,
-            "district_code": self.run.campaign.code,
-            "merged_units": self.merged_units,
-            "unit_count": len(self.run.units),
-            "created_at": self.created_at.isoformat(),
-            "issues": [i.to_dict() for i in self.issues],
-        }
-        return doc
-
-
 def merge_checks(run: RunResult, sums: pd.DataFrame, include_invalid: bool = False,
                  read_wide: dict[str, pd.DataFrame] | None = None) -> list[Issue]:
     """Warn where a district total differs from the sum of its parts, naming the units that cause it."""
@@ -279,6 +186,29 @@ def merge_checks(run: RunResult, sums: pd.DataFrame, include_invalid: bool = Fal
                            value=_fmt(total), expected=_fmt(parts), parts=f"{rule.parts[0]} … {rule.parts[-1]}",
                            units="; ".join(causes) or "số liệu của các đơn vị",
                            kind=run.campaign.district_kind))
+    return issues
+
+
+def formula_texts(run: RunResult, include_invalid: bool = False,
+                  read_wide: dict[str, pd.DataFrame] | None = None) -> list[Issue]:
+    """Warn about each text or note of a merged unit that looks like a formula: the summary's form sheet
+    (the page the district signs) leaves it out, so the issues sheet is where it is shown."""
+    from consolidate.text import looks_like_formula
+
+    wide = read_wide if read_wide is not None else _read_units_wide(run)
+    states = _states(include_invalid)
+    names = {u.code: u.name for u in run.units}
+    issues = []
+    for measure in ("text", "note"):
+        frame = wide[measure]
+        grid = frame.to_numpy(dtype=object)
+        units, codes = frame.index.tolist(), frame.columns.tolist()
+        for i, j in zip(*((grid != None) & (grid != "")).nonzero()):  # noqa: E711  (elementwise)
+            unit, value = units[i], grid[i, j]
+            if run.unit_status[unit].status in states and looks_like_formula(value):
+                issues.append(make("merge-formula-text", unit=unit, indicator=codes[j], measure=measure,
+                                   value=value, name=names.get(unit, unit),
+                                   measure_name="ghi chú" if measure == "note" else "nội dung"))
     return issues
 
 
@@ -334,7 +264,8 @@ def merge_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList, 
     sums = totals(run, include_invalid, read_wide)
     result = MergeResult(run, sums, per_unit(run, read_wide), output, include_invalid,
                          created_at=(now or dt.datetime.now()).replace(microsecond=0),
-                         issues=merge_checks(run, sums, include_invalid, read_wide))
+                         issues=merge_checks(run, sums, include_invalid, read_wide)
+                         + formula_texts(run, include_invalid, read_wide))
     try:
         with outputs.folder_lock(output.parent):
             _clear_leftovers(output)

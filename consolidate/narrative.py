@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.worksheet.worksheet import Worksheet
+    from xlsxwriter.workbook import Workbook as XlsxWorkbook
+    from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
 
     from consolidate.campaign import Campaign
 
@@ -479,59 +481,55 @@ def compile_narrative(items: Iterable[tuple[str, Mapping[str, str]]]) -> Compile
     return out
 
 
-def write_narrative_summary(wb: Workbook, sections: Mapping[str, Sequence[tuple[str, str]]],
-                            campaign: Campaign) -> Worksheet:
-    """Add "Tổng hợp báo cáo": under each Phụ lục 1 heading, every unit's text beside its name."""
-    from openpyxl.styles import Alignment, PatternFill
-
+def write_narrative_summary(wb: XlsxWorkbook, sections: Mapping[str, Sequence[tuple[str, str]]],
+                            campaign: Campaign) -> XlsxWorksheet:
+    """Add "Tổng hợp báo cáo" to a summary being written by XlsxWriter: under each Phụ lục 1 heading, every
+    unit's text beside its name (texts as text, rows fitted to them by Excel and LibreOffice)."""
     spec = load_narrative()
-    ws = wb.create_sheet(SUMMARY_SHEET)
-    ws.column_dimensions["A"].width = 32
-    ws.column_dimensions["B"].width = 95
+    base = {"font_name": FONT_NAME, "font_size": 12, "valign": "vcenter", "text_wrap": True}
+    title = wb.add_format({**base, "bold": True, "font_size": 14, "align": "center"})
+    place = wb.add_format({**base, "italic": True, "align": "center"})
+    section_fmt = wb.add_format({**base, "bold": True, "font_size": 13, "bg_color": "#D9D9D9", "border": 1})
+    heading_fmt = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "border": 1})
+    empty = wb.add_format({**base, "italic": True, "border": 1})
+    name_fmt = wb.add_format({**base, "bold": True, "valign": "top", "border": 1})
+    text_fmt = wb.add_format({**base, "valign": "top", "border": 1})
+    ws = wb.add_worksheet(SUMMARY_SHEET)
+    ws.set_column(0, 0, 32)
+    ws.set_column(1, 1, 95)
 
-    def banner(r: int, text: str, font: Font, fill: str | None = None) -> None:
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=2)
-        cell = ws.cell(r, 1)
-        set_text(cell, text)
-        cell.font = font
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-        if fill:
-            cell.fill = PatternFill("solid", fgColor=fill)
-        ws.row_dimensions[r].height = _height(text, 120)
+    def banner(r: int, text: str, fmt: object) -> None:
+        # a merged row is never fitted to its text: its height from the length of the text
+        ws.merge_range(r, 0, r, 1, "", fmt)
+        ws.write_string(r, 0, text, fmt)
+        ws.set_row(r, _height(text, 120))
 
-    banner(1, f"TỔNG HỢP BÁO CÁO CỦA CÁC ĐƠN VỊ — {spec.subtitle_for(campaign.year).upper()}",
-           _font(bold=True, size=14))
-    ws.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    banner(0, f"TỔNG HỢP BÁO CÁO CỦA CÁC ĐƠN VỊ — {spec.subtitle_for(campaign.year).upper()}", title)
     if campaign.district:
-        banner(2, campaign.district[:1].upper() + campaign.district[1:], _font(italic=True))
-        ws.cell(2, 1).alignment = Alignment(horizontal="center", vertical="center")
-    r = 3
+        banner(1, campaign.district[:1].upper() + campaign.district[1:], place)
+    r = 2
     for section in spec.sections:
         r += 1
-        banner(r, f"{section.code}. {section.label}", _font(bold=True, size=13), "D9D9D9")
+        banner(r, f"{section.code}. {section.label}", section_fmt)
         for h in spec.in_section(section.code):
             r += 1
-            banner(r, f"{h.number}. {h.label_for(campaign)}", _font(bold=True), "F2F2F2")
+            banner(r, f"{h.number}. {h.label_for(campaign)}", heading_fmt)
             texts = sections.get(h.code, [])
             if not texts:
                 r += 1
-                banner(r, "(Chưa có đơn vị nào viết mục này.)", _font(italic=True))
+                banner(r, "(Chưa có đơn vị nào viết mục này.)", empty)
             for unit_name, text in texts:
                 r += 1
-                set_text(ws.cell(r, 1), unit_name)
-                ws.cell(r, 1).font = _font(bold=True)
-                ws.cell(r, 1).alignment = Alignment(vertical="top", wrap_text=True)
-                set_text(ws.cell(r, 2), text)
-                ws.cell(r, 2).font = _font()
-                ws.cell(r, 2).alignment = Alignment(vertical="top", wrap_text=True)
-                lines = sum(max(1, -(-len(p) // 100)) for p in text.split("\n"))
-                ws.row_dimensions[r].height = min(409, round(lines * 16.5 + 3, 1))
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_area = f"A1:B{r}"
+                ws.write_string(r, 0, unit_name, name_fmt)
+                ws.write_string(r, 1, text[:EXCEL_CELL_LIMIT], text_fmt)
+                # LibreOffice does not fit a row of an .xlsx to its wrapped text: a height from its length
+                lines = max(sum(max(1, -(-len(p) // 85)) for p in text.split("\n")), -(-len(unit_name) // 28))
+                ws.set_row(r, min(409, round(lines * 16.5 + 3, 1)))
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.print_area(0, 0, r, 1)
+    ws.set_footer(f"&C&\"{FONT_NAME}\"&10Trang &P/&N")
     return ws
 
 

@@ -1,13 +1,17 @@
 """What a run over a folder produces: one :class:`FileReport` per file, a status per unit, and the long
-table of values. Shared by ``check``, ``merge`` and ``report``; its JSON form is the ``--json`` contract."""
+table of values (:class:`RunResult`); what ``merge`` adds to it (:class:`MergeResult`). Shared by ``check``,
+``merge``, ``summary`` and ``report``; their JSON form is the ``--json`` contract."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from consolidate.form import NUMERIC_MEASURES
 from consolidate.issues import Issue, count
 
 if TYPE_CHECKING:
@@ -170,3 +174,110 @@ class RunResult:
             "units": {code: {"status": s.status, "file": s.file} for code, s in self.unit_status.items()},
             "summary": self.counts(),
         }
+
+
+def _number(value: object) -> int | float | None:
+    """A JSON number: whole values as int, blank as None."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    f = float(value)  # type: ignore[arg-type]
+    return int(f) if f.is_integer() else f
+
+
+def values_dict(frame: pd.DataFrame) -> dict[str, dict[str, int | float | None]]:
+    """{code: {"count": n|None, "people": n|None, "amount": n|None}} of a frame indexed by row code."""
+    columns = [frame[m].tolist() for m in NUMERIC_MEASURES]
+    return {str(code): {m: _number(v) for m, v in zip(NUMERIC_MEASURES, row)}
+            for code, row in zip(frame.index.tolist(), zip(*columns))}
+
+
+@dataclass
+class MergeResult:
+    """What ``merge`` did: the check's result, the sums, each unit's values and where the summary went."""
+
+    run: RunResult
+    totals: pd.DataFrame
+    per_unit: pd.DataFrame
+    output: Path
+    included_invalid: bool = False
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    issues: list[Issue] = field(default_factory=list)  # found while merging (not tied to one file)
+
+    @cached_property
+    def values(self) -> dict[tuple[str, str], dict[str, object]]:
+        """{(unit, indicator): {measure: value}} of ``per_unit``, for fast lookups while writing."""
+        frame = self.per_unit
+        if not len(frame):
+            return {}
+        cols = list(frame.columns)
+        # row tuples zipped by hand: DataFrame.to_dict("index") took a quarter of a second at 1,000 units
+        rows = zip(*(frame[c].tolist() for c in cols))
+        return {key: dict(zip(cols, row)) for key, row in zip(frame.index.tolist(), rows)}
+
+    def value(self, unit: str, code: str, measure: str) -> object:
+        """One unit's value (NaN/None when blank, None when the unit has no read file)."""
+        row = self.values.get((unit, code))
+        return None if row is None else row.get(measure)
+
+    @property
+    def merged_units(self) -> list[str]:
+        """Codes of the units whose values are in the sums, in list order."""
+        states = ("accepted", "rejected") if self.included_invalid else ("accepted",)
+        return [u.code for u in self.run.units if self.run.unit_status[u.code].status in states]
+
+    @property
+    def unchecked_included(self) -> bool:
+        """Whether the sums hold values of a unit whose file has errors (``--include-invalid`` used on one)."""
+        return self.included_invalid and bool(self.units_in("rejected"))
+
+    def identity_rows(self, name: str) -> list[tuple[str, str]]:
+        """The hidden identity sheet's rows of the summary (identity.summary_rows): the district's code and
+        name, and its pedigree — N/M units summed, whether unchecked data was included."""
+        from consolidate.identity import summary_rows
+
+        run = self.run
+        return summary_rows(run.form.id, run.form.version, run.campaign.year, run.campaign.code, name,
+                            self.created_at, len(self.merged_units), len(run.units), self.unchecked_included)
+
+    def units_in(self, state: str) -> list[str]:
+        """Codes of the units in a state ("accepted", "rejected", "missing"), in list order."""
+        return [u.code for u in self.run.units if self.run.unit_status[u.code].status == state]
+
+    def unit_values(self) -> dict[str, dict[str, dict[str, int | float | None]]]:
+        """{unit: values_dict of its numeric rows} for every unit with a read file, in one pass over
+        ``per_unit`` (a cross-section per unit cost as much as the whole merge at 1,000 units)."""
+        frame = self.per_unit
+        codes = [str(c) for c in self.totals.index.tolist()]
+        if not len(frame):
+            return {}
+        indicators = frame.index.get_level_values("indicator")
+        keep = indicators.isin(codes)
+        units = frame.index.get_level_values("unit")[keep].tolist()
+        rows = indicators[keep].tolist()
+        # JSON numbers column by column: whole values as int, blank as None (as _number, without a call each)
+        columns = [[None if v != v else int(v) if v.is_integer() else v
+                    for v in frame[m].to_numpy(dtype="float64")[keep].tolist()] for m in NUMERIC_MEASURES]
+        found: dict[str, dict[str, dict[str, int | float | None]]] = {}
+        for unit, code, *triple in zip(units, rows, *columns):
+            found.setdefault(unit, {})[code] = dict(zip(NUMERIC_MEASURES, triple))
+        blank = dict.fromkeys(NUMERIC_MEASURES)
+        return {unit: {c: got.get(c) or dict(blank) for c in codes} for unit, got in found.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``merge --json`` document: the ``check`` document plus totals and each unit's values."""
+        doc = self.run.to_dict()
+        doc["totals"] = values_dict(self.totals)
+        values = self.unit_values()
+        for code, entry in doc["units"].items():
+            entry["values"] = values.get(code)
+        doc["merge"] = {
+            "output": str(self.output),
+            "included_invalid": self.included_invalid,
+            "unchecked_included": self.unchecked_included,
+            "district_code": self.run.campaign.code,
+            "merged_units": self.merged_units,
+            "unit_count": len(self.run.units),
+            "created_at": self.created_at.isoformat(),
+            "issues": [i.to_dict() for i in self.issues],
+        }
+        return doc

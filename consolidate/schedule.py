@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from openpyxl import Workbook
     from openpyxl.styles import Border, Font, PatternFill
     from openpyxl.worksheet.worksheet import Worksheet
+    from xlsxwriter.workbook import Workbook as XlsxWorkbook
+    from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
 
     from consolidate.campaign import Campaign
     from consolidate.units import UnitList
@@ -626,53 +628,69 @@ def write_schedule_sheet(wb: Workbook, campaign: Campaign, unit_name: str) -> Wo
     return ws
 
 
-def write_schedule_summary(wb: Workbook, entries: Sequence[ScheduleEntry], campaign: Campaign) -> Worksheet:
-    """Add "Lịch tuần lễ": the compiled schedule in the seed's layout TT | Giờ | Ngày | Đơn vị | Nội dung
-    (and Địa điểm when any unit gave one), print-ready; readable back by :func:`read_schedule`."""
-    from openpyxl.styles import Alignment
-
-    border, header_fill = _table_style()
-    ws = wb.create_sheet(SUMMARY_SHEET)
+def write_schedule_summary(wb: XlsxWorkbook, entries: Sequence[ScheduleEntry], campaign: Campaign) -> XlsxWorksheet:
+    """Add "Lịch tuần lễ" to a summary being written by XlsxWriter: the compiled schedule in the seed's layout
+    TT | Giờ | Ngày | Đơn vị | Nội dung (and Địa điểm when any unit gave one), print-ready (a landscape A4
+    page wide, the header repeated); readable back by :func:`read_schedule`. Texts are written as text."""
+    base = {"font_name": FONT_NAME, "font_size": 12, "valign": "vcenter"}
+    title = wb.add_format({**base, "bold": True, "font_size": 14, "align": "center", "text_wrap": True})
+    week = wb.add_format({**base, "italic": True, "align": "center"})
+    head = wb.add_format({**base, "bold": True, "align": "center", "border": 1, "bg_color": "#F2F2F2",
+                          "text_wrap": True})
+    centred = wb.add_format({**base, "valign": "top", "align": "center", "border": 1})
+    day = wb.add_format({**base, "valign": "top", "align": "center", "border": 1, "num_format": "dd/mm"})
+    wrapped = wb.add_format({**base, "valign": "top", "border": 1, "text_wrap": True})
+    ws = wb.add_worksheet(SUMMARY_SHEET)
     heads = ["TT", "Giờ", "Ngày", "Đơn vị", "Nội dung"]
     widths = [6, 10, 10, 34, 62]
     with_place = any(e.place for e in entries)
     if with_place:
         heads.append("Địa điểm")
         widths.append(26)
-    last = len(heads)
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[chr(64 + i)].width = w
-    _banner(ws, 1, f"LỊCH “{campaign.title.upper()}”", last, _font(bold=True, size=14), 36)
-    _banner(ws, 2, _week_line(campaign), last, _font(italic=True))
-    header = 4
-    for c, text in enumerate(heads, start=1):
-        cell = ws.cell(header, c, text)
-        cell.font = _font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-        cell.border = border
-        cell.fill = header_fill
+    last = len(heads) - 1
+    for i, w in enumerate(widths):
+        ws.set_column(i, i, w)
+    banner = f"LỊCH “{campaign.title.upper()}”"
+    ws.merge_range(0, 0, 0, last, "", title)
+    ws.write_string(0, 0, banner, title)
+    ws.set_row(0, max(24, round(-(-len(banner) // int(sum(widths) * 0.8)) * 20 + 4, 1)))
+    ws.merge_range(1, 0, 1, last, "", week)
+    ws.write_string(1, 0, _week_line(campaign), week)
+    header = 3
+    for c, text in enumerate(heads):
+        ws.write_string(header, c, text, head)
     r = header
     for e in entries:
         r += 1
-        values: list[object] = [e.tt, e.time_text or None, e.date, e.unit_name, e.content]
+        ws.write_number(r, 0, e.tt, centred)
+        if e.time_text:
+            ws.write_string(r, 1, e.time_text, centred)
+        else:
+            ws.write_blank(r, 1, None, centred)
+        ws.write_datetime(r, 2, dt.datetime.combine(e.date, dt.time()), day)
+        ws.write_string(r, 3, e.unit_name, wrapped)
+        ws.write_string(r, 4, e.content, wrapped)
         if with_place:
-            values.append(e.place or None)
-        for c, value in enumerate(values, start=1):
-            cell = ws.cell(r, c)
-            set_text(cell, value)
-            cell.border = border
-            cell.font = _font()
-            cell.alignment = Alignment(vertical="top", wrap_text=c >= 4,
-                                       horizontal="center" if c <= 3 else None)
-        ws.cell(r, 3).number_format = "dd/mm"
-        lines = max(1, -(-len(e.content) // 70), -(-len(e.unit_name) // 36))
-        ws.row_dimensions[r].height = round(lines * 16.5 + 3, 1)
+            if e.place:
+                ws.write_string(r, 5, e.place, wrapped)
+            else:
+                ws.write_blank(r, 5, None, wrapped)
+        # LibreOffice does not fit a row of an .xlsx to its wrapped text: a height from the text's length
+        lines = max(1, -(-len(e.content) // 55), -(-len(e.unit_name) // 30), -(-len(e.place or "") // 23))
+        if lines > 1:
+            ws.set_row(r, round(lines * 16.5 + 3, 1))
     if not entries:
         r += 1
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last)
-        ws.cell(r, 1, "(Chưa có đơn vị nào gửi lịch hoạt động.)").font = _font(italic=True)
-    ws.freeze_panes = ws.cell(header + 1, 1)
-    _print_setup(ws, last, r, header, landscape=True)
+        ws.merge_range(r, 0, r, last, "", week)
+        ws.write_string(r, 0, "(Chưa có đơn vị nào gửi lịch hoạt động.)", wb.add_format({**base, "italic": True}))
+    ws.freeze_panes(header + 1, 0)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.repeat_rows(header)
+    ws.print_area(0, 0, r, last)
+    ws.set_footer(f"&C&\"{FONT_NAME}\"&10Trang &P/&N")
     return ws
 
 

@@ -1049,3 +1049,9 @@ def sniff(data: bytes, rel: str) -> Sniffed:
     if result.kind == "report":
         result.data = data
     return result
+
+
+def sniff_archive(data: bytes, rel: str) -> Sniffed:
+    """The zip bounds of :func:`sniff_bytes` (members, declared sizes, ratio, paths, encryption) for a zip of
+    several returns handed over at once (``intake``), without the bound on one return's size."""
+    return _sniff_zip(data, rel, PurePosixPath(rel.lower()).suffix)

@@ -1,75 +1,64 @@
-"""The district summary workbook that ``merge`` writes: the official form with the district's totals
-(readable back by the reader, so a province can merge districts with the same tool), the values per unit
-grouped by type, who has and has not reported, every issue, and a chart.
+"""The district summary workbook that ``merge`` writes, with XlsxWriter.
 
-Every string that came from a unit (names, notes, file names, issue values) is written as text, never as a
-formula (``text.set_text``), so a note "=HYPERLINK(…)" stays visible text.
+Sheets, in order:
 
-Why the sheets after the form keep their cells outside openpyxl, and their ``<sheetData>`` is written here:
-a province's summary has one column per unit on "Theo đơn vị" (71,000 cells for 1,000 units, 710,000 for
-10,000), and openpyxl spends about 7 µs building and 6 µs saving each cell (a ``Cell`` object, its styles
-hashed again, an lxml element per cell): writing the summary took 1.3 s for 1,000 units and 18 s for
-10,000, more than checking the folder. So each of those sheets is a :class:`_Sheet`: openpyxl still holds
-and writes everything else of it (merges, freeze panes, conditional formats, print settings, charts) but its
-row heights and column widths, while its cells are kept as openpyxl's own triple — the value exactly as
-``Cell.value`` stores it after ``set_text`` (values are bound through a real openpyxl cell, so truncation,
-error codes and the "=" rule stay openpyxl's and ``set_text``'s), ``data_type``, and the index of the cell's
-style in the workbook — and serialised by :meth:`_Sheet.rows_xml` the way openpyxl's ``lxml_write_cell``
-writes them: strings as inline strings, "=…" as a string and never a formula, "_x…_" as ``set_text``
-escaped it, a carriage return as ``&#13;`` (a raw one would read back as a line feed), numbers as "%.16g".
-A unit type's units on a row of numbers are one :class:`_Numbers` run, formatted from its array in one go.
-Saving runs openpyxl's own ``ExcelWriter``; :class:`_Archive` only replaces the (then cell-less)
-``<sheetData>`` and ``<dimension>`` of those sheets by the kept cells, and puts their ``<cols>`` before it.
-A merge whose corner cells exist is done by openpyxl on real cells that are then taken back, so merged cells
-get exactly openpyxl's borders (and a merge like an earlier one takes its styles); one whose corners do not
-exist yet leaves every cell of its range unstyled, which :meth:`_Sheet.merge` does without making the
-thousands of cells under a unit type's heading. ``build_workbook`` still returns a plain
-openpyxl workbook with every cell, and the tests check that both ways of saving read back identically.
-The form sheet is small and shared with the templates (``write_form_sheet``): an ordinary openpyxl sheet.
+1. "Biểu tổng hợp" — Phụ lục 2 row for row, laid out as a standalone administrative document (Nghị định
+   30/2020/NĐ-CP): the agency block top left, the national motto top right, the title with "(Kèm theo Báo
+   cáo số …)" under it, the district's totals, the signature block. It is also a return: the reader finds
+   its header by text and its "Đơn vị báo cáo" line, so a province merges districts with the same tool.
+2. "Theo đơn vị" — every merged unit's values: a column per unit grouped by type, a page per type, at
+   district size; a row per unit (autofilter, frozen panes) from :data:`UNITS_AS_ROWS_FROM` units on, where
+   a column per unit could not be read and would stop at Excel's 16,384 columns.
+3. "Tình hình nộp báo cáo" — one table under one repeated header: every unit, then the files used for the
+   schedule or the narrative only, then the files not used, each with its reason.
+4. "Lỗi và cảnh báo" — every issue, errors first, the kind named in Vietnamese, the code last.
+5. "Biểu đồ" — a table by unit type and native charts, placed so that none overlaps another or a page break.
+6. "Lịch tuần lễ" and 7. "Tổng hợp báo cáo" (``schedule.write_schedule_summary``,
+   ``narrative.write_narrative_summary``) when units sent a schedule or narrative texts.
+8. the hidden identity sheet (``identity.py``).
+
+XlsxWriter is made for writing a new workbook (native charts, merges, print titles, rich strings, hidden
+sheets) and writes a province's 700,000 cells without a cell object per cell; openpyxl stays for editing
+existing workbooks (feedback copies). Every string goes through ``write_string``: a unit's note
+"=HYPERLINK(…)" stays text, never a formula; on the signed form page it is left out (``merge`` lists it in
+"Lỗi và cảnh báo", code ``merge-formula-text``).
+
+Rows are left without a fixed height wherever a cell can wrap on its own: Excel and LibreOffice then fit the
+row to its text. A merged cell is never fitted by either, so merged rows get a height from the length of
+their text (:func:`_lines`), generously.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import re
-import zipfile
-from collections.abc import Iterator, Sequence
-from copy import copy
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell.cell import Cell, MergedCell
-from openpyxl.cell.rich_text import CellRichText, TextBlock
-from openpyxl.cell.text import InlineFont
-from openpyxl.chart import BarChart, Reference
-from openpyxl.formatting.rule import CellIsRule, FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import to_excel, to_ISO8601
-from openpyxl.worksheet.cell_range import CellRange
-from openpyxl.worksheet.merge import MergedCellRange
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
+import xlsxwriter
 
 from consolidate.campaign import place_name
 from consolidate.form import MEASURE_NAMES, NUMERIC_MEASURES, Row
 from consolidate.identity import IDENTITY_SHEET
-from consolidate.issues import SEVERITY_NAMES, Issue
-from consolidate.results import FILE_STATUS_NAMES, UNIT_STATE_NAMES, FileReport
+from consolidate.issues import CATALOGUE, SEVERITY_NAMES, Issue
+from consolidate.results import FILE_STATUS_NAMES, UNIT_STATE_NAMES, FileReport, MergeResult
 from consolidate.templates import (
-    BORDER, COL_NOTE, FONT_NAME, HEADER_FILL, LINE_HEIGHT, NUMBER_FORMAT, write_form_sheet,
+    COL_COUNT, COL_LABEL, COL_NOTE, COL_PEOPLE, COL_STT, COL_UNIT, FONT_NAME, LINE_HEIGHT, MEASURE_COLUMNS,
+    NUMBER_FORMAT, WIDTHS, check_layout,
 )
-from consolidate.text import EXCEL_CELL_LIMIT, set_text
+from consolidate.text import EXCEL_CELL_LIMIT, looks_like_formula
 
 if TYPE_CHECKING:
-    from consolidate.merge import MergeResult
+    from xlsxwriter.format import Format
+    from xlsxwriter.workbook import Workbook
+    from xlsxwriter.worksheet import Worksheet
 
+    from consolidate.campaign import Campaign
+
+FORM_SHEET_FALLBACK = "Biểu tổng hợp"
 BY_UNIT_SHEET = "Theo đơn vị"
 STATUS_SHEET = "Tình hình nộp báo cáo"
 ISSUES_SHEET = "Lỗi và cảnh báo"
@@ -78,509 +67,128 @@ INVALID_NOTE = ("LƯU Ý: biểu này có cộng cả số liệu CHƯA KIỂM T
                 "(tổng hợp với --include-invalid): {units}.")
 ON_TIME = "Đúng hạn"
 CUT_MARK = f" … (còn tiếp: xem trang \"{BY_UNIT_SHEET}\")"
-RED = "C00000"
-FILL_OK = PatternFill("solid", fgColor="C6EFCE")
-FILL_BAD = PatternFill("solid", fgColor="FFC7CE")
-FILL_MISSING = PatternFill("solid", fgColor="FFEB9C")
-FILL_SUBTOTAL = PatternFill("solid", fgColor="DDEBF7")
-FILL_TOTAL = PatternFill("solid", fgColor="BDD7EE")
+FORMULA_MARK = f"(nội dung dạng công thức, xem trang \"{ISSUES_SHEET}\")"
+NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+MOTTO = "Độc lập - Tự do - Hạnh phúc"
+# "Theo đơn vị" turns to a row per unit above this many merged units: a column per unit prints legibly for
+# a district (a few dozen units, a page per type), not for a province's thousand schools
+UNITS_AS_ROWS_FROM = 200
+PRINT_SCALE = 70  # "Theo đơn vị": 12 pt text prints at 8.4 pt, about eight unit columns a landscape page
+RED = "#C00000"
+HEADER_FILL = "#F2F2F2"
+GREY = "#D9D9D9"
+FILL_OK = "#C6EFCE"
+FILL_BAD = "#FFC7CE"
+FILL_MISSING = "#FFEB9C"
+FILL_SUBTOTAL = "#DDEBF7"
+FILL_TOTAL = "#BDD7EE"
+FILL_CONFIRM = "#F8CBAD"
+CHARS_PER_WIDTH = 1.0  # characters of Vietnamese text per unit of column width, at 12 pt (an estimate)
 
 
-def _font(bold: bool = False, size: float = 12, italic: bool = False, color: str | None = None) -> Font:
-    return Font(name=FONT_NAME, size=size, bold=bold, italic=italic, color=color)
+# -------------------------------------------------------------------------------------------- writing cells
+
+class _Formats:
+    """XlsxWriter formats by their properties, made once each (Times New Roman 12, centred vertically)."""
+
+    BASE = {"font_name": FONT_NAME, "font_size": 12, "valign": "vcenter"}
+
+    def __init__(self, wb: Workbook) -> None:
+        self.wb = wb
+        self.made: dict[tuple, Format] = {}
+
+    def __call__(self, **props: object) -> Format:
+        key = tuple(sorted(props.items()))
+        fmt = self.made.get(key)
+        if fmt is None:
+            fmt = self.made[key] = self.wb.add_format({**self.BASE, **props})
+        return fmt
+
+    def cell(self, *, bold: bool = False, number: bool = False, wrap: bool = False, border: bool = True,
+             fill: str | None = None, align: str | None = None, **more: object) -> Format:
+        """The format of a table cell."""
+        props: dict[str, object] = dict(more)
+        if bold:
+            props["bold"] = True
+        if number:
+            props["num_format"] = NUMBER_FORMAT
+        if wrap:
+            props["text_wrap"] = True
+        if border:
+            props["border"] = 1
+        if fill:
+            props["bg_color"] = fill
+        if align:
+            props["align"] = align
+        return self(**props)
+
+    def header(self, fill: str = HEADER_FILL, **more: object) -> Format:
+        return self.cell(bold=True, wrap=True, fill=fill, align="center", **more)
 
 
-# ---------------------------------------------------------------------------------- cells kept as XML
-
-# lxml refuses to write these (the C0 controls are refused earlier, by openpyxl's Cell)
-_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
-_EMPTY = (None, "n", 0)  # a cell openpyxl would hold but not write: no value, no style
-_DIMENSION = re.compile(rb'<dimension ref="A1:A1"\s*/>')
-_SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>.*?</sheetData>", re.DOTALL)
-
-Entry = tuple[object, str, int]  # (Cell._value, Cell.data_type, index into the workbook's cell styles)
-
-
-def _xml_text(text: str) -> str:
-    """Text as lxml escapes it in an element; a literal CR must stay a CR, not become a line feed."""
-    if _NOT_XML.search(text):
-        raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control "
-                         "characters")
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+def _put(ws: Worksheet, row: int, col: int, value: object, fmt: Format | None = None) -> None:
+    """Write one cell (0-based): text always as text (cut to what a cell holds), numbers and times as such."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, str):
+        ws.write_string(row, col, fit_cell(value), fmt)
+    elif isinstance(value, (dt.datetime, dt.date)):
+        ws.write_datetime(row, col, value, fmt)
+    elif isinstance(value, (bool, np.bool_)):
+        ws.write_boolean(row, col, bool(value), fmt)
+    else:
+        ws.write_number(row, col, value, fmt)
 
 
-def _number(value: object) -> str:
-    """A number as openpyxl writes it (``compat.safe_string``: "%.16g", nothing for NaN and ±inf)."""
-    text = "%.16g" % value  # noqa: UP031
-    return "" if text[-1] in "nf" else text  # "nan", "inf", "-inf"
-
-
-_LETTERS = [""]  # column letters by index, made once: a province's sheet has thousands of columns
-
-
-def _letters(stop: int) -> list[str]:
-    """Column letters by index (1 → "A") at least up to ``stop`` (excluded)."""
-    while len(_LETTERS) < stop:
-        _LETTERS.append(get_column_letter(len(_LETTERS)))
-    return _LETTERS
-
-
-# "%.16g" writes a whole number below 2**53 as its digits, as str() does; above, a float may not be whole
-_EXACT = 2.0 ** 53
-
-
-class _Numbers:
-    """A run of number cells of one style along a row, kept as one array rather than a triple per cell.
-
-    Its cells are those ``_put(…, number=True)`` makes of the same floats: blank for NaN, a whole number as
-    an int. "Theo đơn vị" holds a row of these per form value (a province's 10,000 units), formatted in bulk.
-    """
-
-    def __init__(self, col: int, values: np.ndarray, sid: int) -> None:
-        if not sid:  # _put styles every cell; an unstyled blank one would not be written at all
-            raise ValueError("a run of numbers needs a style")
-        self.col = col
-        self.values = values
-        self.sid = sid
-
-    @property
-    def stop(self) -> int:
-        """The column after the run's last."""
-        return self.col + len(self.values)
-
-    def entries(self) -> Iterator[tuple[int, Entry]]:
-        """Each cell's column and :data:`Entry`."""
-        sid = self.sid
-        for c, v in enumerate(self.values.tolist(), start=self.col):
-            yield c, ((None, "n", sid) if math.isnan(v) else (int(v), "n", sid) if v.is_integer() else (v, "n", sid))
-
-    def xml(self, row: str) -> str:
-        """The cells' ``<c>`` elements in row ``row``, as :meth:`_Sheet.rows_xml` writes each entry."""
-        v = self.values
-        whole = (v == np.trunc(v)) & (np.abs(v) < _EXACT)  # False for NaN and ±inf
-        texts: list[object] = np.where(whole, v, 0).astype(np.int64).tolist()
-        for k in np.flatnonzero(~whole).tolist():
-            x = float(v[k])
-            texts[k] = None if math.isnan(x) else _number(int(x) if x.is_integer() else x)
-        head = f'{row}" s="{self.sid}" t="n"'
-        letters = _letters(self.stop)[self.col:self.stop]
-        return "".join([f'<c r="{c}{head}/>' if t is None else f'<c r="{c}{head}><v>{t}</v></c>'
-                        for c, t in zip(letters, texts)])
-
-
-class _Book:
-    """A summary being built: the openpyxl workbook, and the cells of its :class:`_Sheet`\\ s."""
-
-    def __init__(self) -> None:
-        self.wb = Workbook()
-        self.sheets: list[_Sheet] = []
-        # _put's style options → style index; a finished style is copied from the first cell that had it
-        self.put_styles: dict[tuple, int] = {}
-        self.restyled: dict[tuple[int, str], int] = {}
-        # a merge's styles depend only on its size and its corners' styles (see _Sheet.merge)
-        self.merged_styles: dict[tuple[int, int, int | None, int | None], list[Entry]] = {}
-        self.bound: dict[str, tuple[object, str]] = {}  # a string → how set_text binds it
-        self.text_xml: dict[str, str] = {}  # a string cell's XML after its reference and style
-
-    def create_sheet(self, title: str) -> _Sheet:
-        sheet = _Sheet(self, self.wb.create_sheet(title))
-        self.sheets.append(sheet)
-        return sheet
-
-    def style_id(self, style: StyleArray) -> int:
-        """The index of a style in the workbook's cell styles (what openpyxl writes as ``s``)."""
-        return self.wb._cell_styles.add(copy(style))
-
-    def style(self, sid: int) -> StyleArray:
-        return copy(self.wb._cell_styles[sid])
-
-    def workbook(self) -> Workbook:
-        """The workbook with every kept cell turned into an openpyxl cell (what openpyxl alone would build)."""
-        for sheet in self.sheets:
-            sheet.to_openpyxl()
-        return self.wb
-
-    def save(self, path: Path) -> None:
-        """Save as openpyxl's ``save_workbook`` does, the kept cells written straight into their sheets."""
-        for sheet in self.sheets:
-            sheet.take_back()
-            if sheet.ws.row_dimensions or sheet.ws.column_dimensions:  # would be written without the cells
-                raise RuntimeError(f"{sheet.ws.title}: row heights and column widths go in _Sheet.heights/widths")
-        archive = _Archive(path, self.sheets)
-        self.wb.properties.modified = dt.datetime.now(tz=dt.timezone.utc).replace(tzinfo=None)
-        ExcelWriter(self.wb, archive).save()
-        if archive.patched != {id(s) for s in self.sheets}:  # an openpyxl that writes sheets another way
-            raise RuntimeError(f"{path}: the cells of some sheets were not written")
-
-
-class _Sheet:
-    """A worksheet whose cells are kept as :data:`Entry` triples by row and column, outside openpyxl.
-
-    Its row heights and column widths are kept here too (an openpyxl dimension costs as much to make and
-    write as a dozen cells, and "Theo đơn vị" has a width per unit).
-    """
-
-    def __init__(self, book: _Book, ws: Worksheet) -> None:
-        self.book = book
-        self.ws = ws
-        self.rows: dict[int, dict[int, Entry]] = {}
-        # runs of number cells by row; their columns hold no entry in ``rows``
-        self.runs: dict[int, list[_Numbers]] = {}
-        self.heights: dict[int, float] = {}  # row → height, as RowDimension.height
-        self.widths: dict[int, float] = {}  # column → width, as ColumnDimension.width
-        self._binder = Cell(ws)  # binds values exactly as a cell of this sheet would
-
-    def bind(self, value: object) -> tuple[object, str]:
-        """``(Cell._value, Cell.data_type)`` of a cell given this value by ``set_text``."""
-        if value is None:
-            return None, "n"
-        if type(value) in (int, float):  # what openpyxl does with them, without the detour
-            return value, "n"
-        # names, codes and states recur on every sheet; binding depends on nothing but the string
-        bound = self.book.bound.get(value) if type(value) is str else None
-        if bound is not None:
-            return bound
-        cell = self._binder
-        set_text(cell, value)
-        if type(value) is str:
-            self.book.bound[value] = cell._value, cell.data_type
-        return cell._value, cell.data_type
-
-    def put(self, row: int, col: int, value: object, sid: int) -> None:
-        """Set one cell's value (through ``set_text``) and style."""
-        value, kind = self.bind(value)
-        self.rows.setdefault(row, {})[col] = (value, kind, sid)
-
-    def put_numbers(self, row: int, col: int, values: np.ndarray, sid: int) -> None:
-        """Set the cells from ``col`` on to these floats, in style ``sid``, as :class:`_Numbers` stores them.
-
-        They are seen when the sheet is written or turned into openpyxl cells, not by :meth:`value` or
-        :meth:`merge`.
-        """
-        if len(values):
-            self.runs.setdefault(row, []).append(_Numbers(col, values, sid))
-
-    def value(self, row: int, col: int) -> object:
-        entry = self.rows.get(row, {}).get(col)
-        return None if entry is None else entry[0]
-
-    def touch(self, row: int, col: int) -> None:
-        """Make a cell exist, as ``ws.cell()`` does (it then counts in the sheet's dimension)."""
-        self.rows.setdefault(row, {}).setdefault(col, _EMPTY)
-
-    def cell(self, row: int, col: int) -> Cell:
-        """A detached openpyxl cell holding this cell's value and style, to be changed and :meth:`keep`-ed."""
-        cell = Cell(self.ws, row=row, column=col)
-        entry = self.rows.get(row, {}).get(col)
-        if entry is not None:
-            cell._value, cell.data_type, sid = entry
-            if sid:
-                cell._style = self.book.style(sid)
-        return cell
-
-    def keep(self, cell: Cell | MergedCell) -> None:
-        sid = self.book.style_id(cell._style) if cell.has_style else 0
-        self.rows.setdefault(cell.row, {})[cell.column] = (cell._value, cell.data_type, sid)
-
-    def merge(self, start_row: int, start_column: int, end_row: int, end_column: int) -> None:
-        """``ws.merge_cells``; openpyxl borders the merged cells from the corner cells, so it gets those."""
-        ws = self.ws
-        rows = range(start_row, end_row + 1)
-        cols = range(start_column, end_column + 1)
-        first = self.rows.get(start_row, {}).get(start_column)
-        last = self.rows.get(end_row, {}).get(end_column)
-        # What openpyxl makes of a merge depends on its size and its corners' styles alone (every other
-        # cell becomes a new MergedCell, the first keeps its value): a merge like an earlier one (a label
-        # over its two measures' rows, form row after form row) takes that one's styles.
-        key = (end_row - start_row, end_column - start_column, first and first[2], last and last[2])
-        styled = self.book.merged_styles.get(key)
-        if styled is None and (first or last):
-            for r, c, entry in ((start_row, start_column, first), (end_row, end_column, last)):
-                if entry is not None:
-                    ws._cells[r, c] = self.cell(r, c)
-            ws.merge_cells(start_row=start_row, start_column=start_column, end_row=end_row, end_column=end_column)
-            for r in rows:
-                for c in cols:
-                    self.keep(ws._cells.pop((r, c)))
-            self.book.merged_styles[key] = [self.rows[r][c] for r in rows for c in cols]
-            return
-        ws.merged_cells.add(MergedCellRange(ws, CellRange(min_row=start_row, min_col=start_column,
-                                                          max_row=end_row, max_col=end_column).coord))
-        ws._cells.pop((start_row, start_column), None)  # made by MergedCellRange, as ws.cell() does
-        if styled is None:
-            # Corners that do not exist yet have no border and the default protection, from which openpyxl
-            # makes every cell of the range an unstyled one; making thousands of them (a type's heading
-            # over its units) to learn that would cost more than the whole sheet's cells.
-            for r in rows:
-                self.rows.setdefault(r, {}).update(dict.fromkeys(cols, _EMPTY))
-            return
-        entries = iter(styled)
-        for r in rows:
-            self.rows.setdefault(r, {}).update(zip(cols, entries))
-        value, kind = (first or _EMPTY)[:2]
-        self.rows[start_row][start_column] = (value, kind, styled[0][2])
-
-    def restyle(self, row: int, col: int, number_format: str) -> None:
-        """Give a cell another number format, as ``cell.number_format = …`` does."""
-        value, kind, sid = self.rows[row][col]
-        key = (sid, number_format)
-        new = self.book.restyled.get(key)
-        if new is None:
-            cell = self.cell(row, col)
-            cell.number_format = number_format
-            new = self.book.restyled[key] = self.book.style_id(cell._style)
-        self.rows[row][col] = (value, kind, new)
-
-    def take_back(self) -> None:
-        """Keep any cell openpyxl made on this sheet itself, so that none is lost when the cells are written."""
-        ws = self.ws
-        for (r, c) in sorted(ws._cells):
-            self.keep(ws._cells.pop((r, c)))
-
-    def to_openpyxl(self) -> None:
-        ws = self.ws
-        for r, runs in self.runs.items():
-            for run in runs:
-                self.rows.setdefault(r, {}).update(run.entries())
-        self.runs = {}
-        merged = {(r, c) for rng in ws.merged_cells.ranges for r, c in list(rng.cells)[1:]}
-        styles = self.book.wb._cell_styles
-        for r, cells in self.rows.items():
-            for c, (value, kind, sid) in cells.items():
-                cell = MergedCell(ws, r, c) if (r, c) in merged else Cell(ws, row=r, column=c)
-                if not isinstance(cell, MergedCell):
-                    cell._value, cell.data_type = value, kind
-                cell._style = copy(styles[sid])
-                ws._cells[r, c] = cell
-        self.rows = {}
-        for r, height in self.heights.items():
-            ws.row_dimensions[r].height = height
-        for c, width in self.widths.items():
-            ws.column_dimensions[get_column_letter(c)].width = width
-        self.heights, self.widths = {}, {}
-
-    def dimension(self) -> str:
-        """The used range, as ``Worksheet.calculate_dimension`` gives it for the same cells."""
-        if not any(self.rows.values()) and not self.runs:
-            return "A1:A1"
-        rows = [r for r, cells in self.rows.items() if cells] + list(self.runs)
-        cols = [c for cells in self.rows.values() for c in cells]
-        for runs in self.runs.values():
-            cols += [c for run in runs for c in (run.col, run.stop - 1)]
-        return f"{get_column_letter(min(cols))}{min(rows)}:{get_column_letter(max(cols))}{max(rows)}"
-
-    def cols_xml(self) -> bytes:
-        """The ``<cols>`` element, as openpyxl writes ``ColumnDimension``\\ s of these widths; none without any."""
-        if not self.widths:
-            return b""
-        cols = [f'<col width="{_number(float(w))}" customWidth="1" min="{c}" max="{c}"/>'
-                for c, w in sorted(self.widths.items())]
-        return f"<cols>{''.join(cols)}</cols>".encode()
-
-    def rows_xml(self) -> Iterator[bytes]:
-        """The ``<row>`` elements of ``<sheetData>``, as openpyxl's ``WorksheetWriter.write_row`` writes them."""
-        letters: dict[int, str] = {}
-        texts = self.book.text_xml
-        for r in sorted(self.rows.keys() | self.runs.keys() | self.heights.keys()):
-            height = self.heights.get(r)
-            # a RowDimension with a height writes just these of its attributes
-            parts = [f'<row r="{r}">' if height is None else
-                     f'<row r="{r}" ht="{_number(float(height))}" customHeight="1">']
-            rs = str(r)
-            cells: list[tuple[int, Entry | _Numbers]] = sorted(self.rows.get(r, {}).items())
-            if r in self.runs:
-                cells = sorted(cells + [(run.col, run) for run in self.runs[r]], key=lambda item: item[0])
-            for c, entry in cells:
-                if isinstance(entry, _Numbers):
-                    parts.append(entry.xml(rs))
-                    continue
-                value, kind, sid = entry
-                if value is None and not sid:
-                    continue
-                letter = letters.get(c)
-                if letter is None:
-                    letter = letters[c] = get_column_letter(c)
-                parts.append(f'<c r="{letter}{rs}" s="{sid}"' if sid else f'<c r="{letter}{rs}"')
-                if kind == "s" and type(value) is str:  # the same names and states on many rows
-                    tail = texts.get(value)
-                    if tail is None:
-                        tail = texts[value] = self._tail(value, kind, letter, rs)
-                    parts.append(tail)
-                else:
-                    parts.append(self._tail(value, kind, letter, rs))
-            parts.append("</row>")
-            yield "".join(parts).encode("utf-8")
-
-    def _tail(self, value: object, kind: str, letter: str, row: str) -> str:
-        """What follows ``<c r=… s=…`` for a cell of this value and data type, up to the end of the cell."""
-        if kind == "n":
-            return ' t="n"/>' if value is None else f' t="n"><v>{_number(value)}</v></c>'
-        if kind == "s":
-            if isinstance(value, CellRichText):
-                raise TypeError("rich text is written by openpyxl only")
-            if value == "" or value is None:
-                return ' t="inlineStr"/>'
-            space = ' xml:space="preserve"' if value != value.strip() else ""
-            return f' t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>'
-        if kind == "d":
-            if getattr(value, "tzinfo", None) is not None:
-                raise TypeError("Excel does not support timezones in datetimes. "
-                                "The tzinfo in the datetime/time object must be set to None.")
-            if self.book.wb.iso_dates and not isinstance(value, dt.timedelta):
-                return f' t="d"><v>{_xml_text(to_ISO8601(value))}</v></c>'
-            return f' t="n"><v>{_number(to_excel(value, self.book.wb.epoch))}</v></c>'
-        if kind == "b":
-            return f' t="b"><v>{_number(value)}</v></c>'
-        if kind == "e":
-            return f' t="e"><v>{_xml_text(str(value))}</v></c>'
-        # "f": set_text never leaves a formula, and nothing else writes these cells
-        raise ValueError(f"cell {letter}{row}: data type {kind!r} is not written here")
-
-
-# zlib's default level 6 took about a tenth of writing a province's summary; level 2 takes a third of that
-# for a file about 15 % larger (410 instead of 358 kB for 1,000 units)
-ZIP_LEVEL = 2
-
-
-class _Archive(zipfile.ZipFile):
-    """The package openpyxl's ``ExcelWriter`` writes, with the kept cells put into their sheets' XML."""
-
-    def __init__(self, path: Path, sheets: Sequence[_Sheet]) -> None:
-        super().__init__(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL)
-        self._sheets = sheets
-        self.patched: set[int] = set()  # id() of each sheet whose cells went in
-
-    def write(self, filename: str | os.PathLike[str], arcname: str | None = None, compress_type: int | None = None,
-              compresslevel: int | None = None) -> None:
-        # ExcelWriter numbers a sheet (ws._id) just before writing it, so the path is known only now
-        sheet = next((s for s in self._sheets if arcname == s.ws.path[1:]), None)
-        if sheet is None:
-            super().write(filename, arcname, compress_type, compresslevel)
-            return
-        data = Path(filename).read_bytes()
-        found = _SHEET_DATA.search(data)
-        dimension = f'<dimension ref="{sheet.dimension()}"/>'.encode()
-        head, count = _DIMENSION.subn(dimension, data[:found.start()] if found else b"")
-        if found is None or count != 1:
-            raise RuntimeError(f"{arcname}: openpyxl wrote a sheet without the expected dimension and sheetData")
-        info = zipfile.ZipInfo(arcname, dt.datetime.now().timetuple()[:6])
-        info.compress_type = self.compression
-        # what writestr sets; open() leaves a given ZipInfo's alone (named compress_level from Python 3.13)
-        setattr(info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel", self.compresslevel)
-        info.external_attr = 0o600 << 16
-        with self.open(info, "w") as out:
-            out.write(head)
-            out.write(sheet.cols_xml())  # where openpyxl writes <cols>: right before <sheetData>
-            out.write(b"<sheetData>")
-            for chunk in sheet.rows_xml():
-                out.write(chunk)
-            out.write(b"</sheetData>")
-            out.write(data[found.end():])
-        self.patched.add(id(sheet))
-
-
-def _put(sheet: _Sheet, row: int, col: int, value: object, *, bold: bool = False, number: bool = False,
-         wrap: bool = False, border: bool = True, fill: PatternFill | None = None,
-         align: str | None = None) -> None:
-    """Write one cell: strings always as text, numbers in the Vietnamese thousands format."""
-    if isinstance(value, float) and math.isnan(value):
-        value = None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str):
-        value = fit_cell(value)
-    # Styling a cell through openpyxl's descriptors hashes every style object again (seconds for a few
-    # hundred units); a finished style is a small array of ids, taken from the first cell that had it.
-    key = (bold, number, wrap, border, id(fill), align)
-    sid = sheet.book.put_styles.get(key)
-    if sid is not None:
-        sheet.put(row, col, value, sid)
+def _merge(ws: Worksheet, first_row: int, first_col: int, last_row: int, last_col: int, value: object,
+           fmt: Format | None) -> None:
+    """A merged range holding one value (a single cell when the range is one cell: Excel refuses those)."""
+    if (first_row, first_col) == (last_row, last_col):
+        _put(ws, first_row, first_col, value, fmt)
         return
-    cell = sheet.cell(row, col)
-    set_text(cell, value)
-    cell.font = _font(bold=bold)
-    if number:
-        cell.number_format = NUMBER_FORMAT
-    cell.alignment = Alignment(wrap_text=wrap, vertical="center", horizontal=align)
-    if border:
-        cell.border = BORDER
-    if fill is not None:
-        cell.fill = fill
-    sheet.keep(cell)
-    sheet.book.put_styles[key] = sheet.rows[row][col][2]
+    ws.merge_range(first_row, first_col, last_row, last_col, "", fmt)
+    _put(ws, first_row, first_col, value, fmt)
 
 
-def _header(sheet: _Sheet, row: int, headers: Sequence[str], widths: Sequence[float] | None = None) -> None:
-    for c, text in enumerate(headers, start=1):
-        _put(sheet, row, c, text, bold=True, wrap=True, fill=HEADER_FILL, align="center")
-        if widths:
-            sheet.widths[c] = widths[c - 1]
-
-
-CHARS_PER_WIDTH = 1.0  # characters of (bold) Vietnamese text per unit of Excel column width, at 12 pt
-
-
-def _lines(text: str, width: float | None) -> int:
+def _lines(text: str, width: float | None, chars_per_width: float = CHARS_PER_WIDTH) -> int:
     """How many lines a wrapped text takes in a column of this width (an estimate by length)."""
-    per_line = max(int((width or 8.43) * CHARS_PER_WIDTH), 1)
-    return sum(math.ceil(max(len(part), 1) / per_line) for part in text.split("\n"))
+    per_line = max(int((width or 8.43) * chars_per_width), 1)
+    return sum(math.ceil(max(len(part), 1) / per_line) for part in str(text).split("\n"))
 
 
-def _widths(sheet: _Sheet, cols: Sequence[int], spans: dict[int, int] | None = None) -> dict[int, float]:
-    """The width each of these columns offers its text; ``spans`` maps a column to how many it is merged across."""
-    return {c: sum(sheet.widths.get(c + k) or 8.43
-                   for k in range((spans or {}).get(c, 1)))
-            for c in cols}
-
-
-def _fit_height(sheet: _Sheet, row: int, widths: dict[int, float]) -> None:
-    """Give a row the height its wrapped cells need (``widths`` from :func:`_widths`).
-
-    openpyxl stores no row height, and LibreOffice (on screen and in print) then shows wrapped text one
-    line high, each line over the next; the height is estimated from the text length and column widths.
-    """
+def _fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[object, float]], size: float = 12,
+             always: bool = False) -> None:
+    """Give a row the height its wrapped cells need: (text, column width) of each. LibreOffice does not fit
+    a row of an .xlsx to its text when it opens it (and nobody fits a merged cell), so the height is set
+    from an estimate by length, with a tenth to spare; a row of one line keeps the default unless ``always``."""
     lines = 1
-    for c, width in widths.items():
-        value = sheet.value(row, c)
-        if value is None:
+    for text, width in cells:
+        if text is None:
             continue
-        lines = max(lines, _lines(str(value), width))
-    if lines > 1:
-        sheet.heights[row] = lines * LINE_HEIGHT
+        text = text if isinstance(text, str) else str(text)
+        room = width * 0.9
+        if len(text) > room or "\n" in text:  # most cells hold one short line: no estimate needed
+            lines = max(lines, _lines(text, room))
+    if lines > 1 or always:
+        ws.set_row(row, _height(lines, size))
 
 
-def _fit_width(sheet: _Sheet, col: int, texts: Sequence[str | None], cap: float = 60) -> None:
-    """Widen a column of file names to its longest one (up to ``cap``): they are not wrapped."""
-    longest = max((len(t) for t in texts if t), default=0)
-    sheet.widths[col] = max(sheet.widths.get(col) or 8.43, min(longest / CHARS_PER_WIDTH + 2, cap))
+def _height(lines: int, size: float = 12) -> float:
+    """Row height in points for this many lines of text of this size (at most Excel's 409)."""
+    return min(409.0, round(lines * LINE_HEIGHT * size / 12 + 3, 1))
 
 
-def _text_cell(sheet: _Sheet, row: int, col: int, text: str, font: Font,
-               alignment: Alignment | None = None) -> None:
-    cell = sheet.cell(row, col)
-    set_text(cell, text)
-    cell.font = font
-    if alignment is not None:
-        cell.alignment = alignment
-    sheet.keep(cell)
+def _landscape(ws: Worksheet, fit_width: bool = True) -> None:
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    if fit_width:
+        ws.fit_to_pages(1, 0)
+    ws.set_footer(f"&C&\"{FONT_NAME}\"&10Trang &P/&N")
 
 
-def _title(sheet: _Sheet, row: int, text: str, span: int, size: float = 14) -> None:
-    sheet.merge(row, 1, row, max(span, 1))
-    _text_cell(sheet, row, 1, text, _font(bold=True, size=size), Alignment(horizontal="left", vertical="center"))
-
-
-def _landscape(ws: Worksheet) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-
-
-def _freeze(sheet: _Sheet, row: int, col: int) -> None:
-    sheet.touch(row, col)  # as ``ws.freeze_panes = ws.cell(row, col)`` makes the cell exist
-    sheet.ws.freeze_panes = f"{get_column_letter(col)}{row}"
+def _title(ws: Worksheet, F: _Formats, row: int, text: str, last_col: int, size: float = 14) -> None:
+    _merge(ws, row, 0, row, max(last_col, 0), text, F(bold=True, font_size=size, align="left"))
 
 
 def stamp(when: dt.datetime) -> str:
@@ -592,6 +200,25 @@ def reporter(result: MergeResult) -> str:
     """Who reports the summary: the office, else the district."""
     camp = result.run.campaign
     return camp.office or (f"Phòng Giáo dục và Đào tạo {camp.district}" if camp.district else "……")
+
+
+def agency_lines(campaign: Campaign) -> tuple[str, str]:
+    """The agency block of an administrative document: (cơ quan chủ quản, cơ quan), upper case."""
+    parent = f"UBND {campaign.district}".upper() if campaign.district else "UBND ……"
+    office = campaign.office or (f"Phòng Giáo dục và Đào tạo {campaign.district}" if campaign.district else "……")
+    return parent, office.upper()
+
+
+def report_symbol(campaign: Campaign) -> str:
+    """The office's abbreviation in a document number ("…/BC-PGDĐT"), "……" when it is not known."""
+    office = (campaign.office or "").strip().lower()
+    return "PGDĐT" if office.startswith("phòng giáo dục và đào tạo") or not office else "……"
+
+
+def attached_line(campaign: Campaign) -> str:
+    """"(Kèm theo Báo cáo số …/BC-… ngày … tháng … năm …)", left for the clerk to fill by hand."""
+    return (f"(Kèm theo Báo cáo số …… /BC-{report_symbol(campaign)} ngày …… tháng …… năm {campaign.year} "
+            f"của {campaign.office or 'Phòng Giáo dục và Đào tạo'})")
 
 
 def completeness_line(result: MergeResult) -> str:
@@ -668,12 +295,6 @@ class _UnitValues:
         return np.full(len(rows), np.nan) if j is None else self.arrays[measure][rows, j]
 
 
-def _joined_parts(units: Sequence[str], names: _Names, values: Sequence[object]) -> str | None:
-    """A row's text or notes over these units, each prefixed by the unit's name."""
-    parts = [f"{names(u)}: {v}" for u, v in zip(units, values) if isinstance(v, str) and v]
-    return fit_cell("\n".join(parts)) or None
-
-
 def fit_cell(text: str) -> str:
     """A text cut to what one Excel cell holds (32,767 characters); Excel refuses to open a longer one."""
     if len(text) <= EXCEL_CELL_LIMIT:
@@ -692,7 +313,22 @@ def _sum_floats(values: np.ndarray) -> float | None:
     return sum(numbers) if numbers else None
 
 
+def _whole(value: object) -> object:
+    """A float that is a whole number as an int (as the cell shows it); other values as they are."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 # ------------------------------------------------------------------------------------ 1. Biểu tổng hợp
+
+def _joined_parts(units: Sequence[str], names: _Names, values: Sequence[object]) -> str | None:
+    """A row's text or notes over these units, each prefixed by the unit's name; a text that looks like a
+    formula is named, not printed (it is listed in "Lỗi và cảnh báo")."""
+    parts = [f"{names(u)}: {FORMULA_MARK if looks_like_formula(v) else v}"
+             for u, v in zip(units, values) if isinstance(v, str) and v]
+    return fit_cell("\n".join(parts)) or None
+
 
 def form_values(result: MergeResult, values: _UnitValues | None = None) -> dict[str, dict[str, object]]:
     """The values of the summary's form sheet: totals, plus texts and notes of the merged units."""
@@ -731,12 +367,75 @@ def form_values(result: MergeResult, values: _UnitValues | None = None) -> dict[
     return out
 
 
-def write_form(wb: Workbook, result: MergeResult, values: _UnitValues | None = None) -> Worksheet:
-    """Sheet 1: the official layout holding the district's totals, print-ready with the signature block."""
+FORM_HEADER_ROW = 9  # 1-based: the agency block, the title, "(Kèm theo …)", "Đơn vị báo cáo", the count line
+
+
+def write_form(wb: Workbook, F: _Formats, result: MergeResult, values: _UnitValues | None = None) -> Worksheet:
+    """Sheet 1: Phụ lục 2 with the district's totals, as a standalone administrative document to sign."""
     run = result.run
     camp, form = run.campaign, run.form
-    ws = wb.active
-    ws.title = form.sheet
+    check_layout(form)
+    ws = wb.add_worksheet(form.sheet or FORM_SHEET_FALLBACK)
+    last = COL_NOTE - 1
+    for col, width in WIDTHS.items():
+        ws.set_column(col - 1, col - 1, width)
+    # agency block (left, A:B) and national motto (right, C:F), Nghị định 30/2020/NĐ-CP
+    parent, office = agency_lines(camp)
+    ws.set_row(0, 18)
+    ws.set_row(1, 20)
+    _merge(ws, 0, 0, 0, COL_LABEL - 1, parent, F(align="center", font_size=12))
+    _merge(ws, 0, COL_UNIT - 1, 0, last, NATION, F(bold=True, align="center", font_size=12))
+    _merge(ws, 1, 0, 1, COL_LABEL - 1, office, F(bold=True, align="center", font_size=12))
+    _merge(ws, 1, COL_UNIT - 1, 1, last, MOTTO, F(bold=True, align="center", font_size=13))
+    # the short rules under the agency name and under the motto
+    _merge(ws, 2, 0, 2, COL_LABEL - 1, "―――――――", F(align="center", valign="top", font_size=8))
+    _merge(ws, 2, COL_UNIT - 1, 2, last, "――――――――――――", F(align="center", valign="top", font_size=8))
+    ws.set_row(2, 12)
+    centred = {"align": "center", "text_wrap": True}
+    _merge(ws, 3, 0, 3, last, form.title, F(bold=True, font_size=14, **centred))
+    ws.set_row(3, 22)
+    subtitle = form.subtitle_for(camp.year)
+    _merge(ws, 4, 0, 4, last, subtitle, F(bold=True, font_size=13, **centred))
+    ws.set_row(4, _height(_lines(subtitle, 127 * 0.9), 13))
+    attached = attached_line(camp)
+    _merge(ws, 5, 0, 5, last, attached, F(italic=True, **centred))
+    ws.set_row(5, _height(_lines(attached, 127 * 0.9)))
+    # the reader parses this line: keep "Đơn vị báo cáo: <tên>" whole in one cell
+    _merge(ws, 6, 0, 6, last, f"Đơn vị báo cáo: {reporter(result)}", F(bold=True, align="left"))
+    ws.set_row(6, 20)
+    line = completeness_line(result)
+    if result.included_invalid:
+        name = _Names(result)
+        names = ", ".join(name(u) or u for u in result.units_in("rejected")) or "không có"
+        warn = "\n" + INVALID_NOTE.format(units=names)
+        ws.merge_range(7, 0, 7, last, "", F(align="center", **{"text_wrap": True}))
+        ws.write_rich_string(7, 0, F(italic=True), line, F(bold=True, font_color=RED), fit_cell(warn),
+                             F(align="center", text_wrap=True))
+        ws.set_row(7, _height(1 + _lines(warn.strip(), 127 * 0.9)))
+    else:
+        _merge(ws, 7, 0, 7, last, line, F(italic=True, align="center"))
+        ws.set_row(7, 20)
+
+    h1, h2 = FORM_HEADER_ROW - 1, FORM_HEADER_ROW  # 0-based
+    head = F.header()
+    for col, text in ((COL_STT, "STT"), (COL_LABEL, "Các hoạt động"), (COL_UNIT, "Đơn vị"), (COL_NOTE, "Ghi chú")):
+        _merge(ws, h1, col - 1, h2, col - 1, text, head)
+    _merge(ws, h1, COL_COUNT - 1, h1, COL_PEOPLE - 1, "Số lượng", head)
+    _put(ws, h2, COL_COUNT - 1, MEASURE_NAMES["count"], head)
+    _put(ws, h2, COL_PEOPLE - 1, MEASURE_NAMES["people"], head)
+    ws.set_row(h1, 18)
+    ws.set_row(h2, 33)
+
+    data = form_values(result, values)
+    totals = {rule.total for rule in form.rules}
+    r = h2 + 1
+    first = r
+    text_width = WIDTHS[COL_COUNT] + WIDTHS[COL_PEOPLE]
+    for row in form.rows:
+        _form_row(ws, F, r, row, data.get(row.code, {}), row.code in totals, text_width)
+        r += 1
+
+    # the signature block
     when = result.created_at
     footer = [
         ("", f"{place_name(camp.district)}, ngày {when.day:02d} tháng {when.month:02d} năm {when.year}"),
@@ -745,27 +444,58 @@ def write_form(wb: Workbook, result: MergeResult, values: _UnitValues | None = N
         ("", ""), ("", ""), ("", ""),
         ("", camp.signer),
     ]
-    layout = write_form_sheet(ws, form, title=form.title, subtitle=form.subtitle_for(camp.year),
-                              unit_line=f"Đơn vị báo cáo: {reporter(result)}",
-                              values=form_values(result, values), editable=False, footer_lines=footer)
-    # row 4, between the reporting unit and the table header, is free in the official layout
-    row = layout.header_row - 1
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=COL_NOTE)
-    cell = ws.cell(row, 1)
-    line = TextBlock(InlineFont(rFont=FONT_NAME, sz=12, i=True), completeness_line(result))
-    if result.included_invalid:
-        name = _Names(result)
-        names = ", ".join(name(u) or u for u in result.units_in("rejected")) or "không có"
-        warn = TextBlock(InlineFont(rFont=FONT_NAME, sz=12, b=True, color=RED), "\n" + INVALID_NOTE.format(units=names))
-        cell.value = CellRichText([line, warn])
-        ws.row_dimensions[row].height = 52
-    else:
-        cell.value = CellRichText([line])
-        ws.row_dimensions[row].height = 20
-    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    signer_row = layout.last_row + 1 + len(footer)
-    ws.cell(signer_row, 3).font = _font(bold=True)
+    r += 1
+    for k, (left, right) in enumerate(footer):
+        for c0, c1, text in ((COL_STT - 1, COL_LABEL - 1, left), (COL_UNIT - 1, last, right)):
+            fmt = F(bold=text.isupper() or k == len(footer) - 1, italic=text.startswith(("(", "…")) or k == 0,
+                    align="center")
+            _merge(ws, r, c0, r, c1, text or None, fmt)
+        r += 1
+
+    ws.freeze_panes(first, 0)
+    ws.repeat_rows(h1, h2)
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_margins(left=0.6, right=0.5, top=0.6, bottom=0.6)
+    ws.print_area(0, 0, r - 1, last)
+    ws.set_footer(f"&C&\"{FONT_NAME}\"&10Trang &P/&N")
     return ws
+
+
+def _form_row(ws: Worksheet, F: _Formats, r: int, row: Row, vals: dict[str, object], is_total: bool,
+              text_width: float) -> None:
+    """One form row: STT, label, unit, the value cells it uses and grey ones it does not."""
+    top = bool(row.stt) or row.is_header
+    bold = top or is_total
+    _put(ws, r, COL_STT - 1, row.stt or None, F.cell(bold=bold, align="center"))
+    _put(ws, r, COL_LABEL - 1, row.label, F.cell(bold=bold, wrap=True, indent=0 if top else 1))
+    _put(ws, r, COL_UNIT - 1, row.unit or None, F.cell(wrap=True, align="center"))
+    used: dict[int, str] = {}
+    if "text" not in row.measures:
+        for m in row.numeric_measures:
+            used[MEASURE_COLUMNS[m]] = m
+    if not row.is_header:
+        used[COL_NOTE] = "note"
+    wrapped = F.cell(wrap=True, valign="top")
+    cells = [(row.label, WIDTHS[COL_LABEL] - (0 if top else 2)), (row.unit, WIDTHS[COL_UNIT]),
+             (vals.get("note"), WIDTHS[COL_NOTE])]
+    if "text" in row.measures:
+        text = vals.get("text")
+        _merge(ws, r, COL_COUNT - 1, r, COL_PEOPLE - 1, text or None, wrapped)
+        cells += [(text, text_width), ("\n", 1)]  # at least two lines: room to read it
+    _fit_row(ws, r, cells, always=True)
+    for col in (COL_COUNT, COL_PEOPLE, COL_NOTE):
+        if "text" in row.measures and col in (COL_COUNT, COL_PEOPLE):
+            continue
+        measure = used.get(col)
+        if measure is None:
+            _put(ws, r, col - 1, None, F.cell(fill=GREY))
+        elif measure == "note":
+            _put(ws, r, col - 1, vals.get("note") or None, wrapped)
+        else:
+            _put(ws, r, col - 1, _whole(vals.get(measure)), F.cell(number=True, align="right"))
 
 
 # -------------------------------------------------------------------------------------- 2. Theo đơn vị
@@ -790,120 +520,150 @@ def measure_label(row: Row, measure: str) -> str:
     return row.unit or MEASURE_NAMES[measure]
 
 
-def write_by_unit(book: _Book, result: MergeResult, values: _UnitValues | None = None) -> _Sheet:
-    """Sheet 2: one column per merged unit, grouped by type with a subtotal per type, one row per value."""
+def _by_unit_heading(ws: Worksheet, F: _Formats, result: MergeResult, names: _Names, last_col: int) -> None:
+    run = result.run
+    _title(ws, F, 0, f"SỐ LIỆU THEO ĐƠN VỊ — {run.form.subtitle_for(run.campaign.year)}", min(last_col, 11))
+    ws.write_string(1, 0, f"{completeness_line(result)}. Ô trống: đơn vị không ghi số liệu; 0: đơn vị ghi 0.",
+                    F(italic=True))
+    if result.included_invalid:
+        rejected = result.units_in("rejected")
+        ws.write_string(2, 0, fit_cell(INVALID_NOTE.format(units=", ".join(names(u) or u for u in rejected)
+                                                           or "không có")),
+                        F(bold=True, font_color=RED))
+
+
+def write_by_unit(wb: Workbook, F: _Formats, result: MergeResult, values: _UnitValues | None = None) -> Worksheet:
+    """Sheet 2: every merged unit's values, by column (district) or by row (province)."""
+    values = values or _UnitValues(result)
+    if len(result.merged_units) > UNITS_AS_ROWS_FROM:
+        return _by_unit_rows(wb, F, result, values)
+    return _by_unit_columns(wb, F, result, values)
+
+
+def _by_unit_columns(wb: Workbook, F: _Formats, result: MergeResult, values: _UnitValues) -> Worksheet:
+    """A column per merged unit, grouped by type with a subtotal per type (a printed page per type or so),
+    one row per value; then the units' notes."""
     run = result.run
     form = run.form
-    values = values or _UnitValues(result)
     names = _Names(result)
-    sheet = book.create_sheet(BY_UNIT_SHEET)
-    ws = sheet.ws
+    ws = wb.add_worksheet(BY_UNIT_SHEET)
     groups = unit_groups(result)
     merged = result.merged_units
-    rejected_list = result.units_in("rejected")
-    rejected = set(rejected_list)
+    rejected = set(result.units_in("rejected"))
     columns: list[tuple[str, str, list[str]]] = []  # (kind, key, units summed) kind: unit|subtotal|total
     for utype, codes in groups:
         columns += [("unit", c, [c]) for c in codes]
         columns.append(("subtotal", utype, codes))
     columns.append(("total", "", list(merged)))
-    last_col = 3 + len(columns)
-    _title(sheet, 1, f"SỐ LIỆU THEO ĐƠN VỊ — {form.subtitle_for(run.campaign.year)}", min(last_col, 12))
-    _text_cell(sheet, 2, 1, f"{completeness_line(result)}. Ô trống: đơn vị không ghi số liệu; 0: đơn vị ghi 0.",
-               _font(italic=True))
-    if result.included_invalid:
-        _text_cell(sheet, 3, 1, INVALID_NOTE.format(units=", ".join(names(u) or u for u in rejected_list)
-                                                    or "không có"),
-                   _font(bold=True, color=RED))
-    h_type, h_name, h_code, first = 5, 6, 7, 8
-    for c, text in enumerate(("STT", "Các hoạt động", "Đơn vị tính"), start=1):
-        sheet.merge(h_type, c, h_code, c)
-        _put(sheet, h_type, c, text, bold=True, wrap=True, fill=HEADER_FILL, align="center")
-    col = 4
+    last_col = 3 + len(columns) - 1  # 0-based
+    _by_unit_heading(ws, F, result, names, last_col)
+    h_type, h_name, h_code, first = 4, 5, 6, 7  # 0-based
+    head = F.header()
+    for c, text in enumerate(("STT", "Các hoạt động", "Đơn vị tính")):
+        _merge(ws, h_type, c, h_code, c, text, head)
+    col = 3
+    breaks = []
     for utype, codes in groups:
-        sheet.merge(h_type, col, h_type, col + len(codes))
-        _put(sheet, h_type, col, type_name(utype), bold=True, fill=HEADER_FILL, align="center")
+        if col > 3:
+            breaks.append(col)
+        _merge(ws, h_type, col, h_type, col + len(codes), type_name(utype), F.cell(bold=True, fill=HEADER_FILL,
+                                                                                    align="center"))
         col += len(codes) + 1
-    _put(sheet, h_type, col, f"Toàn {result.run.campaign.district_kind}", bold=True, fill=FILL_TOTAL,
-         align="center")
-    for i, (kind, key, _) in enumerate(columns):
-        c = 4 + i
+    _put(ws, h_type, col, f"Toàn {run.campaign.district_kind}", F.cell(bold=True, fill=FILL_TOTAL, align="center"))
+    for i, (kind, key, summed) in enumerate(columns):
+        c = 3 + i
         if kind == "unit":
-            name = names(key) or key
             fill = FILL_BAD if key in rejected else HEADER_FILL
-            _put(sheet, h_name, c, name + (" (có lỗi)" if key in rejected else ""), bold=True, wrap=True,
-                 fill=fill, align="center")
-            _put(sheet, h_code, c, key, fill=fill, align="center")
+            name = (names(key) or key) + (" (có lỗi)" if key in rejected else "")
+            _put(ws, h_name, c, name, F.header(fill=fill))
+            _put(ws, h_code, c, key, F.cell(fill=fill, align="center"))
         elif kind == "subtotal":
-            _put(sheet, h_name, c, f"Cộng {type_name(key)}", bold=True, wrap=True, fill=FILL_SUBTOTAL,
-                 align="center")
-            _put(sheet, h_code, c, f"{len(columns[i][2])} đơn vị", fill=FILL_SUBTOTAL, align="center")
+            _put(ws, h_name, c, f"Cộng {type_name(key)}", F.header(fill=FILL_SUBTOTAL))
+            _put(ws, h_code, c, f"{len(summed)} đơn vị", F.cell(fill=FILL_SUBTOTAL, align="center"))
         else:
-            _put(sheet, h_name, c, "Tổng cộng", bold=True, wrap=True, fill=FILL_TOTAL, align="center")
-            _put(sheet, h_code, c, f"{len(merged)} đơn vị", fill=FILL_TOTAL, align="center")
-        sheet.widths[c] = 14
-    sheet.heights[h_name] = 64
-    for c, w in ((1, 6), (2, 48), (3, 16)):
-        sheet.widths[c] = w
+            _put(ws, h_name, c, "Tổng cộng", F.header(fill=FILL_TOTAL))
+            _put(ws, h_code, c, f"{len(merged)} đơn vị", F.cell(fill=FILL_TOTAL, align="center"))
+    unit_width = 14
+    ws.set_column(3, last_col, unit_width)
+    longest = max((_lines(names(k) or k, unit_width * 0.9) for kind, k, _ in columns if kind == "unit"), default=2)
+    ws.set_row(h_name, _height(max(longest, 3)))
+    for c, w in ((0, 6), (1, 48), (2, 12)):
+        ws.set_column(c, c, w)
 
-    # the value cells of a row, a group at a time: its units, then its subtotal; the total last
-    fills = {"unit": None, "subtotal": FILL_SUBTOTAL, "total": FILL_TOTAL}
-    group_rows = [values.rows(codes) for _, codes in groups]
-    merged_rows = values.rows(merged)
-    unit_rows = values.rows([key for kind, key, _ in columns if kind == "unit"])
     spans: list[tuple[int, int]] = []  # (first column, number of units) of each group
-    col = 4
+    col = 3
     for _, codes in groups:
         spans.append((col, len(codes)))
         col += len(codes) + 1
     total_col = col
+    group_rows = [values.rows(codes) for _, codes in groups]
+    merged_rows = values.rows(merged)
+    unit_rows = values.rows([key for kind, key, _ in columns if kind == "unit"])
+    fmt_number = F.cell(number=True)
+    fmt_sub = F.cell(number=True, bold=True, fill=FILL_SUBTOTAL)
+    fmt_total = F.cell(number=True, bold=True, fill=FILL_TOTAL)
+    fills = {"unit": F.cell(wrap=True, valign="top"), "subtotal": F.cell(fill=FILL_SUBTOTAL),
+             "total": F.cell(fill=FILL_TOTAL)}
+    blank_sub, blank_total = F.cell(fill=FILL_SUBTOTAL), F.cell(fill=FILL_TOTAL)
 
     def value_cells(r: int, measure: str | None, code: str) -> None:
-        cells = sheet.rows.setdefault(r, {})
         if measure == "text":
             texts = iter(values.column("text", code, unit_rows))
             for i, (kind, _, _) in enumerate(columns):
                 text = next(texts) if kind == "unit" else None
-                _put(sheet, r, 4 + i, text if isinstance(text, str) else None, wrap=True, fill=fills[kind])
+                _put(ws, r, 3 + i, text if isinstance(text, str) and text else None, fills[kind])
             return
-        # a heading row (no measure) is blank, in plain cells; the first cell of each style goes through
-        # _put, which makes the style, and the rest of the group's units are one run of that style
-        number = measure is not None
         for (start, n), rows in zip(spans, group_rows):
-            numbers = values.numbers(measure, code, rows) if number else np.full(n, np.nan)
-            _put(sheet, r, start, float(numbers[0]), number=number)
-            sheet.put_numbers(r, start + 1, numbers[1:], cells[start][2])
-            _put(sheet, r, start + n, _sum_floats(numbers), number=number, bold=number, fill=FILL_SUBTOTAL)
-        total = _sum_floats(values.numbers(measure, code, merged_rows)) if number else None
-        _put(sheet, r, total_col, total, number=number, bold=number, fill=FILL_TOTAL)
+            if measure is None:  # a heading row: blank, bordered
+                for c in range(start, start + n):
+                    ws.write_blank(r, c, None, fmt_number)
+                ws.write_blank(r, start + n, None, blank_sub)
+                continue
+            numbers = values.numbers(measure, code, rows)
+            for c, v in enumerate(numbers.tolist(), start=start):
+                if v != v:
+                    ws.write_blank(r, c, None, fmt_number)
+                else:
+                    ws.write_number(r, c, v, fmt_number)
+            _put(ws, r, start + n, _sum_floats(numbers), fmt_sub)
+        if measure is None:
+            ws.write_blank(r, total_col, None, blank_total)
+        else:
+            _put(ws, r, total_col, _sum_floats(values.numbers(measure, code, merged_rows)), fmt_total)
 
-    label_width = sheet.widths[2]
+    label_width = 48
     r = first
     for row in form.rows:
         measures = list(row.numeric_measures) or (["text"] if "text" in row.measures else [None])
-        for k, measure in enumerate(measures):
-            top = bool(row.stt) or row.is_header
-            _put(sheet, r, 1, row.stt if k == 0 and row.stt else None, bold=top, align="center")
-            _put(sheet, r, 2, row.label if k == 0 else None, bold=top, wrap=True)
-            _put(sheet, r, 3, measure_label(row, measure) if measure else None, wrap=True)
-            value_cells(r, measure, row.code)
-            r += 1
-        # a row of two measures takes two sheet rows: its label is one cell across both, as in the form
+        top = bool(row.stt) or row.is_header
         span = len(measures)
-        if span > 1:
-            for c in (1, 2):
-                sheet.merge(r - span, c, r - 1, c)
-        lines = _lines(row.label, label_width)
-        if lines > span:
+        lines = _lines(row.label, label_width * 0.9)
+        # a label over its measures' rows is one merged cell: each of those rows gets its share of the lines
+        per = max(math.ceil(lines / span), 1)
+        if "text" in measures:
+            texts = [t for t in values.column("text", row.code, unit_rows) if isinstance(t, str)]
+            per = max(per, *(_lines(t, unit_width * 0.9) for t in texts)) if texts else per
+        if per > 1:
             for k in range(span):
-                sheet.heights[r - span + k] = math.ceil(lines / span) * LINE_HEIGHT
-    _freeze(sheet, first, 4)
-    ws.print_title_rows = f"{h_type}:{h_code}"
-    ws.print_title_cols = "A:C"
-    _landscape(ws)
+                ws.set_row(r + k, _height(per))
+        _merge(ws, r, 0, r + span - 1, 0, row.stt or None, F.cell(bold=top, align="center"))
+        _merge(ws, r, 1, r + span - 1, 1, row.label, F.cell(bold=top, wrap=True))
+        for k, measure in enumerate(measures):
+            _put(ws, r + k, 2, measure_label(row, measure) if measure else None, F.cell(wrap=True))
+            value_cells(r + k, measure, row.code)
+        r += span
+    last_value_row = r - 1
+    ws.freeze_panes(first, 3)
+    ws.repeat_rows(h_type, h_code)
+    ws.repeat_columns(0, 2)
+    _landscape(ws, fit_width=False)
+    ws.set_print_scale(PRINT_SCALE)
+    if breaks:
+        ws.set_v_pagebreaks(breaks)
 
     # the units' notes, which no number column can hold (unit by unit, in form order)
-    block = values.arrays["note"][merged_rows]
+    merged_array_rows = values.rows(merged)
+    block = values.arrays["note"][merged_array_rows]
     notes = []
     for i, j in zip(*np.nonzero(pd.notna(block))):
         text = block[i, j]
@@ -911,27 +671,148 @@ def write_by_unit(book: _Book, result: MergeResult, values: _UnitValues | None =
             notes.append((merged[i], form.value_rows[j].code, text))
     if notes:
         r += 1
-        _title(sheet, r, "Ghi chú của các đơn vị", 3, size=12)
+        ws.set_row(r, 22)
+        _merge(ws, r, 0, r, 2, "Ghi chú của các đơn vị", F(bold=True, font_size=12, align="left"))
         r += 1
-        for c, text in enumerate(("STT", "Đơn vị", "Hàng", "Ghi chú"), start=1):
-            _put(sheet, r, c, text, bold=True, fill=HEADER_FILL, align="center")
+        _put(ws, r, 0, "STT", head)
+        _put(ws, r, 1, "Đơn vị", head)
+        _put(ws, r, 2, "Hàng", head)
+        note_end = max(last_col, 3 + 7)
+        note_width = unit_width * (note_end - 3 + 1)
+        _merge(ws, r, 3, r, note_end, "Ghi chú", head)
         for n, (unit, code, text) in enumerate(notes, start=1):
             r += 1
-            _put(sheet, r, 1, n, align="center")
-            _put(sheet, r, 2, names(unit), wrap=True)
-            _put(sheet, r, 3, code, align="center")
-            _put(sheet, r, 4, text, wrap=True)
-            sheet.merge(r, 4, r, max(last_col, 8))
-    return sheet
+            lines = max(_lines(text, note_width * 0.9), _lines(names(unit) or "", label_width * 0.9))
+            if lines > 1:
+                ws.set_row(r, _height(lines))
+            _put(ws, r, 0, n, F.cell(align="center"))
+            _put(ws, r, 1, names(unit), F.cell(wrap=True))
+            _put(ws, r, 2, code, F.cell(align="center"))
+            _merge(ws, r, 3, r, note_end, text, F.cell(wrap=True, valign="top"))
+    ws.print_area(0, 0, max(r, last_value_row), max(last_col, 3 + 7 if notes else last_col))
+    return ws
+
+
+def value_columns(form_rows: Sequence[Row]) -> list[tuple[Row, str]]:
+    """The (form row, measure) pairs of "Theo đơn vị" by row: every numeric measure and text, in form order."""
+    out = []
+    for row in form_rows:
+        for m in row.numeric_measures:
+            out.append((row, m))
+        if "text" in row.measures:
+            out.append((row, "text"))
+    return out
+
+
+def _by_unit_rows(wb: Workbook, F: _Formats, result: MergeResult, values: _UnitValues) -> Worksheet:
+    """A row per merged unit (a province), the form's (row, measure) pairs as columns, autofilter and frozen
+    panes; subtotals per type and the total under the table. Works to a million units."""
+    run = result.run
+    form = run.form
+    names = _Names(result)
+    ws = wb.add_worksheet(BY_UNIT_SHEET)
+    pairs = value_columns(form.rows)
+    fixed = ("STT", "Mã đơn vị", "Tên đơn vị", "Loại", "Tình trạng")
+    first_value = len(fixed)
+    note_col = first_value + len(pairs)
+    last_col = note_col
+    _by_unit_heading(ws, F, result, names, 10)
+    h_code, h_label, h_measure = 4, 5, 6  # 0-based header rows: STT of the row, its label, the measure
+    head = F.header()
+    small_head = F.header(font_size=10)
+    for c, text in enumerate(fixed):
+        _merge(ws, h_code, c, h_measure, c, text, head)
+    for k, (row, measure) in enumerate(pairs):
+        c = first_value + k
+        _put(ws, h_code, c, f"Hàng {row.stt}" if row.stt else row.code, head)
+        _put(ws, h_label, c, row.label, small_head)
+        _put(ws, h_measure, c, measure_label(row, measure), head)
+    _merge(ws, h_code, note_col, h_measure, note_col, "Ghi chú của đơn vị", head)
+    ws.set_row(h_label, 150)
+    ws.set_column(0, 0, 7)
+    ws.set_column(1, 1, 10)
+    ws.set_column(2, 2, 34)
+    ws.set_column(3, 3, 10)
+    ws.set_column(4, 4, 13)
+    ws.set_column(first_value, note_col - 1, 12)
+    for k, (_row, measure) in enumerate(pairs):
+        if measure == "text":
+            ws.set_column(first_value + k, first_value + k, 40)
+    ws.set_column(note_col, note_col, 50)
+
+    merged = result.merged_units
+    rows = values.rows(merged)
+    numeric = [(k, values.numbers(m, row.code, rows)) for k, (row, m) in enumerate(pairs) if m != "text"]
+    grid = np.column_stack([a for _, a in numeric]) if numeric else np.empty((len(merged), 0))
+    numeric_cols = [first_value + k for k, _ in numeric]
+    texts = [(first_value + k, values.column("text", row.code, rows)) for k, (row, m) in enumerate(pairs)
+             if m == "text"]
+    note_block = values.arrays["note"][rows]
+    row_codes = [r.code for r in form.value_rows]
+    status = run.unit_status
+    units_by_code = {u.code: u for u in run.units}
+    fmt_number = F.cell(number=True, border=False)
+    fmt_text = F.cell(border=False, wrap=True, valign="top")
+    fmt_plain = F.cell(border=False)
+    fmt_center = F.cell(border=False, align="center")
+    first = h_measure + 1
+    write_number = ws.write_number
+    for i, (code, numbers) in enumerate(zip(merged, grid.tolist())):
+        r = first + i
+        unit = units_by_code.get(code)
+        ws.write_number(r, 0, i + 1, fmt_center)
+        ws.write_string(r, 1, code, fmt_plain)
+        name = names(code) or code
+        ws.write_string(r, 2, name, fmt_text)
+        if len(name) > 30:
+            _fit_row(ws, r, [(name, 34)])
+        ws.write_string(r, 3, type_name(unit.type if unit else ""), fmt_plain)
+        ws.write_string(r, 4, UNIT_STATE_NAMES.get(status[code].status, status[code].status), fmt_plain)
+        for c, v in zip(numeric_cols, numbers):
+            if v == v:
+                write_number(r, c, v, fmt_number)
+        for c, column in texts:
+            text = column[i]
+            if isinstance(text, str) and text:
+                ws.write_string(r, c, fit_cell(text), fmt_text)
+        notes = [f"{row_codes[j]}: {note_block[i, j]}" for j in np.flatnonzero(pd.notna(note_block[i]))
+                 if isinstance(note_block[i, j], str) and note_block[i, j]]
+        if notes:
+            ws.write_string(r, note_col, fit_cell("\n".join(notes)), fmt_text)
+    last = first + len(merged) - 1
+    ws.autofilter(h_measure, 0, max(last, first), last_col)
+    ws.freeze_panes(first, 3)
+
+    # under the table (outside the filter): a subtotal per type and the total
+    r = max(last, first) + 2
+    groups = unit_groups(result)
+    at = {code: i for i, code in enumerate(merged)}
+    sums = [(f"Cộng {type_name(utype)} ({len(codes)} đơn vị)", [at[c] for c in codes], FILL_SUBTOTAL)
+            for utype, codes in groups]
+    sums.append((f"Toàn {run.campaign.district_kind} ({len(merged)} đơn vị)", list(range(len(merged))), FILL_TOTAL))
+    for label, picked, fill in sums:
+        _merge(ws, r, 0, r, 4, label, F.cell(bold=True, fill=fill))
+        block = grid[picked] if len(picked) else np.empty((0, grid.shape[1]))
+        fmt = F.cell(number=True, bold=True, fill=fill)
+        for k, c in enumerate(numeric_cols):
+            _put(ws, r, c, _sum_floats(block[:, k]) if len(picked) else None, fmt)
+        r += 1
+    ws.repeat_rows(h_code, h_measure)
+    ws.repeat_columns(0, 2)
+    _landscape(ws, fit_width=False)
+    ws.set_print_scale(PRINT_SCALE)
+    ws.print_area(0, 0, r - 1, last_col)
+    ws.hide_gridlines(0)  # printed too: the unit rows have no borders (a blank needs no cell)
+    return ws
 
 
 # ------------------------------------------------------------------------------ 3. Tình hình nộp báo cáo
 
 STATUS_HEADERS = ("STT", "Mã đơn vị", "Tên đơn vị", "Loại", "Tình trạng", "Tệp", "Thời điểm gửi (lưu tệp)",
-                  "Hạn nộp", "Số lỗi", "Số cảnh báo", "Email")
-OTHER_HEADERS = ("STT", "Tệp", "Tình trạng", "Đơn vị", "Lý do")
-OTHER_COLUMNS = (1, 2, 4, 6, 7)  # where each starts under the unit table (A, B:C, D:E, F, G:K)
-OTHER_SPANS = (1, 2, 2, 1, 5)
+                  "Hạn nộp", "Số lỗi", "Số cảnh báo", "Email", "Ghi chú")
+STATUS_WIDTHS = (6, 10, 28, 10, 14, 26, 16, 12, 7, 9, 22, 34)  # 7.4 pt on paper, fitted to the width
+PARTS_NAMES = {"schedule": "lịch tuần lễ", "narrative": "phần báo cáo (Phụ lục 1)"}
+PARTS_SENT = {"schedule": "lịch hoạt động", "narrative": "phần báo cáo (Phụ lục 1)"}
 
 
 def sent_at(report: FileReport | None) -> dt.datetime | None:
@@ -952,10 +833,41 @@ def unit_saved_at(report: FileReport | None) -> dt.datetime | None:
     return report.saved_at
 
 
+def parts_only_files(result: MergeResult) -> list[FileReport]:
+    """Files holding only a schedule or a narrative (no form): used for "Lịch tuần lễ" and "Tổng hợp báo cáo",
+    never standing for a unit's numbers (the terminal says the same)."""
+    return [f for f in result.run.files
+            if f.parts and "form" not in f.parts and f.status in ("accepted", "rejected")]
+
+
 def other_files(result: MergeResult) -> list[FileReport]:
-    """Files of the folder that are no unit's current report: superseded, unknown unit, not a report…"""
+    """Files of the folder that are used for nothing: superseded, unknown unit, not a report… (not those that
+    wait for the clerk's confirmation, listed apart)."""
     current = {s.file for s in result.run.unit_status.values() if s.file}
-    return [f for f in result.run.files if f.file not in current]
+    parts_only = {id(f) for f in parts_only_files(result)}
+    return [f for f in result.run.files
+            if f.file not in current and id(f) not in parts_only and f.status != "unconfirmed"]
+
+
+def _unit_note(code: str, state: str, parts_sent: dict[str, list[str]], claimed: dict[str, list[str]]) -> str | None:
+    """"Ghi chú" of a unit's row: a file that may be its own waits for confirmation; only a schedule came."""
+    notes = []
+    if code in claimed:
+        notes.append(f"Tệp cần xác nhận có thể của đơn vị này: {', '.join(claimed[code])}.")
+    if state == "missing" and code in parts_sent:
+        notes.append(f"Đã gửi {' và '.join(parts_sent[code])}, chưa gửi biểu số liệu.")
+    return "\n".join(notes) or None
+
+
+def _evidence_note(report: FileReport) -> str:
+    """Why a file needs the clerk's confirmation: each piece of evidence of who sent it, and the line that
+    settles it in the campaign file."""
+    from consolidate.campaign import confirm_line
+
+    lines = [e.describe() for e in sorted(report.evidence, key=lambda e: -e.strength)]
+    if report.claims:
+        lines.append(f"Xác nhận: thêm vào mục [xac_nhan] của tệp đợt báo cáo dòng {confirm_line(report.file, report.claims[0])}")
+    return "\n".join(lines) or FILE_STATUS_NAMES.get(report.status, report.status)
 
 
 # the issue that says why a file with this status is left out, before any other
@@ -970,23 +882,52 @@ def _reason(report: FileReport) -> str:
     return "\n".join(i.message for i in chosen[:3]) or FILE_STATUS_NAMES.get(report.status, report.status)
 
 
-def write_status(book: _Book, result: MergeResult) -> _Sheet:
-    """Sheet 3: every unit with its status, file, time, lateness and counts; then every other file."""
+def _parts_use(report: FileReport) -> str:
+    """What a schedule-/narrative-only file is used for, in the terminal's words."""
+    used = [PARTS_NAMES[p] for p in report.parts if p in PARTS_NAMES]
+    return "dùng cho " + " và ".join(used) if used else "không có số liệu"
+
+
+def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
+    """Sheet 3: one table under one repeated header: every unit with its status, file, time, lateness and
+    counts; then the files used for the schedule or narrative only; then every file not used, with why."""
     run = result.run
     names = _Names(result)
-    sheet = book.create_sheet(STATUS_SHEET)
-    ws = sheet.ws
+    ws = wb.add_worksheet(STATUS_SHEET)
     by_file = {f.file: f for f in run.files}
     deadline = run.campaign.deadline
-    _title(sheet, 1, f"TÌNH HÌNH NỘP BÁO CÁO — {run.campaign.title}", len(STATUS_HEADERS))
-    states = {s: len(result.units_in(s)) for s in ("accepted", "rejected", "missing")}
+    last_col = len(STATUS_HEADERS) - 1
+    _title(ws, F, 0, f"TÌNH HÌNH NỘP BÁO CÁO — {run.campaign.title}", last_col)
+    ws.set_row(0, 22)
+    states = {s: len(result.units_in(s)) for s in ("unconfirmed", "accepted", "rejected", "missing")}
     due = deadline.strftime("%d/%m/%Y") if deadline else "(chưa định)"
-    _text_cell(sheet, 2, 1, f"{len(run.units)} đơn vị: {states['accepted']} đã nộp hợp lệ, {states['rejected']} "
-                            f"có lỗi, {states['missing']} chưa nộp. Hạn nộp: {due}. Lập lúc {stamp(result.created_at)}.",
-               _font(italic=True))
-    head = 4
-    _header(sheet, head, STATUS_HEADERS, (6, 11, 36, 11, 16, 40, 18, 14, 8, 10, 32))
-    name_width = _widths(sheet, (3,))
+    pending = f"{states['unconfirmed']} cần xác nhận, " if states["unconfirmed"] else ""
+    summary = (f"{len(run.units)} đơn vị: {pending}{states['accepted']} đã nộp hợp lệ, {states['rejected']} có lỗi, "
+               f"{states['missing']} chưa nộp. Hạn nộp: {due}. Lập lúc {stamp(result.created_at)}.")
+    ws.write_string(1, 0, summary, F(italic=True))
+    head = 3  # 0-based header row
+    for c, (text, width) in enumerate(zip(STATUS_HEADERS, STATUS_WIDTHS)):
+        _put(ws, head, c, text, F.header())
+        ws.set_column(c, c, width)
+    ws.set_row(head, _height(2))
+    plain = F.cell()
+    wrap = F.cell(wrap=True)
+    center = F.cell(align="center")
+    when_fmt = F.cell(num_format="dd/mm/yyyy hh:mm", align="center")
+    formats = [center, center, wrap, wrap, wrap, wrap, when_fmt, center, center, center, wrap, wrap]
+    # a unit whose schedule or narrative came in the first round is missing only its numbers (as the
+    # terminal says it)
+    parts_sent: dict[str, list[str]] = {}
+    for f in parts_only_files(result):
+        if f.unit:
+            sent = parts_sent.setdefault(f.unit, [])
+            sent += [PARTS_SENT[p] for p in f.parts if p in PARTS_SENT and PARTS_SENT[p] not in sent]
+    # a unit named by a file whose evidence disagrees: which files, for the clerk to confirm
+    unconfirmed = [f for f in run.files if f.status == "unconfirmed"]
+    claimed: dict[str, list[str]] = {}
+    for f in unconfirmed:
+        for code in f.claims:
+            claimed.setdefault(code, []).append(f.file)
     r = head
     for n, unit in enumerate(run.units, start=1):
         r += 1
@@ -994,102 +935,141 @@ def write_status(book: _Book, result: MergeResult) -> _Sheet:
         state = st.status if st else "missing"
         report = by_file.get(st.file) if st and st.file else None
         when = sent_at(report)
-        row = (n, unit.code, unit.name, unit.type, UNIT_STATE_NAMES[state], st.file if st else None,
+        row = (n, unit.code, unit.name, unit.type, UNIT_STATE_NAMES.get(state, state), st.file if st else None,
                when, lateness(unit_saved_at(report), deadline), report.errors if report else None,
-               report.warnings if report else None, unit.email)
-        for c, value in enumerate(row, start=1):
-            _put(sheet, r, c, value, wrap=c == 3, align="center" if c in (1, 2, 8, 9, 10) else None)
-        _fit_height(sheet, r, name_width)
-        if when is not None:
-            sheet.restyle(r, 7, "dd/mm/yyyy hh:mm")
+               report.warnings if report else None, unit.email, _unit_note(unit.code, state, parts_sent, claimed))
+        for c, value in enumerate(row):
+            _put(ws, r, c, value, formats[c] if value is not None or c != 6 else plain)
+        _fit_row(ws, r, [(row[c], STATUS_WIDTHS[c]) for c in (2, 3, 4, 5, 10, 11)])
     last = r
-    _fit_width(sheet, 6, [st.file for st in run.unit_status.values() if st.file])
-    _text_cell(sheet, last + 1, 1, "Hạn nộp được so với thời điểm đơn vị lưu tệp ghi trong biểu mẫu; để trống khi "
-                                   "tệp không có thông tin này (thời điểm chép tệp vào thư mục không cho biết đơn vị "
-                                   "nộp lúc nào).", _font(italic=True, size=10))
-    ws.auto_filter.ref = f"A{head}:{get_column_letter(len(STATUS_HEADERS))}{last}"
-    _freeze(sheet, head + 1, 4)
+    ws.autofilter(head, 0, max(last, head + 1), last_col)
+    ws.freeze_panes(head + 1, 3)
     if last > head:
-        span = f"E{head + 1}:E{last}"
+        span = (head + 1, 4, last, 4)
         for text, fill in ((UNIT_STATE_NAMES["accepted"], FILL_OK), (UNIT_STATE_NAMES["rejected"], FILL_BAD),
-                           (UNIT_STATE_NAMES["missing"], FILL_MISSING)):
-            ws.conditional_formatting.add(span, CellIsRule(operator="equal", formula=[f'"{text}"'], fill=fill))
-        ws.conditional_formatting.add(f"H{head + 1}:H{last}",
-                                      FormulaRule(formula=[f'LEFT(H{head + 1},4)="Muộn"'], fill=FILL_BAD))
-        ws.conditional_formatting.add(f"I{head + 1}:I{last}",
-                                      CellIsRule(operator="greaterThan", formula=["0"], fill=FILL_BAD))
-
-    others = other_files(result)
-    r += 3
-    _title(sheet, r, f"CÁC TỆP KHÁC TRONG THƯ MỤC ({len(others)} tệp không được dùng để tổng hợp)", 6, size=12)
+                           (UNIT_STATE_NAMES["missing"], FILL_MISSING),
+                           (UNIT_STATE_NAMES.get("unconfirmed", "cần xác nhận"), FILL_CONFIRM)):
+            ws.conditional_format(*span, {"type": "cell", "criteria": "==", "value": f'"{text}"',
+                                          "format": wb.add_format({"bg_color": fill})})
+        ws.conditional_format(head + 1, 7, last, 7, {"type": "formula", "criteria": f'=LEFT(H{head + 2},4)="Muộn"',
+                                                     "format": wb.add_format({"bg_color": FILL_BAD})})
+        ws.conditional_format(head + 1, 8, last, 8, {"type": "cell", "criteria": ">", "value": 0,
+                                                     "format": wb.add_format({"bg_color": FILL_BAD})})
     r += 1
-    # the unit table's columns are narrow where this table needs room: each field spans what it needs
-    spans = {c: n for c, n in zip(OTHER_COLUMNS, OTHER_SPANS)}
-    for kind_row in (r, *range(r + 1, r + 1 + len(others))):
-        for c, n in spans.items():
-            if n > 1:
-                sheet.merge(kind_row, c, kind_row, c + n - 1)
-    for c, text in zip(OTHER_COLUMNS, OTHER_HEADERS):
-        _put(sheet, r, c, text, bold=True, wrap=True, fill=HEADER_FILL, align="center")
-    reason_widths = _widths(sheet, (6, 7), spans)
-    for n, f in enumerate(others, start=1):
-        r += 1
-        row = (n, f.file, FILE_STATUS_NAMES.get(f.status, f.status), names(f.unit), _reason(f))
-        for c, value in zip(OTHER_COLUMNS, row):
-            _put(sheet, r, c, value, wrap=c in (6, 7), align="center" if c == 1 else None)
-        _fit_height(sheet, r, reason_widths)
+    note = ("Hạn nộp được so với thời điểm đơn vị lưu tệp ghi trong biểu mẫu; để trống khi tệp không có thông tin "
+            "này (thời điểm chép tệp vào thư mục không cho biết đơn vị nộp lúc nào).")
+    _merge(ws, r, 0, r, last_col, note, F(italic=True, font_size=10, text_wrap=True, align="left"))
+    ws.set_row(r, _height(_lines(note, sum(STATUS_WIDTHS) * 1.1), 10))
+
+    # the files that are no unit's current report, in the same columns under the same header
+    section = F.cell(bold=True, fill=FILL_SUBTOTAL, align="left")
+    file_fmt = [center, center, wrap, wrap, wrap, wrap, when_fmt, center, center, center, wrap, wrap]
+
+    def file_rows(title: str, files: list[FileReport], state: object, reason: object) -> int:
+        nonlocal r
+        r += 2
+        _merge(ws, r, 0, r, last_col, title, section)
+        ws.set_row(r, 20)
+        for n, f in enumerate(files, start=1):
+            r += 1
+            row = (n, f.unit, names(f.unit), None, state(f), f.file, sent_at(f), None, f.errors, f.warnings, None,
+                   reason(f))
+            for c, value in enumerate(row):
+                _put(ws, r, c, value, file_fmt[c] if value is not None or c != 6 else plain)
+            _fit_row(ws, r, [(row[c], STATUS_WIDTHS[c]) for c in (2, 4, 5, 11)])
+        return r
+
+    if unconfirmed:
+        # first what the clerk must decide: these files count for nobody until the campaign file says whose
+        file_rows(f"CÁC TỆP CẦN XÁC NHẬN ĐƠN VỊ GỬI ({len(unconfirmed)} tệp, chưa được tính cho đơn vị nào)",
+                  unconfirmed, lambda f: FILE_STATUS_NAMES.get(f.status, f.status), _evidence_note)
+    used = parts_only_files(result)
+    if used:
+        file_rows(f"CÁC TỆP CHỈ CÓ LỊCH HOẠT ĐỘNG HOẶC PHẦN BÁO CÁO ({len(used)} tệp, không có số liệu)", used,
+                  _parts_use, lambda f: "\n".join(i.message for i in f.issues[:3]) or None)
+    others = other_files(result)
+    file_rows(f"CÁC TỆP KHÁC TRONG THƯ MỤC ({len(others)} tệp không được dùng để tổng hợp)", others,
+              lambda f: FILE_STATUS_NAMES.get(f.status, f.status), _reason)
+    ws.repeat_rows(head)
     _landscape(ws)
-    ws.print_title_rows = f"{head}:{head}"
-    return sheet
+    ws.print_area(0, 0, r, last_col)
+    return ws
 
 
 # ------------------------------------------------------------------------------------ 4. Lỗi và cảnh báo
 
-ISSUE_HEADERS = ("STT", "Tệp", "Đơn vị", "Mức độ", "Mã lỗi", "Trang", "Ô", "Hàng", "Số liệu", "Giá trị",
-                 "Nội dung")
+ISSUE_HEADERS = ("STT", "Mức độ", "Loại", "Tệp", "Đơn vị", "Trang", "Ô", "Hàng", "Số liệu", "Giá trị",
+                 "Nội dung", "Mã lỗi")
+ISSUE_WIDTHS = (6, 10, 20, 24, 22, 12, 6, 7, 12, 14, 56, 20)
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_MEASURE_SHOWN = {**MEASURE_NAMES, "note": "Ghi chú"}
 
 
 def all_issues(result: MergeResult) -> list[tuple[Issue, str | None]]:
-    """Every issue with the unit it concerns: the files' issues in file order, then the merge's own."""
+    """Every issue with the unit it concerns, errors first, then warnings, then information; within a
+    severity the files' issues in file order, then the merge's own."""
     out = [(i, i.unit or f.unit) for f in result.run.files for i in f.issues]
-    return out + [(i, i.unit) for i in result.issues]
+    out += [(i, i.unit) for i in result.issues]
+    return sorted(out, key=lambda pair: _SEVERITY_ORDER.get(pair[0].severity, 3))
 
 
-def write_issues(book: _Book, result: MergeResult) -> _Sheet:
-    """Sheet 4: every issue, one per row, with an autofilter."""
+def issue_kind(issue: Issue) -> str:
+    """The kind of an issue in Vietnamese (the catalogue's title)."""
+    kind = CATALOGUE.get(issue.code)
+    return kind.title if kind is not None else issue.code
+
+
+def write_issues(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
+    """Sheet 4: every issue, one per row, errors first, with a title, a repeated header and an autofilter."""
     names = _Names(result)
-    sheet = book.create_sheet(ISSUES_SHEET)
-    ws = sheet.ws
-    head = 1
-    _header(sheet, head, ISSUE_HEADERS, (6, 34, 30, 11, 22, 14, 7, 8, 16, 18, 80))
-    widths = _widths(sheet, (3, 10, 11))
+    ws = wb.add_worksheet(ISSUES_SHEET)
     issues = all_issues(result)
+    last_col = len(ISSUE_HEADERS) - 1
+    _title(ws, F, 0, f"LỖI VÀ CẢNH BÁO — {result.run.campaign.title}", last_col)
+    ws.set_row(0, 22)
+    counts = {s: sum(1 for i, _ in issues if i.severity == s) for s in _SEVERITY_ORDER}
+    ws.write_string(1, 0, f"{counts['error']} lỗi (đơn vị phải sửa và gửi lại), {counts['warning']} cảnh báo, "
+                          f"{counts['info']} thông tin. Lập lúc {stamp(result.created_at)}.", F(italic=True))
+    head = 3
+    for c, (text, width) in enumerate(zip(ISSUE_HEADERS, ISSUE_WIDTHS)):
+        _put(ws, head, c, text, F.header())
+        ws.set_column(c, c, width)
+    center = F.cell(align="center")
+    wrap = F.cell(wrap=True)
+    formats = [center, F.cell(bold=True, align="center"), wrap, wrap, wrap, wrap, center, center, wrap, wrap,
+               wrap, F.cell()]
     r = head
     for n, (issue, unit) in enumerate(issues, start=1):
         r += 1
-        row = (n, issue.file, names(unit), SEVERITY_NAMES[issue.severity], issue.code, issue.sheet,
-               issue.cell, issue.indicator, MEASURE_NAMES.get(issue.measure or "", issue.measure), issue.value,
-               issue.message)
-        for c, value in enumerate(row, start=1):
-            _put(sheet, r, c, value, wrap=c in (3, 10, 11), align="center" if c in (1, 7, 8) else None)
-        _fit_height(sheet, r, widths)
-    _fit_width(sheet, 2, [issue.file for issue, _ in issues])
-    ws.auto_filter.ref = f"A{head}:{get_column_letter(len(ISSUE_HEADERS))}{max(r, head + 1)}"
-    _freeze(sheet, head + 1, 1)
+        row = (n, SEVERITY_NAMES[issue.severity], issue_kind(issue), issue.file, names(unit), issue.sheet,
+               issue.cell, issue.indicator, _MEASURE_SHOWN.get(issue.measure or "", issue.measure), issue.value,
+               issue.message, issue.code)
+        for c, value in enumerate(row):
+            _put(ws, r, c, value, formats[c])
+        _fit_row(ws, r, [(row[c], ISSUE_WIDTHS[c]) for c in (2, 3, 4, 5, 8, 9, 10)])
+    ws.autofilter(head, 0, max(r, head + 1), last_col)
+    ws.freeze_panes(head + 1, 0)
     if r > head:
-        span = f"D{head + 1}:D{r}"
-        ws.conditional_formatting.add(span, CellIsRule(operator="equal", formula=[f'"{SEVERITY_NAMES["error"]}"'],
-                                                       fill=FILL_BAD))
-        ws.conditional_formatting.add(span, CellIsRule(operator="equal",
-                                                       formula=[f'"{SEVERITY_NAMES["warning"]}"'], fill=FILL_MISSING))
+        ws.conditional_format(head + 1, 1, r, 1, {"type": "cell", "criteria": "==",
+                                                  "value": f'"{SEVERITY_NAMES["error"]}"',
+                                                  "format": wb.add_format({"bg_color": FILL_BAD})})
+        ws.conditional_format(head + 1, 1, r, 1, {"type": "cell", "criteria": "==",
+                                                  "value": f'"{SEVERITY_NAMES["warning"]}"',
+                                                  "format": wb.add_format({"bg_color": FILL_MISSING})})
+    ws.repeat_rows(head)
     _landscape(ws)
-    return sheet
+    ws.print_area(0, 0, max(r, head), last_col)
+    return ws
 
 
 # ------------------------------------------------------------------------------------------ 5. Biểu đồ
 
 CHART_HEADERS = ("Loại đơn vị", "Số đơn vị", "Đã nộp hợp lệ", "Có lỗi", "Chưa nộp",
                  "Số lớp bồi dưỡng (mục 1)", "Số người tham gia (mục 1)")
+CHART_WIDTHS = (18, 10, 12, 9, 10, 16, 16)
+ROW_PX = 20  # a default row (15 pt) in pixels
+PAGE_ROWS = 46  # default rows on a portrait A4 page between the margins
+CHART_ROWS = 16  # rows a chart takes, with a row of space under it
 
 
 def by_type(result: MergeResult, values: _UnitValues | None = None) -> list[tuple[str, int, int, int, int, float, float]]:
@@ -1109,57 +1089,76 @@ def by_type(result: MergeResult, values: _UnitValues | None = None) -> list[tupl
     return rows
 
 
-def write_charts(book: _Book, result: MergeResult, values: _UnitValues | None = None) -> _Sheet:
-    """Sheet 5: a small table by unit type and native Excel bar charts of submissions and participation."""
-    sheet = book.create_sheet(CHART_SHEET)
-    ws = sheet.ws
-    _title(sheet, 1, "TÌNH HÌNH NỘP VÀ KẾT QUẢ THEO LOẠI ĐƠN VỊ", len(CHART_HEADERS))
-    head = 3
-    _header(sheet, head, CHART_HEADERS, (18, 10, 14, 10, 10, 16, 18))
+def write_charts(wb: Workbook, F: _Formats, result: MergeResult, values: _UnitValues | None = None) -> Worksheet:
+    """Sheet 5: a small table by unit type and native bar charts, one under the other, none cut by a page."""
+    ws = wb.add_worksheet(CHART_SHEET)
+    name = CHART_SHEET
+    last_col = len(CHART_HEADERS) - 1
+    _title(ws, F, 0, "TÌNH HÌNH NỘP VÀ KẾT QUẢ THEO LOẠI ĐƠN VỊ", last_col)
+    ws.set_row(0, 22)
+    head = 2
+    for c, (text, width) in enumerate(zip(CHART_HEADERS, CHART_WIDTHS)):
+        _put(ws, head, c, text, F.header())
+        ws.set_column(c, c, width)
+    ws.set_row(head, _height(2))
     data = by_type(result, values)
+    text_fmt, number_fmt = F.cell(), F.cell(number=True)
     for i, row in enumerate(data, start=head + 1):
-        for c, value in enumerate(row, start=1):
-            _put(sheet, i, c, value, number=c >= 2, align=None if c == 1 else "right")
+        for c, value in enumerate(row):
+            _put(ws, i, c, _whole(value), text_fmt if c == 0 else number_fmt)
     last = head + len(data)
+    ws.set_portrait()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.6, right=0.6, top=0.6, bottom=0.6)
+    ws.set_footer(f"&C&\"{FONT_NAME}\"&10Trang &P/&N")
     if not data:
-        return sheet
-    cats = Reference(ws, min_col=1, min_row=head + 1, max_row=last)
+        return ws
+    cats = [name, head + 1, 0, last, 0]
+    font = {"name": FONT_NAME}
 
-    status = BarChart()
-    status.type = "col"
-    status.grouping = "stacked"
-    status.overlap = 100
-    status.title = "Tình hình nộp báo cáo theo loại đơn vị"
-    status.y_axis.title = "Số đơn vị"
-    status.add_data(Reference(ws, min_col=3, max_col=5, min_row=head, max_row=last), titles_from_data=True)
-    status.set_categories(cats)
-    for series, colour in zip(status.series, ("70AD47", "C00000", "FFC000")):
-        series.graphicalProperties.solidFill = colour
-    status.height, status.width = 8, 16
-    ws.add_chart(status, f"A{last + 3}")
+    def chart(kind: dict, title: str, y_title: str, series: list[tuple[int, str | None]]) -> object:
+        ch = wb.add_chart(kind)
+        for col, colour in series:
+            s: dict[str, object] = {"name": [name, head, col], "categories": cats,
+                                    "values": [name, head + 1, col, last, col], "gap": 80}
+            if colour:
+                s["fill"] = {"color": colour}
+            ch.add_series(s)
+        ch.set_title({"name": title, "name_font": {**font, "size": 12, "bold": True}})
+        ch.set_y_axis({"name": y_title, "name_font": {**font, "size": 10}, "num_font": {**font, "size": 10},
+                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        ch.set_x_axis({"num_font": {**font, "size": 10}})
+        ch.set_legend({"position": "bottom", "font": {**font, "size": 10}} if len(series) > 1 else {"none": True})
+        ch.set_size({"width": 640, "height": (CHART_ROWS - 1) * ROW_PX})
+        return ch
 
-    people = BarChart()
-    people.type = "col"
-    people.title = "Số người tham gia các lớp bồi dưỡng theo loại đơn vị"
-    people.y_axis.title = "Người"
-    people.add_data(Reference(ws, min_col=7, min_row=head, max_row=last), titles_from_data=True)
-    people.set_categories(cats)
-    people.height, people.width = 8, 16
-    ws.add_chart(people, f"A{last + 20}")
+    charts = [
+        chart({"type": "column", "subtype": "stacked"}, "Tình hình nộp báo cáo theo loại đơn vị", "Số đơn vị",
+              [(2, "#70AD47"), (3, "#C00000"), (4, "#FFC000")]),
+        chart({"type": "column"}, "Số người tham gia các lớp bồi dưỡng theo loại đơn vị", "Người", [(6, "#4472C4")]),
+        chart({"type": "column"}, "Số lớp bồi dưỡng theo loại đơn vị", "Lớp", [(5, "#ED7D31")]),
+    ]
+    # one under another, a page break before any chart that would not fit on what is left of the page
+    # (the title and header rows above the table are taller than the default: three rows more)
+    at = last + 2
+    page_top, taller = 0, 3
+    breaks = []
+    for ch in charts:
+        if at - page_top + taller + CHART_ROWS > PAGE_ROWS:
+            breaks.append(at)
+            page_top, taller = at, 0
+        ws.insert_chart(at, 0, ch, {"x_offset": 4, "y_offset": 4, "object_position": 1})
+        at += CHART_ROWS
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
+    ws.print_area(0, 0, at, last_col)
+    return ws
 
-    classes = BarChart()
-    classes.type = "col"
-    classes.title = "Số lớp bồi dưỡng theo loại đơn vị"
-    classes.y_axis.title = "Lớp"
-    classes.add_data(Reference(ws, min_col=6, min_row=head, max_row=last), titles_from_data=True)
-    classes.set_categories(cats)
-    classes.height, classes.width = 8, 16
-    ws.add_chart(classes, f"E{last + 20}")
-    _landscape(ws)
-    return sheet
 
+# ------------------------------------------------------------------------------------ the hidden identity
 
-def write_identity(book: _Book, result: MergeResult) -> _Sheet:
+def write_identity(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
     """The hidden identity sheet (identity.py) of the summary as a return: form, year, save time.
 
     No unit code (the district is not on the district's own list); the province's reader tells the district
@@ -1167,49 +1166,51 @@ def write_identity(book: _Book, result: MergeResult) -> _Sheet:
     ``saved_at``, written as a value (not ``=NOW()``): nothing in the summary is a formula.
     """
     run = result.run
-    sheet = book.create_sheet(IDENTITY_SHEET)
+    ws = wb.add_worksheet(IDENTITY_SHEET)
     rows = result.identity_rows(reporter(result))  # the district's code and pedigree (issue 14)
-    for i, (key, value) in enumerate(rows, start=1):
-        cell = sheet.cell(i, 1)
-        cell.value = key
-        sheet.keep(cell)
-        cell = sheet.cell(i, 2)
-        set_text(cell, value)
-        sheet.keep(cell)
-    cell = sheet.cell(len(rows) + 1, 1)
-    cell.value = "saved_at"
-    sheet.keep(cell)
-    saved = sheet.cell(len(rows) + 1, 2)
-    saved.value = result.created_at
-    saved.number_format = "yyyy-mm-dd hh:mm:ss"
-    sheet.keep(saved)
-    sheet.ws.sheet_state = "hidden"
-    return sheet
+    for i, (key, value) in enumerate(rows):
+        ws.write_string(i, 0, key)
+        _put(ws, i, 1, value)
+    ws.write_string(len(rows), 0, "saved_at")
+    ws.write_datetime(len(rows), 1, result.created_at, wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}))
+    ws.hide()
+    return ws
 
 
-def _build(result: MergeResult) -> _Book:
-    book = _Book()
-    values = _UnitValues(result)
-    write_form(book.wb, result, values)
-    write_by_unit(book, result, values)
-    write_status(book, result)
-    write_issues(book, result)
-    write_charts(book, result, values)
-    write_identity(book, result)
-    wb = book.wb
-    wb.properties.title = f"{result.run.form.name} — {result.run.campaign.district or result.run.campaign.title}"
-    wb.properties.creator = result.run.campaign.office or "consolidate"
-    wb.active = 0
-    return book
+# ------------------------------------------------------------------------------------------- the workbook
+
+def _has_schedule(result: MergeResult) -> bool:
+    return bool(result.run.extras.get("schedule")) or any("schedule" in f.parts for f in result.run.files)
 
 
-def build_workbook(result: MergeResult) -> Workbook:
-    """The whole summary workbook, in memory, every cell an openpyxl cell (``write_summary`` saves faster)."""
-    return _build(result).workbook()
+def _has_narrative(result: MergeResult) -> bool:
+    compiled = result.run.extras.get("narrative") or {}
+    return any(compiled.values()) or any("narrative" in f.parts for f in result.run.files)
 
 
 def write_summary(path: str | Path, result: MergeResult) -> Path:
     """Write the summary workbook to ``path`` (``merge`` passes the temporary file of an atomic write)."""
+    from consolidate.narrative import write_narrative_summary
+    from consolidate.schedule import write_schedule_summary
+
     path = Path(path)
-    _build(result).save(path)
+    run = result.run
+    # in_memory: the parts are assembled in memory, not in one temporary file each
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                         "strings_to_urls": False, "nan_inf_to_errors": False, "in_memory": True})
+    F = _Formats(wb)
+    values = _UnitValues(result)
+    write_form(wb, F, result, values)
+    write_by_unit(wb, F, result, values)
+    write_status(wb, F, result)
+    write_issues(wb, F, result)
+    write_charts(wb, F, result, values)
+    if _has_schedule(result):
+        write_schedule_summary(wb, list(run.extras.get("schedule") or []), run.campaign)
+    if _has_narrative(result):
+        write_narrative_summary(wb, dict(run.extras.get("narrative") or {}), run.campaign)
+    write_identity(wb, F, result)
+    wb.set_properties({"title": f"{run.form.name} — {run.campaign.district or run.campaign.title}",
+                       "author": run.campaign.office or "consolidate", "created": result.created_at})
+    wb.close()
     return path

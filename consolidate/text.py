@@ -107,6 +107,12 @@ def ascii_slug(text: str, max_len: int = 60) -> str:
 _ERROR_CODES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 
 
+def looks_like_formula(value: object) -> bool:
+    """A unit's text that a spreadsheet would take for a formula ("=HYPERLINK(…)"): kept as text, never run,
+    and never printed on the signed summary page."""
+    return isinstance(value, str) and value.lstrip().startswith("=")
+
+
 def set_text(cell, value: object) -> None:  # noqa: ANN001  (an openpyxl cell)
     """Write a value into a worksheet cell; a string is always stored as text, as written.
 

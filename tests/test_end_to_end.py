@@ -205,6 +205,8 @@ def test_merge_exit_code_and_terminal_summary(merged):
     assert lines[4] == ("3 tệp khác trong thư mục không được dùng: 1 bản cũ (đơn vị đã gửi bản mới hơn), "
                         "2 không phải báo cáo.")
     assert lines[5:] == [
+        "Cảnh báo: Tổng hợp: UBND xã Mường Giàng ghi ở hàng 2 (ghi chú) nội dung dạng công thức Excel "
+        f"\"{HYPERLINK}\"; biểu tổng hợp không in nội dung này, chỉ ghi lại ở đây.",
         "Xem chi tiết ở các trang \"Tình hình nộp báo cáo\" và \"Lỗi và cảnh báo\" của tệp tổng hợp.",
         "Bước tiếp theo: liên hệ các đơn vị chưa nộp hoặc có lỗi (chạy consolidate check THƯ_MỤC --feedback "
         "THƯ_MỤC_PHẢN_HỒI để gửi các ô cần sửa), rồi chạy lại consolidate merge."]
@@ -267,11 +269,11 @@ def test_status_sheet_shows_lateness_resubmission_and_other_files(merged):
     assert by_code["CS01"][5] == "CS01 (lan 2 - da sua).xlsx"
     assert by_code["TH03"][4] == "có lỗi" and by_code["TH03"][8] == 1
     assert by_code["X05"][4] == "chưa nộp"
-    others = [shown(ws.cell(r, 2).value) for r in range(30, ws.max_row + 1) if isinstance(ws.cell(r, 1).value, int)]
+    others = [shown(ws.cell(r, 6).value) for r in range(30, ws.max_row + 1) if isinstance(ws.cell(r, 1).value, int)]
     assert others == ["CS01 (lan 1).xlsx", "Cong van gui kem.txt", "~$X01_UBND_xa_Muong_Giang.xlsx"]
-    first = next(r for r in range(30, ws.max_row + 1) if ws.cell(r, 2).value == "CS01 (lan 1).xlsx")
+    first = next(r for r in range(30, ws.max_row + 1) if ws.cell(r, 6).value == "CS01 (lan 1).xlsx")
     # why it is left out is that a newer one came, not the error it had
-    assert [ws.cell(first, c).value for c in (4, 6, 7)] == [
+    assert [ws.cell(first, c).value for c in (5, 3, 12)] == [
         "đã có bản mới hơn", "Trường THCS Mường Giàng",
         "CS01 (lan 1).xlsx: đơn vị CS01 đã gửi bản mới hơn (CS01 (lan 2 - da sua).xlsx); bản này không được dùng."]
 
@@ -281,7 +283,8 @@ def test_a_units_formula_like_note_stays_visible_text_in_every_sheet(merged):
     cal = CalamineWorkbook.from_path(str(out))
     found = {name: [v for row in cal.get_sheet_by_name(name).to_python() for v in row
                     if isinstance(v, str) and "HYPERLINK" in v] for name in cal.sheet_names}
-    assert found["Biểu tổng hợp"] == [f"UBND xã Mường Giàng: {HYPERLINK}"]
+    assert found["Biểu tổng hợp"] == []  # the signed page names it; "Lỗi và cảnh báo" shows it
+    assert HYPERLINK in found["Lỗi và cảnh báo"]
     assert found["Theo đơn vị"] == [HYPERLINK]
     wb = load_workbook(out)
     for ws in wb:
@@ -347,7 +350,7 @@ def test_include_invalid_adds_the_units_with_errors_and_says_so(district, form):
     strict = expected_totals(form)
     assert doc["totals"]["1"]["count"] == strict["1"]["count"] + 9 + TH03_BAD["1"]["count"]
     assert doc["totals"]["4.2"]["count"] == strict["4.2"]["count"] + 120 + 340
-    assert "CHƯA KIỂM TRA" in str(load_workbook(out, rich_text=True)[form.sheet]["A4"].value)
+    assert "CHƯA KIỂM TRA" in str(load_workbook(out, rich_text=True)[form.sheet]["A8"].value)
 
 
 # --- killed during the write ---------------------------------------------------------------------------------
@@ -383,11 +386,11 @@ def test_killing_merge_while_it_writes_keeps_the_previous_summary(district, tmp_
         out.write_bytes(previous)  # this run finished before it could be killed: put the old one back
     assert killed, "merge never observed while writing"
     assert out.read_bytes() == previous
-    assert load_workbook(out)["Biểu tổng hợp"]["A4"].value.startswith("Tổng hợp từ 6/23 đơn vị")
+    assert load_workbook(out)["Biểu tổng hợp"]["A8"].value.startswith("Tổng hợp từ 6/23 đơn vị")
     assert _temp_files(out_dir)  # the dead run's half-written file is beside it, never at its place
 
     code, stdout, stderr = cli("merge", inbox, "--campaign", CAMPAIGN, "-o", out, "--include-invalid")
     assert code == 1 and stderr == ""
-    assert "CHƯA KIỂM TRA" in str(load_workbook(out, rich_text=True)["Biểu tổng hợp"]["A4"].value)
+    assert "CHƯA KIỂM TRA" in str(load_workbook(out, rich_text=True)["Biểu tổng hợp"]["A8"].value)
     assert _temp_files(out_dir) == []  # the next run cleared the dead run's leftovers
     assert not (out_dir / ".consolidate.lock").exists()

@@ -120,8 +120,8 @@ def test_an_unsafe_zip_is_refused_whole(tmp_path, members, code):
 
 def test_a_file_above_the_bound_is_refused_unread(tmp_path):
     [r] = intake.receive(tmp_path, [("lon.xlsx", b"PK\x03\x04" + b"\0" * intake.MAX_FILE_BYTES)])
-    assert not r.kept and r.issues[0].code == "too-large"
-    assert r.issues[0].message == "lon.xlsx: tệp quá lớn để là một biểu báo cáo (21 MB, giới hạn 20 MB cho một tệp)."
+    assert not r.kept and r.issues[0].code == "upload-too-large"
+    assert r.issues[0].message == "lon.xlsx: tệp quá lớn (21 MB, giới hạn 20 MB cho một biểu báo cáo); không lưu."
     assert listing(tmp_path) == {}
 
 
@@ -129,3 +129,36 @@ def test_too_many_files_at_once_keep_none(tmp_path):
     got = intake.receive(tmp_path, [(f"X{i}.xlsx", X01) for i in range(intake.MAX_FILES + 1)])
     assert all(not r.kept and r.issues[0].code == "upload-too-many" for r in got)
     assert listing(tmp_path) == {}
+
+
+def test_a_zip_of_returns_may_be_larger_than_one_return(tmp_path):
+    import random
+
+    noise = random.Random(17).randbytes(21 * 1024 * 1024)  # a photo does not compress
+    [x01, photo] = intake.receive(tmp_path, [("tra_ve.zip", zipped(("X01.xlsx", X01), ("anh.jpg", b"\xff\xd8\xff" + noise)))])
+    assert x01.saved == "X01.xlsx"
+    assert not photo.kept and photo.issues[0].code == "too-large"
+    assert photo.issues[0].message.startswith("tra_ve.zip/anh.jpg: tệp quá lớn để là một biểu báo cáo (22 MB")
+    assert listing(tmp_path) == {"X01.xlsx": X01}
+
+
+def test_a_zip_above_its_bound_is_refused_unread(tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("X01.xlsx", X01)
+        zf.writestr("video.mp4", b"\0" * intake.MAX_ARCHIVE_BYTES)
+    data = buf.getvalue()
+    [r] = intake.receive(tmp_path, [("tra_ve.zip", data)])
+    assert r.issues[0].message == "tra_ve.zip: tệp quá lớn (101 MB, giới hạn 100 MB cho một tệp nén); không lưu."
+    assert listing(tmp_path) == {}
+
+
+def test_utf8_names_of_a_zip_without_the_utf8_flag_are_read_as_written(tmp_path):
+    # as 7-Zip and macOS write them: UTF-8 bytes with flag 0x800 unset (zipfile itself would set it, so an
+    # ASCII name of the same length is written and its bytes replaced; names are outside the CRC)
+    raw = "Xã Chiềng Ơn.xlsx".encode()
+    placeholder = b"N" * len(raw)
+    data = zipped((placeholder.decode(), X02)).replace(placeholder, raw)
+    assert zipfile.ZipFile(io.BytesIO(data)).infolist()[0].flag_bits & 0x800 == 0
+    [r] = intake.receive(tmp_path, [("tra_ve.zip", data)])
+    assert r.saved == "Xã Chiềng Ơn.xlsx"

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from consolidate.issues import RunError, make
-from consolidate.merge import MergeResult, merge_checks, merge_folder, per_unit, totals
+from consolidate.merge import MergeResult, formula_texts, merge_checks, merge_folder, per_unit, totals
 from consolidate.results import TABLE_COLUMNS, FileReport, RunResult, UnitStatus
 
 HYPERLINK = '=HYPERLINK("http://vi-du.example","bấm vào đây")'
@@ -99,7 +99,7 @@ def make_result(campaign, form, units, include_invalid=False, output=Path("tong_
     run = make_run(campaign, form, units)
     sums = totals(run, include_invalid)
     return MergeResult(run, sums, per_unit(run), output, include_invalid, NOW,
-                       merge_checks(run, sums, include_invalid))
+                       merge_checks(run, sums, include_invalid) + formula_texts(run, include_invalid))
 
 
 @pytest.fixture
@@ -243,7 +243,12 @@ def test_to_dict_is_check_json_plus_totals_and_unit_values(campaign, form, units
     assert doc["merge"]["included_invalid"] is False
     assert doc["merge"]["merged_units"] == ["X01", "X02", "X03", "X04", "MN01"]
     assert doc["merge"]["unit_count"] == 23
-    assert [i["code"] for i in doc["merge"]["issues"]] == ["merge-total-differs"]
+    assert [i["code"] for i in doc["merge"]["issues"]] == ["merge-total-differs", "merge-formula-text"]
+    formula = doc["merge"]["issues"][1]
+    assert (formula["indicator"], formula["measure"], formula["value"]) == ("2", "note", HYPERLINK)
+    assert formula["message"] == (
+        f"Tổng hợp: UBND xã Mường Giàng ghi ở hàng 2 (ghi chú) nội dung dạng công thức Excel \"{HYPERLINK}\"; "
+        "biểu tổng hợp không in nội dung này, chỉ ghi lại ở đây.")
 
 
 # --- merge_folder: checks, atomic write ---------------------------------------------------------------------
@@ -266,7 +271,7 @@ def test_merge_folder_writes_the_summary_and_returns_the_result(fake_check, tmp_
     assert sorted(p.name for p in out.parent.iterdir()) == ["tong_hop.xlsx"]  # no temp file, no lock left
     assert result.totals.at["2", "count"] == 8
     assert result.created_at == NOW
-    assert [i.code for i in result.issues] == ["merge-total-differs"]
+    assert [i.code for i in result.issues] == ["merge-total-differs", "merge-formula-text"]
 
 
 def test_merge_folder_refuses_an_output_inside_the_folder(fake_check, tmp_path, campaign, form, units):

@@ -94,6 +94,17 @@ def sheets_of_workbook(wb: Workbook, name: str = "x.xlsx"):
     return sheets
 
 
+def summary_sheet(entries, campaign) -> tuple:
+    """"Lịch tuần lễ" written by XlsxWriter as merge writes it, opened again: (openpyxl sheet, file bytes)."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    schedule.write_schedule_summary(wb, entries, campaign)
+    wb.close()
+    return load_workbook(io.BytesIO(buf.getvalue()))[schedule.SUMMARY_SHEET], buf.getvalue()
+
+
 def as_table(entries) -> list[tuple]:
     return [(e.tt, e.time_text, e.date_text, e.unit_code, e.content) for e in entries]
 
@@ -279,8 +290,7 @@ def test_a_formula_looking_activity_stays_text(dong_da, tmp_path):
     wb.save(path)
     res = read_returned(path, campaign, form, units)
     entries = schedule.compile_schedule(res.rows)
-    out = Workbook()
-    ws = schedule.write_schedule_summary(out, entries, campaign)
+    ws, _ = summary_sheet(entries, campaign)
     assert ws["E5"].value == "=HYPERLINK(\"http://x\")" and ws["E5"].data_type == "s"
 
 
@@ -325,10 +335,10 @@ def test_seed_schedule_through_templates_and_returns_compiles_in_order_numbered_
     assert as_table(schedule.compile_schedule(retyped.rows)) == as_table(entries)
 
     # and the compiled "Lịch tuần lễ" reads back as the same table (a district summary is itself readable)
-    wb = Workbook()
-    schedule.write_schedule_summary(wb, entries, campaign)
-    del wb["Sheet"]
-    back = schedule.read_schedule(sheets_of_workbook(wb), ReadContext("tong_hop.xlsx", campaign, units=units))
+    _, data = summary_sheet(entries, campaign)
+    sheets, problems = load_sheets(data, "tong_hop.xlsx")
+    assert sheets is not None, problems
+    back = schedule.read_schedule(sheets, ReadContext("tong_hop.xlsx", campaign, units=units))
     assert [(i.code, i.cell) for i in back.issues] == [("schedule-opening-differs", "B5")]  # the seed's 8h30
     assert as_table(schedule.compile_schedule(back.rows)) == as_table(entries)
 
@@ -412,22 +422,23 @@ def test_summary_sheet_is_the_seed_layout_print_ready(dong_da):
     e = schedule.ScheduleEntry
     entries = [e(1, dt.time(8, 30), dt.date(2024, 9, 30), "TT VH TT & TT quận Đống Đa", "Khai mạc"),
                e(2, None, dt.date(2024, 10, 1), "Trường Tiểu học Cát Linh", "Giáo dục địa phương", "Sân trường")]
-    wb = Workbook()
-    ws = schedule.write_schedule_summary(wb, entries, campaign)
+    ws, _ = summary_sheet(entries, campaign)
     assert ws.title == "Lịch tuần lễ"
     assert ws["A1"].value == "LỊCH “TUẦN LỄ HƯỞNG ỨNG HỌC TẬP SUỐT ĐỜI NĂM 2024”"
     assert ws["A2"].value == "(Từ ngày 01/10 đến ngày 07/10 năm 2024; khai mạc ngày 30/09)"
     assert [c.value for c in ws[4]] == ["TT", "Giờ", "Ngày", "Đơn vị", "Nội dung", "Địa điểm"]
-    assert [c.value for c in ws[5]] == [1, "8h30", dt.date(2024, 9, 30), "TT VH TT & TT quận Đống Đa",
+    assert [c.value for c in ws[5]] == [1, "8h30", dt.datetime(2024, 9, 30), "TT VH TT & TT quận Đống Đa",
                                         "Khai mạc", None]
     assert ws["C5"].number_format == "dd/mm" and ws["B6"].value is None and ws["F6"].value == "Sân trường"
     assert ws.print_title_rows == "$4:$4" and ws.page_setup.orientation == "landscape"
-    assert ws.page_setup.fitToWidth == 1
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)  # 1: default
+    assert ws.page_setup.fitToHeight == 0
+    assert ws["E5"].alignment.wrap_text
 
 
 def test_empty_summary_says_no_unit_sent_a_schedule(dong_da):
     campaign, _form, _units = dong_da
-    ws = schedule.write_schedule_summary(Workbook(), [], campaign)
+    ws, _ = summary_sheet([], campaign)
     assert ws["A5"].value == "(Chưa có đơn vị nào gửi lịch hoạt động.)"
     assert [c.value for c in ws[4]] == ["TT", "Giờ", "Ngày", "Đơn vị", "Nội dung"]
 

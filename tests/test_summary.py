@@ -1,4 +1,5 @@
-"""The district summary workbook: five sheets, text stays text, blank apart from 0, print-ready."""
+"""The district summary workbook (written by XlsxWriter): five sheets, text stays text, blank apart from 0,
+print-ready."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from python_calamine import CalamineWorkbook
 
 from consolidate.identity import IDENTITY_SHEET, parse_identity
 from consolidate.summary import (
-    BY_UNIT_SHEET, CHART_SHEET, ISSUES_SHEET, STATUS_SHEET, build_workbook, lateness, measure_label, write_summary,
+    BY_UNIT_SHEET, CHART_SHEET, FORMULA_MARK, ISSUES_SHEET, STATUS_SHEET, lateness, measure_label, write_summary,
 )
 from conftest import shown
 from test_merge import HYPERLINK, make_result
@@ -72,11 +73,19 @@ def test_identity_sheet_lets_a_province_check_form_year_and_save_time(written):
 
 def test_form_sheet_holds_the_district_totals_in_the_official_layout(written, form):
     ws = load_workbook(written[0])["Biểu tổng hợp"]
-    assert ws["A1"].value == "BIỂU TỔNG HỢP"
-    assert ws["A2"].value == "Số liệu kết quả tổ chức tuần lễ học tập suốt đời năm 2021"
-    assert ws["A3"].value == "Đơn vị báo cáo: Phòng Giáo dục và Đào tạo huyện Quỳnh Nhai"
-    assert ws["A4"].value == "Tổng hợp từ 5/23 đơn vị (lập lúc 17:45 ngày 16/10/2021)"
-    assert [ws.cell(5, c).value for c in range(1, 7)] == ["STT", "Các hoạt động", "Đơn vị", "Số lượng", None, "Ghi chú"]
+    # the heading of an administrative document (Nghị định 30/2020/NĐ-CP)
+    assert [ws["A1"].value, ws["C1"].value] == ["UBND HUYỆN QUỲNH NHAI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"]
+    assert [ws["A2"].value, ws["C2"].value] == ["PHÒNG GIÁO DỤC VÀ ĐÀO TẠO HUYỆN QUỲNH NHAI",
+                                                "Độc lập - Tự do - Hạnh phúc"]
+    assert ws["A2"].font.b and ws["C1"].font.b and not ws["A1"].font.b
+    assert {"A1:B1", "C1:F1", "A2:B2", "C2:F2"} <= {str(r) for r in ws.merged_cells.ranges}
+    assert ws["A4"].value == "BIỂU TỔNG HỢP"
+    assert ws["A5"].value == "Số liệu kết quả tổ chức tuần lễ học tập suốt đời năm 2021"
+    assert ws["A6"].value == ("(Kèm theo Báo cáo số …… /BC-PGDĐT ngày …… tháng …… năm 2021 của Phòng Giáo dục và "
+                              "Đào tạo huyện Quỳnh Nhai)")
+    assert ws["A7"].value == "Đơn vị báo cáo: Phòng Giáo dục và Đào tạo huyện Quỳnh Nhai"
+    assert ws["A8"].value == "Tổng hợp từ 5/23 đơn vị (lập lúc 17:45 ngày 16/10/2021)"
+    assert [ws.cell(9, c).value for c in range(1, 7)] == ["STT", "Các hoạt động", "Đơn vị", "Số lượng", None, "Ghi chú"]
     rows = rows_by_label(ws)
     assert list(rows)[1:1 + len(form.rows)] == [r.label for r in form.rows]  # same labels, same order
     at = lambda label, col: ws.cell(rows[label], col)  # noqa: E731
@@ -89,14 +98,17 @@ def test_form_sheet_holds_the_district_totals_in_the_official_layout(written, fo
     assert at("Ngân sách nhà nước", 4).number_format == "#,##0"
     assert at("Kinh phí hỗ trợ, huy động từ các nguồn hợp pháp khác (nếu có)", 4).value is None  # nobody reported
     assert at("Các nội dung khác (nếu có)", 4).value == "UBND xã Mường Giàng: Tổ chức 2 buổi tọa đàm ở bản"
-    assert at("Số tin bài về các hoạt động của Tuần lễ", 6).value == f"UBND xã Mường Giàng: {HYPERLINK}"
+    # a note that looks like a formula is never printed on the signed page: "Lỗi và cảnh báo" lists it
+    assert at("Số tin bài về các hoạt động của Tuần lễ", 6).value == f"UBND xã Mường Giàng: {FORMULA_MARK}"
+    assert at("Số tin bài về các hoạt động của Tuần lễ", 6).alignment.wrap_text
+    assert ws.row_dimensions[rows["Các nội dung khác (nếu có)"]].height >= 2 * 16.5  # room for the text
 
 
 def test_form_sheet_is_print_ready_a4_with_the_signature_block(written):
     ws = load_workbook(written[0])["Biểu tổng hợp"]
     assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4 == "9"
     assert ws.sheet_properties.pageSetUpPr.fitToPage is True
-    assert ws.print_title_rows == "$5:$6"  # the header repeats on every printed page
+    assert ws.print_title_rows == "$9:$10"  # the header repeats on every printed page
     values = [v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
     assert "Quỳnh Nhai, ngày 16 tháng 10 năm 2021" in values
     assert "TRƯỞNG PHÒNG" in values
@@ -106,7 +118,7 @@ def test_form_sheet_is_print_ready_a4_with_the_signature_block(written):
 
 def test_include_invalid_puts_a_red_warning_under_the_title(written_invalid):
     ws = load_workbook(written_invalid[0], rich_text=True)["Biểu tổng hợp"]
-    cell = ws["A4"].value
+    cell = ws["A8"].value
     assert isinstance(cell, CellRichText)
     first, warn = cell
     assert first.text == "Tổng hợp từ 6/23 đơn vị (lập lúc 17:45 ngày 16/10/2021)"
@@ -159,9 +171,9 @@ def test_by_unit_keeps_blank_apart_from_zero_and_sums_per_type(written):
     assert ws.cell(r, 4).value == "Tổ chức 2 buổi tọa đàm ở bản"
     r = rows["Số tin bài về các hoạt động của Tuần lễ"]
     unit, subtotal, total = ws.cell(r, 4), ws.cell(r, 8), ws.cell(r, 11)
-    assert (unit.font.b, unit.fill.fgColor.rgb, unit.font.name) == (False, "00000000", "Times New Roman")
-    assert (subtotal.font.b, subtotal.fill.fgColor.rgb) == (True, "00DDEBF7")
-    assert (total.font.b, total.fill.fgColor.rgb) == (True, "00BDD7EE")
+    assert (unit.font.b, unit.fill.fill_type, unit.font.name) == (False, None, "Times New Roman")
+    assert (subtotal.font.b, subtotal.fill.fgColor.rgb[-6:]) == (True, "DDEBF7")
+    assert (total.font.b, total.fill.fgColor.rgb[-6:]) == (True, "BDD7EE")
     assert ws.cell(6, 4).font.b and ws.cell(6, 4).alignment.wrap_text
 
 
@@ -184,9 +196,9 @@ def test_measure_label_splits_the_forms_unit_column(form):
 
 def test_status_sheet_lists_every_unit_with_state_time_and_lateness(written, units):
     ws = load_workbook(written[0])[STATUS_SHEET]
-    assert [ws.cell(4, c).value for c in range(1, 12)] == [
+    assert [ws.cell(4, c).value for c in range(1, 13)] == [
         "STT", "Mã đơn vị", "Tên đơn vị", "Loại", "Tình trạng", "Tệp", "Thời điểm gửi (lưu tệp)", "Hạn nộp",
-        "Số lỗi", "Số cảnh báo", "Email"]
+        "Số lỗi", "Số cảnh báo", "Email", "Ghi chú"]
     table = {ws.cell(r, 2).value: [shown(ws.cell(r, c).value) for c in range(1, 12)]
              for r in range(5, 5 + len(units))}
     assert list(table) == [u.code for u in units]
@@ -200,10 +212,12 @@ def test_status_sheet_lists_every_unit_with_state_time_and_lateness(written, uni
     assert table["X05"][4:10] == ["chưa nộp", None, None, None, None, None]
     foot = ws.cell(5 + len(units), 1).value
     assert foot.startswith("Hạn nộp được so với thời điểm đơn vị lưu tệp ghi trong biểu mẫu")
-    assert ws.auto_filter.ref == f"A4:K{4 + len(units)}"
+    assert ws.auto_filter.ref == f"A4:L{4 + len(units)}"
     assert ws.freeze_panes == "D5"
+    assert ws.print_title_rows == "$4:$4"
+    assert ws["K5"].alignment.wrap_text  # a long email wraps, never runs over the next column
     rules = {str(rng.sqref): [r.formula for r in rng.rules] for rng in ws.conditional_formatting}
-    assert rules["E5:E27"] == [['"đã nộp hợp lệ"'], ['"có lỗi"'], ['"chưa nộp"']]
+    assert rules["E5:E27"] == [['"đã nộp hợp lệ"'], ['"có lỗi"'], ['"chưa nộp"'], ['"cần xác nhận"']]
 
 
 def test_lateness_needs_the_units_own_save_time():
@@ -222,8 +236,8 @@ def test_lateness_needs_the_units_own_save_time():
 def test_status_sheet_lists_every_other_file_with_its_reason(written):
     ws = load_workbook(written[0])[STATUS_SHEET]
     start = rows_by_label(ws, 1)["CÁC TỆP KHÁC TRONG THƯ MỤC (3 tệp không được dùng để tổng hợp)"]
-    assert [ws.cell(start + 1, c).value for c in (1, 2, 4, 6, 7)] == ["STT", "Tệp", "Tình trạng", "Đơn vị", "Lý do"]
-    got = [[ws.cell(r, c).value for c in (1, 2, 4, 6, 7)] for r in range(start + 2, start + 5)]
+    # the same columns as the units above, under the same (repeated) header: STT, Tệp, Tình trạng, Đơn vị, Ghi chú
+    got = [[ws.cell(r, c).value for c in (1, 6, 5, 3, 12)] for r in range(start + 1, start + 4)]
     assert got == [
         [1, "X03 (lan 1).xlsx", "đã có bản mới hơn", "UBND xã Chiềng Bằng",
          "X03 (lan 1).xlsx: đơn vị X03 đã gửi bản mới hơn (X03 (lan 2).ods); bản này không được dùng."],
@@ -233,6 +247,7 @@ def test_status_sheet_lists_every_other_file_with_its_reason(written):
         [3, "Anh le khai mac.jpg", "không phải báo cáo", None,
          "Anh le khai mac.jpg: không phải tệp báo cáo (ảnh JPEG), đã bỏ qua."],
     ]
+    assert ws.max_row == start + 3
 
 
 def test_lateness_against_the_deadline():
@@ -247,20 +262,29 @@ def test_lateness_against_the_deadline():
 # --- 4. Lỗi và cảnh báo ----------------------------------------------------------------------------------
 
 
-def test_issues_sheet_one_row_per_issue_with_autofilter(written):
+def test_issues_sheet_errors_first_kind_in_vietnamese_code_last(written):
     path, result = written
     ws = load_workbook(path)[ISSUES_SHEET]
     expected = len(result.run.issues) + len(result.issues)
-    assert ws.max_row == 1 + expected
-    assert ws.auto_filter.ref == f"A1:K{1 + expected}"
-    rows = [[ws.cell(r, c).value for c in range(1, 12)] for r in range(2, 2 + expected)]
-    th01 = next(r for r in rows if r[4] == "total-mismatch")
-    assert th01[1:9] == ["TH01_Truong_Tieu_hoc_Muong_Giang.xlsx", "Trường Tiểu học Mường Giàng", "Lỗi",
-                         "total-mismatch", "Biểu tổng hợp", "D7", "1", "Số lớp/số cuộc thi"]
-    hyper = next(r for r in rows if r[4] == "value-unreadable")
-    assert hyper[9] == HYPERLINK
-    assert rows[-1][3:5] == ["Cảnh báo", "merge-total-differs"]
-    assert rows[-1][1] is None
+    assert ws["A1"].value == "LỖI VÀ CẢNH BÁO — Tuần lễ hưởng ứng học tập suốt đời năm 2021"
+    assert [ws.cell(4, c).value for c in range(1, 13)] == [
+        "STT", "Mức độ", "Loại", "Tệp", "Đơn vị", "Trang", "Ô", "Hàng", "Số liệu", "Giá trị", "Nội dung", "Mã lỗi"]
+    assert ws.max_row == 4 + expected
+    assert ws.auto_filter.ref == f"A4:L{4 + expected}"
+    assert ws.print_title_rows == "$4:$4" and ws.freeze_panes == "A5"
+    rows = [[ws.cell(r, c).value for c in range(1, 13)] for r in range(5, 5 + expected)]
+    severities = [r[1] for r in rows]
+    assert severities == sorted(severities, key=["Lỗi", "Cảnh báo", "Thông tin"].index)  # errors first
+    assert [r[0] for r in rows] == list(range(1, expected + 1))
+    th01 = rows[0]
+    assert th01 == [1, "Lỗi", "Tổng không khớp" if th01[2] == "Tổng không khớp" else th01[2],
+                    "TH01_Truong_Tieu_hoc_Muong_Giang.xlsx", "Trường Tiểu học Mường Giàng", "Biểu tổng hợp", "D7", "1",
+                    "Số lớp/số cuộc thi", "9", th01[10], "total-mismatch"]
+    assert th01[2] and th01[2] != "total-mismatch" and not th01[2].isascii()  # the kind, in Vietnamese
+    formula = next(r for r in rows if r[11] == "merge-formula-text")
+    assert formula[1:3] == ["Cảnh báo", "Nội dung dạng công thức"]
+    assert (formula[4], formula[7], formula[8], formula[9]) == ("UBND xã Mường Giàng", "2", "Ghi chú", HYPERLINK)
+    assert next(r for r in rows if r[11] == "merge-total-differs")[3] is None  # the merge's own: no file
 
 
 # --- every sheet: unit text stays text -----------------------------------------------------------------------
@@ -277,7 +301,7 @@ def test_no_formula_anywhere_and_unit_text_reads_back_as_text(written):
     for name in cal.sheet_names:
         cells = [v for row in cal.get_sheet_by_name(name).to_python() for v in row]
         seen[name] = [v for v in cells if isinstance(v, str) and "HYPERLINK" in v]
-    assert seen["Biểu tổng hợp"] == [f"UBND xã Mường Giàng: {HYPERLINK}"]
+    assert seen["Biểu tổng hợp"] == []  # listed in "Lỗi và cảnh báo" instead
     assert seen[BY_UNIT_SHEET] == [HYPERLINK]
     assert HYPERLINK in seen[ISSUES_SHEET]
 
@@ -301,9 +325,16 @@ def test_chart_sheet_has_native_bar_charts_over_a_table_by_unit_type(written):
         charts = sorted(n for n in zf.namelist() if n.startswith("xl/charts/chart"))
         assert len(charts) == 3
         xml = zf.read(charts[0]).decode()
-    assert '<barChart><barDir val="col"/><grouping val="stacked"/>' in xml
-    assert "<f>'Biểu đồ'!C3</f>" in xml and "<f>'Biểu đồ'!$C$4:$C$7</f>" in xml  # series: "Đã nộp hợp lệ"
-    assert "<f>'Biểu đồ'!$A$4:$A$7</f>" in xml  # categories: the unit types
+        drawing = zf.read("xl/drawings/drawing1.xml").decode()
+    assert '<c:barChart><c:barDir val="col"/><c:grouping val="stacked"/>' in xml
+    assert "<c:f>'Biểu đồ'!$C$3</c:f>" in xml and "<c:f>'Biểu đồ'!$C$4:$C$7</c:f>" in xml  # series "Đã nộp hợp lệ"
+    assert "<c:f>'Biểu đồ'!$A$4:$A$7</c:f>" in xml  # categories: the unit types
+    # the charts one under the other: no two anchors share a row
+    tops = [int(m) for m in re.findall(r"<xdr:from><xdr:col>\d+</xdr:col><xdr:colOff>\d+</xdr:colOff>"
+                                       r"<xdr:row>(\d+)</xdr:row>", drawing)]
+    bottoms = [int(m) for m in re.findall(r"<xdr:to><xdr:col>\d+</xdr:col><xdr:colOff>\d+</xdr:colOff>"
+                                          r"<xdr:row>(\d+)</xdr:row>", drawing)]
+    assert len(tops) == 3 and all(b < t for b, t in zip(bottoms, tops[1:]))
 
 
 # --- LibreOffice ----------------------------------------------------------------------------------------------
@@ -348,7 +379,7 @@ def test_long_texts_are_cut_to_what_an_excel_cell_holds(tmp_path, campaign, form
     assert by_unit.cell(r, 4).value == long  # one unit's text fits
 
 
-# --- the sheets whose cells summary.py writes as XML itself ---------------------------------------------------
+# --- texts a spreadsheet or XML would read as something else ---------------------------------------------------
 
 TRICKY = {  # texts that XML or a spreadsheet would read as something else, if written carelessly
     "formula": "=SUM(D8:D9)",
@@ -361,11 +392,10 @@ TRICKY = {  # texts that XML or a spreadsheet would read as something else, if w
 
 @pytest.fixture(scope="module")
 def tricky(tmp_path_factory, campaign, form):
-    """A summary (with --include-invalid) of units whose names, notes and texts are TRICKY, saved twice:
-    by write_summary and by openpyxl alone (build_workbook(…).save)."""
+    """A summary (with --include-invalid) of units whose names, notes and texts are TRICKY."""
     from test_merge import NOW, make_run
 
-    from consolidate.merge import MergeResult, merge_checks, per_unit, totals
+    from consolidate.merge import MergeResult, formula_texts, merge_checks, per_unit, totals
     from consolidate.units import Unit, UnitList
 
     units = UnitList((Unit("X01", TRICKY["escape"], "Xã", "a@b.example"), Unit("X02", TRICKY["formula"], "Xã", ""),
@@ -381,47 +411,9 @@ def tricky(tmp_path_factory, campaign, form):
     }
     run = make_run(campaign, form, units, files=files)
     sums = totals(run, True)
-    result = MergeResult(run, sums, per_unit(run), Path("t.xlsx"), True, NOW, merge_checks(run, sums, True))
-    folder = tmp_path_factory.mktemp("tricky")
-    fast = write_summary(folder / "fast.xlsx", result)
-    plain = folder / "openpyxl.xlsx"
-    build_workbook(result).save(plain)
-    return fast, plain
-
-
-def _cell_facts(cell) -> tuple:
-    return (cell.value, cell.data_type, cell.number_format, repr(cell.font), repr(cell.fill), repr(cell.border),
-            repr(cell.alignment), repr(cell.protection))
-
-
-def _facts(path: Path) -> dict:
-    """What a reader sees of every sheet: cells with their styles, merges, sizes, panes, rules, used range."""
-    wb = load_workbook(path)
-    with zipfile.ZipFile(path) as zf:
-        dimensions = [re.search(rb'<dimension ref="([^"]+)"', zf.read(f"xl/worksheets/sheet{i}.xml")).group(1)
-                      for i in range(1, len(wb.sheetnames) + 1)]
-    out: dict = {"sheets": [(ws.title, ws.sheet_state) for ws in wb], "dimensions": dimensions}
-    for ws in wb:
-        out[ws.title] = {
-            "cells": {key: _cell_facts(ws.cell(*key)) for key in sorted(ws._cells)},
-            "merged": sorted(str(r) for r in ws.merged_cells.ranges),
-            "rows": {r: dict(d) for r, d in ws.row_dimensions.items()},
-            "cols": {c: dict(d) for c, d in ws.column_dimensions.items()},
-            "freeze": ws.freeze_panes,
-            "rules": [(str(r.sqref), [(x.type, x.operator, x.formula, repr(x.dxf)) for x in r.rules])
-                      for r in ws.conditional_formatting],
-            "print": (ws.print_title_rows, ws.print_title_cols, ws.print_area, ws.auto_filter.ref),
-        }
-    cal = CalamineWorkbook.from_path(str(path))
-    out["calamine"] = {name: cal.get_sheet_by_name(name).to_python() for name in cal.sheet_names}
-    return out
-
-
-def test_written_xml_reads_back_as_openpyxl_would_have_written_it(tricky):
-    fast, plain = _facts(tricky[0]), _facts(tricky[1])
-    assert fast.keys() == plain.keys()
-    for key in fast:
-        assert fast[key] == plain[key], key
+    result = MergeResult(run, sums, per_unit(run), Path("t.xlsx"), True, NOW,
+                         merge_checks(run, sums, True) + formula_texts(run, True))
+    return write_summary(tmp_path_factory.mktemp("tricky") / "t.xlsx", result), result
 
 
 def test_tricky_unit_texts_stay_exactly_as_written(tricky):
@@ -436,6 +428,7 @@ def test_tricky_unit_texts_stay_exactly_as_written(tricky):
     rows = rows_by_label(ws)
     r = rows["Các nội dung khác (nếu có)"]
     assert by_unit[r - 1][3:5] == [TRICKY["cr"], TRICKY["markup"]]  # a carriage return stays one
+    # XlsxWriter writes a CR as the standard escape _x000D_, which Excel and calamine read back (openpyxl does not)
     r = rows["Các lớp bồi dưỡng, tập huấn tổ chức trong Tuần lễ"]
     assert [ws.cell(r, c).value for c in range(4, 10)] == [2.5, 4, 6.5, 9, 9, 15.5]
     assert {ws.cell(r, c).number_format for c in range(4, 10)} == {"#,##0"}
@@ -445,69 +438,45 @@ def test_tricky_unit_texts_stay_exactly_as_written(tricky):
                      (TRICKY["spaces"], "2", TRICKY["spaces"])}
     status = cal[STATUS_SHEET]
     assert status[4][1:6] == ["X01", TRICKY["escape"], "Xã", "đã nộp hợp lệ", "X01_UBND_xa_x000a_.xlsx"]
+    form = cal["Biểu tổng hợp"]
+    notes_on_form = [v for row in form for v in row if isinstance(v, str) and TRICKY["escape"] in v]
+    assert f"{TRICKY['formula']}: {TRICKY['escape']}" in notes_on_form[0]  # the unit named "=SUM…": its note
+    assert not any(isinstance(v, str) and v.startswith("=") for row in form for v in row)
     with zipfile.ZipFile(path) as zf:
         for name in zf.namelist():
             if name.startswith("xl/worksheets/sheet"):
                 assert not re.search(rb"<f[ >]", zf.read(name)), name
 
 
-def test_merging_kept_cells_borders_them_as_openpyxl_does(tmp_path):
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment
+def test_status_sheet_puts_files_that_need_confirmation_first_with_their_evidence(tmp_path, campaign, form, units):
+    from test_merge import FILES, NOW, make_run
 
-    from consolidate.summary import _Book, _font, _put
-    from consolidate.templates import BORDER
+    from consolidate.identity import Evidence
+    from consolidate.merge import MergeResult, merge_checks, per_unit, totals
+    from consolidate.results import UnitStatus
 
-    book = _Book()
-    sheet = book.create_sheet("S")
-    plain_wb = Workbook()
-    plain = plain_wb.create_sheet("S")
-
-    def both(row: int, col: int, value: object, border: bool) -> None:
-        _put(sheet, row, col, value, border=border, wrap=True)
-        cell = plain.cell(row, col)
-        cell.value = value
-        cell.font = _font()
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        if border:
-            cell.border = BORDER
-
-    both(1, 1, "a", True)
-    both(2, 1, None, True)  # bordered corners: the merged cells get the outer edges
-    both(4, 2, "b", True)
-    both(4, 3, "lost", True)  # a value inside a merge is dropped
-    both(6, 1, "c", False)
-    both(10, 1, "d", True)
-    both(11, 1, None, True)
-    both(13, 2, "e", True)
-    for rng in ((1, 1, 2, 1), (4, 2, 4, 9), (3, 1, 3, 5), (6, 1, 7, 3), (8, 2, 9, 4), (10, 1, 11, 1), (13, 2, 13, 9)):
-        sheet.merge(*rng)
-        plain.merge_cells(start_row=rng[0], start_column=rng[1], end_row=rng[2], end_column=rng[3])
-    assert len(book.merged_styles) == 3  # the last two merges are styled as the first two were
-    book.wb.remove(book.wb.active)
-    plain_wb.remove(plain_wb.active)
-    book.save(tmp_path / "kept.xlsx")
-    plain_wb.save(tmp_path / "plain.xlsx")
-    kept, expected = _facts(tmp_path / "kept.xlsx"), _facts(tmp_path / "plain.xlsx")
-    assert kept == expected
-    assert expected["S"]["cells"][4, 9][5] != expected["S"]["cells"][3, 5][5]  # the case is not trivial
-
-
-def test_a_run_of_numbers_is_written_as_its_cells_one_by_one():
-    from consolidate.summary import _Book, _put
-
-    values = np.array([3.0, np.nan, 2.5, -0.0, 1e17, 2.0 ** 53, 2.0 ** 53 - 1, -7.0, 0.1 + 0.2, np.inf, -np.inf,
-                       1234567890123.0, np.nan])
-    book = _Book()
-    run, cells = book.create_sheet("run"), book.create_sheet("cells")
-    for sheet in (run, cells):
-        _put(sheet, 2, 1, 1.0, number=True)
-    run.put_numbers(2, 2, values, run.rows[2][1][2])
-    for c, v in enumerate(values.tolist(), start=2):
-        _put(cells, 2, c, v, number=True)
-    assert list(run.rows_xml()) == list(cells.rows_xml())
-    assert run.dimension() == cells.dimension() == "A2:N2"
-    run.to_openpyxl()
-    cells.to_openpyxl()
-    read = [[(c.value, type(c.value), c.data_type, c.style_id) for c in ws[2]] for ws in (run.ws, cells.ws)]
-    assert read[0] == read[1]
+    files = dict(FILES)
+    files["X05_UBND_xa_Chieng_Khay.xlsx"] = (None, "unconfirmed", dt.datetime(2021, 10, 10, 9, 0), {"2": {"count": 1}})
+    run = make_run(campaign, form, units, files=files)
+    report = next(f for f in run.files if f.status == "unconfirmed")
+    report.evidence = [Evidence("identity", "X06", "X06", "trang _dinh_danh"),
+                       Evidence("filename", "X05", "X05_UBND_xa_Chieng_Khay.xlsx")]
+    report.claims = ("X06", "X05")
+    run.unit_status["X05"] = run.unit_status["X06"] = UnitStatus("unconfirmed")
+    sums = totals(run)
+    path = write_summary(tmp_path / "t.xlsx", MergeResult(run, sums, per_unit(run), tmp_path / "t.xlsx", False, NOW,
+                                                          merge_checks(run, sums)))
+    ws = load_workbook(path)[STATUS_SHEET]
+    assert ws["A2"].value.startswith("23 đơn vị: 2 cần xác nhận, 5 đã nộp hợp lệ, 1 có lỗi, 15 chưa nộp.")
+    by_code = {ws.cell(r, 2).value: r for r in range(5, 28)}
+    assert ws.cell(by_code["X05"], 5).value == "cần xác nhận"
+    assert ws.cell(by_code["X05"], 12).value == "Tệp cần xác nhận có thể của đơn vị này: X05_UBND_xa_Chieng_Khay.xlsx."
+    sections = {ws.cell(r, 1).value: r for r in range(28, ws.max_row + 1) if isinstance(ws.cell(r, 1).value, str)}
+    first = sections["CÁC TỆP CẦN XÁC NHẬN ĐƠN VỊ GỬI (1 tệp, chưa được tính cho đơn vị nào)"]
+    assert first < sections["CÁC TỆP KHÁC TRONG THƯ MỤC (3 tệp không được dùng để tổng hợp)"]  # first what to decide
+    row = [ws.cell(first + 1, c).value for c in (1, 5, 6, 12)]
+    assert row[:3] == [1, "cần xác nhận", "X05_UBND_xa_Chieng_Khay.xlsx"]
+    assert row[3].splitlines() == [
+        "trang ẩn _dinh_danh của biểu mẫu (trang _dinh_danh): \"X06\" → X06",
+        "tên tệp: \"X05_UBND_xa_Chieng_Khay.xlsx\" → X05",
+        "Xác nhận: thêm vào mục [xac_nhan] của tệp đợt báo cáo dòng \"X05_UBND_xa_Chieng_Khay.xlsx\" = \"X06\""]

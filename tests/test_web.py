@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from consolidate.campaign import prepare
-from consolidate.reader import read_file
+from consolidate.reader import find_layout, load_sheets, read_values
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "quynh-nhai-2021"
@@ -132,6 +132,14 @@ def upload(page, files, selector: str = "#pick-files") -> None:
     expect(page.locator("#upload-progress .label")).to_have_text(re.compile(r"^Xong"), timeout=120_000)
 
 
+def summary_values(path: Path, form) -> dict[str, dict[str, float]]:
+    """The numbers of the summary's "Biểu tổng hợp" sheet, read by the reader's own layout finder."""
+    sheets, _ = load_sheets(path.read_bytes(), path.name)
+    [sheet] = [s for s in sheets if s.name == "Biểu tổng hợp"]
+    records, _ = read_values(find_layout(sheet), form, path.name)
+    return {r["indicator"]: {m: r[m] for m in ("count", "people", "amount")} for r in records}
+
+
 def cli_merge_json(tmp: Path) -> dict:
     out = tmp / "cli"
     out.mkdir()
@@ -151,6 +159,13 @@ def test_the_clerk_receives_the_returns_reads_the_statuses_and_downloads_the_sum
         states = page.eval_on_selector_all("#don-vi tbody tr", "rows => rows.map(r => r.dataset.state)")
         assert len(states) == 23 and set(states) == {"missing"}
 
+        # a file that arrives in the folder by another way (a mail fetch, a copy) shows without a click
+        shutil.copy2(SAMPLE / "da_nhan" / "X01_UBND_xa_Muong_Giang.xlsx", server.folder)
+        from playwright.sync_api import expect
+
+        expect(page.locator("#don-vi tr[data-unit='X01']")).to_have_attribute("data-state", "accepted", timeout=30_000)
+        assert page.locator("#don-vi tr[data-unit='X02']").get_attribute("data-state") == "missing"
+
         # Nhận tệp: every file the district received, as the clerk saved them from the mail
         page.click("nav >> text=Nhận tệp")
         sent = sorted(p for p in (SAMPLE / "da_nhan").iterdir() if p.is_file())
@@ -159,9 +174,11 @@ def test_the_clerk_receives_the_returns_reads_the_statuses_and_downloads_the_sum
         cards = page.locator("#upload-results .batch").first.locator(".received")
         assert cards.count() == len(sent)
         x01 = page.locator('.received[data-name="X01_UBND_xa_Muong_Giang.xlsx"]')
-        assert "đã lưu" in x01.inner_text()
-        assert "Của UBND xã Mường Giàng (X01), xác định theo" in x01.inner_text()
-        assert "hợp lệ" in x01.inner_text()
+        assert "đã có" in x01.inner_text() and "giống hệt (X01_UBND_xa_Muong_Giang.xlsx)" in x01.inner_text()
+        x02 = page.locator('.received[data-name="X02_UBND_xa_Chieng_On.xlsx"]')
+        assert "đã lưu" in x02.inner_text()
+        assert "Của UBND xã Chiềng Ơn (X02), xác định theo trang ẩn _dinh_danh của biểu mẫu" in x02.inner_text()
+        assert "hợp lệ" in x02.inner_text()
         photo = page.locator('.received[data-name="Anh le khai mac.jpg"]')
         assert "không lưu" in photo.inner_text() and "ảnh JPEG" in photo.inner_text()
         kept = {p.name for p in server.folder.iterdir()}
@@ -209,10 +226,8 @@ def test_the_clerk_receives_the_returns_reads_the_statuses_and_downloads_the_sum
         got = tmp_path / "tai_ve.xlsx"
         dl.value.save_as(got)
         assert "Đã tổng hợp 15/23 đơn vị" in page.inner_text("form[data-kind='tong-hop'] pre")
-        page.screenshot(path=str(screens / "5-tai-ve-xong.png"))
         camp, form, units, _ = prepare(campaign, None)
-        rf = read_file(got, got.name, form, camp, units)
-        read = {r["indicator"]: {m: r[m] for m in ("count", "people", "amount")} for r in rf.records}
+        read = summary_values(got, form)
         compared = 0
         for code, measures in doc["totals"].items():
             for measure, value in measures.items():
@@ -220,6 +235,32 @@ def test_the_clerk_receives_the_returns_reads_the_statuses_and_downloads_the_sum
                     assert read[code][measure] == value, (code, measure)
                     compared += 1
         assert compared > 5
+
+        # the other downloads are what the commands write
+        def download(kind: str, where: Path) -> Path:
+            page.click(f"#job-{kind}")
+            link = page.locator(f"form[data-kind='{kind}'] a.download")
+            link.wait_for(timeout=120_000)
+            with page.expect_download() as dl:
+                link.click()
+            dl.value.save_as(where)
+            return where
+
+        with zipfile.ZipFile(download("bieu-mau", tmp_path / "bieu_mau.zip")) as zf:
+            names = zf.namelist()
+        assert "danh_sach_gui_thu.csv" in names
+        assert sorted(n.split("_")[0] for n in names if n.endswith(".xlsx") and n[0] in "XMTC") == \
+            sorted(u.code for u in units)
+        cli_feedback = tmp_path / "cli_tra_lai"
+        subprocess.run([sys.executable, "-m", "consolidate", "check", str(SAMPLE / "da_nhan"), "--campaign",
+                        str(SAMPLE / "campaign.toml"), "--feedback", str(cli_feedback)], capture_output=True, check=False)
+        with zipfile.ZipFile(download("phan-hoi", tmp_path / "phan_hoi.zip")) as zf:
+            assert sorted(zf.namelist()) == sorted(p.name for p in cli_feedback.iterdir() if not p.name.startswith("."))
+        import docx
+
+        report = docx.Document(str(download("bao-cao", tmp_path / "bao_cao.docx")))
+        assert any("Quỳnh Nhai" in p.text for p in report.paragraphs)
+        page.screenshot(path=str(screens / "5-tai-ve-xong.png"))
         assert not errors, errors
     finally:
         server.stop()
@@ -313,3 +354,45 @@ def test_another_address_needs_a_password(tmp_path):
     result = CliRunner().invoke(main, ["web", "--campaign", str(campaign), "--host", "0.0.0.0", "--no-browser"])
     assert result.exit_code == 2
     assert "phải đặt mật khẩu: thêm --password MẬT_KHẨU" in result.output
+
+
+def _resaved(data: bytes) -> bytes:
+    """The same workbook with other bytes (a zip comment), as a second save of it would have."""
+    buf = io.BytesIO(data)
+    with zipfile.ZipFile(buf, "a") as zf:
+        zf.comment = b"saved again"
+    return buf.getvalue()
+
+
+def test_the_clerk_settles_a_file_whose_sender_is_unclear(page_of, screens, tmp_path):
+    campaign = campaign_copy(tmp_path / "dot")
+    server = Server(campaign)
+    try:
+        page, errors = page_of()
+        page.goto(server.url + "nhan-tep")
+        # X06 filled in X10's template: the hidden sheet says X10, the file name X06
+        upload(page, [{"name": "X06_UBND_xa_Muong_Chien.xlsx", "mimeType": "application/octet-stream",
+                       "buffer": _resaved((SAMPLE / "da_nhan" / "X10_UBND_xa_Pa_Ma_Pha_Khinh.xlsx").read_bytes())}])
+        said = page.locator("#upload-results .batch").first.inner_text()
+        assert "Chưa rõ của đơn vị nào: các dấu hiệu chỉ UBND xã Pá Ma Pha Khinh (X10), UBND xã Mường Chiên (X06)" in said
+        page.goto(server.url)
+        assert page.locator("#don-vi tr[data-unit='X06']").get_attribute("data-state") == "unconfirmed"
+        assert page.locator("#don-vi tr[data-unit='X10']").get_attribute("data-state") == "unconfirmed"
+        assert page.locator(".cards .card[data-state='unconfirmed'] .n").inner_text() == "2"
+        page.click("#don-vi tr[data-unit='X06'] a")
+        assert page.inner_text("#tinh-trang") == "cần xác nhận"
+        evidence = page.locator("table.evidence tbody tr").all_inner_texts()
+        assert any("X10" in row for row in evidence) and any("X06" in row for row in evidence), evidence
+        page.screenshot(path=str(screens / "7-can-xac-nhan.png"))
+        page.click("form.settle button[data-unit='X06']")
+        assert "Đã xác nhận tệp X06_UBND_xa_Muong_Chien.xlsx là của UBND xã Mường Chiên (X06)" in \
+            page.inner_text(".alert.done")
+        assert page.inner_text("#tinh-trang") in ("hợp lệ", "có lỗi")
+        assert '"X06_UBND_xa_Muong_Chien.xlsx" = "X06"' in campaign.read_text(encoding="utf-8")
+        page.screenshot(path=str(screens / "8-da-xac-nhan.png"))
+        page.goto(server.url)
+        assert page.locator("#don-vi tr[data-unit='X06'] td.file").inner_text() == "X06_UBND_xa_Muong_Chien.xlsx"
+        assert page.locator("#don-vi tr[data-unit='X10']").get_attribute("data-state") == "missing"
+        assert not errors, errors
+    finally:
+        server.stop()

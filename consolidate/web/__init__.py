@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, jsonify, redirect, render_template, request, send_file, session, url_for
+from flask import Flask, Response, abort, flash, jsonify, redirect, render_template, request, send_file, session, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from consolidate import intake, outputs
@@ -44,7 +44,9 @@ from consolidate.results import FILE_STATUS_NAMES, UNIT_STATE_NAMES, FileReport,
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 POLL_SECONDS = 3
 
-STATE_LABELS = {"accepted": "hợp lệ", "rejected": "có lỗi", "missing": "chưa nộp"}
+# the standings of a unit, in the order the page lists them ("cần xác nhận" first: it waits for the clerk)
+STATE_LABELS = {"unconfirmed": "cần xác nhận", "accepted": "hợp lệ", "rejected": "có lỗi", "missing": "chưa nộp"}
+SETTLED_STATUSES = ("unconfirmed", "unknown_unit")  # files the clerk can book to a unit
 IDENTITY_SOURCES = {
     "identity": "trang định danh ẩn của biểu mẫu gửi cho đơn vị (mã đơn vị ghi sẵn)",
     "title": "dòng \"Đơn vị báo cáo:\" ghi trong biểu",
@@ -181,6 +183,11 @@ def web_text(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith("Bước tiếp theo"))
 
 
+def _as_zip(text: str, folder: Path, target: Path) -> str:
+    """A run's text about a scratch folder, told about the zip the page hands over instead."""
+    return text.replace(f"thư mục {folder}", f"tệp nén {target.name}").replace(str(folder) + os.sep, "")
+
+
 def _zip_folder(src: Path, target: Path) -> None:
     """Zip every file of ``src`` (flat) into ``target`` atomically."""
     def write(tmp: Path) -> None:
@@ -238,18 +245,15 @@ class Jobs:
         from consolidate.templates import make_templates
 
         campaign, form, units = self.desk.load()
-        scratch = self._scratch()
-        try:
-            folder = scratch / "bieu_mau"
-            # the same workbook as ``consolidate templates``: the form, the narrative and the week's schedule
-            result = make_templates(campaign, form, units, folder,
-                                    extra_sheets=[narrative.template_writer, schedule.template_writer])
-            target = self.desk.config.out_dir / f"bieu_mau_{_slug(campaign)}.zip"
-            _zip_folder(folder, target)
-            job.text = render_templates(result).replace(str(folder), target.name)
-            job.path, job.download_name = target, target.name
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        # kept in the output folder, as ``consolidate templates -o bieu_mau`` keeps them: the forms the clerk
+        # downloads are the ones "Gửi biểu" mails
+        folder = self.desk.config.out_dir / "bieu_mau"
+        result = make_templates(campaign, form, units, folder,
+                                extra_sheets=[narrative.template_writer, schedule.template_writer])
+        target = self.desk.config.out_dir / f"bieu_mau_{_slug(campaign)}.zip"
+        _zip_folder(folder, target)
+        job.text = render_templates(result) + f"\nTệp nén để tải về (cả thư mục trên): {target.name}"
+        job.path, job.download_name = target, target.name
 
     def _tong_hop(self, job: Job) -> None:
         from consolidate.merge import merge_folder
@@ -277,7 +281,7 @@ class Jobs:
                 return
             target = self.desk.config.out_dir / f"phan_hoi_{_slug(run.campaign)}.zip"
             _zip_folder(folder, target)
-            job.text = text.replace(str(folder), target.name)
+            job.text = _as_zip(text, folder, target)
             job.path, job.download_name = target, target.name
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -331,7 +335,8 @@ def status_counts(rows: list[UnitRow]) -> list[tuple[str, str, int]]:
     states = list(STATE_LABELS) + sorted({r.state for r in rows} - set(STATE_LABELS))
     out = [(s, STATE_LABELS.get(s, UNIT_STATE_NAMES.get(s, s)), sum(1 for r in rows if r.state == s))
            for s in states]
-    out.insert(2, ("late", "nộp muộn", sum(1 for r in rows if r.late)))
+    at = next(i for i, (state, _, _) in enumerate(out) if state == "rejected") + 1
+    out.insert(at, ("late", "nộp muộn", sum(1 for r in rows if r.late)))
     return out
 
 
@@ -369,7 +374,41 @@ def other_files(run: RunResult) -> list[dict[str, Any]]:
             continue
         reason = next((i.message for i in f.issues if i.severity == "error"), None) or \
             next((i.message for i in f.issues), "")
-        out.append({"file": f.file, "status": FILE_STATUS_NAMES.get(f.status, f.status), "reason": reason})
+        out.append({"file": f.file, "status": FILE_STATUS_NAMES.get(f.status, f.status), "status_code": f.status,
+                    "reason": reason, "settle": f.status in SETTLED_STATUSES,
+                    "claims": _claims(run, f), "evidence": _evidence(run, f)})
+    # what waits for the clerk first
+    return sorted(out, key=lambda o: (o["status_code"] != "unconfirmed", not o["settle"]))
+
+
+def _why(f: FileReport) -> str:
+    """How the file's unit was found: the strongest evidence naming it (where it is written)."""
+    if not f.unit:
+        return ""
+    for e in sorted(f.evidence, key=lambda e: -e.strength):
+        if e.unit == f.unit:
+            return e.source_name + (f" ({e.where})" if e.where else "")
+    return IDENTITY_SOURCES.get(f.identity_source or "", "")
+
+
+def _claims(run: RunResult, f: FileReport) -> list[tuple[str, str]]:
+    """(code, name) of the units a file's evidence names, strongest first."""
+    return [(code, u.name) for code in f.claims if (u := run.units.get(code)) is not None]
+
+
+def _evidence(run: RunResult, f: FileReport) -> list[dict[str, str]]:
+    """Each piece of evidence of who sent a file, strongest first, as the page shows it."""
+    out = []
+    for e in sorted(f.evidence, key=lambda e: -e.strength):
+        unit = run.units.get(e.unit) if e.unit else None
+        if unit is not None:
+            names = f"{unit.name} ({unit.code})"
+        elif e.candidates:
+            names = "nhiều đơn vị: " + ", ".join(e.candidates)
+        else:
+            names = "không khớp đơn vị nào"
+        out.append({"source": e.source_name, "where": e.where, "said": e.said, "unit": names,
+                    "unit_code": unit.code if unit else ""})
     return out
 
 
@@ -385,14 +424,23 @@ def issue_rows(issues: list[Issue]) -> list[dict[str, Any]]:
     return out
 
 
-def file_view(f: FileReport) -> dict[str, Any]:
+def file_view(run: RunResult, f: FileReport) -> dict[str, Any]:
     """One file on the unit page."""
     return {"file": f.file, "status": f.status, "status_name": FILE_STATUS_NAMES.get(f.status, f.status),
+            "evidence": _evidence(run, f), "claims": _claims(run, f), "settle": f.status in SETTLED_STATUSES,
+            "replaces": f.replaces, "same_as": list(f.same_as),
+            "changes": [{"indicator": c.indicator, "measure": MEASURE_LABELS.get(c.measure, "nội dung"),
+                         "cell": c.cell or "", "old": _shown(c.old), "new": _shown(c.new)} for c in f.changes],
             "parts": ", ".join(PART_NAMES.get(p, p) for p in f.parts), "saved_at": _when(f.saved_at),
             "received_at": _when(f.received_at),
-            "identity": IDENTITY_SOURCES.get(f.identity_source or "", "không xác định được"),
-            "identity_issues": [i.message for i in f.issues if i.code.startswith(("identity", "unit-"))],
+            "identity": _why(f) or ("chưa rõ: các dấu hiệu chỉ nhiều đơn vị" if f.claims else "không xác định được"),
             "issues": issue_rows(f.issues), "errors": f.errors, "warnings": f.warnings}
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, (int, float)):
+        return vn_number(value)
+    return "" if value is None else str(value)
 
 
 def unit_values(run: RunResult, file: str | None) -> list[dict[str, Any]]:
@@ -547,12 +595,38 @@ def create_app(config: WebConfig, log: Callable[[str], None] | None = None) -> F
         if unit is None or unit.code not in run.unit_status:
             abort(404)
         st = run.unit_status[unit.code]
-        files = [file_view(f) for f in run.files if f.unit == unit.code]
-        counted = next((f for f in files if f["file"] == st.file), None)
+        # its own files, and those whose sender is unclear but which may be its own
+        files = [file_view(run, f) for f in run.files if f.unit == unit.code
+                 or (f.status in SETTLED_STATUSES and unit.code in f.claims)]
+        counted = next((f for f in files if f["file"] == st.file), None) if st.status in ("accepted", "rejected") \
+            else None
         return render_template("don_vi.html", page="unit", unit=unit, state=st.status,
                                label=STATE_LABELS.get(st.status, UNIT_STATE_NAMES.get(st.status, st.status)),
                                counted=counted, files=files, values=unit_values(run, st.file),
-                               measures=MEASURE_LABELS, signature=desk.signature())
+                               measures=MEASURE_LABELS, signature=desk.signature(), all_units=list(run.units))
+
+    @app.route("/xac-nhan", methods=["POST"])
+    def settle() -> Any:
+        """Book a file whose sender is unclear to the unit the clerk names, in the campaign's [xac_nhan] table."""
+        from consolidate.campaign import add_confirmation
+
+        name = request.form.get("file", "")
+        code = request.form.get("unit") or request.form.get("unit_other") or ""
+        with desk.lock:
+            run = desk.run()
+            # the file is looked up among those the check found; its name is never used to open anything
+            report = next((f for f in run.files if f.file == name), None)
+            if report is None or report.status not in SETTLED_STATUSES:
+                abort(404)
+            unit = run.units.get(code)
+            if unit is None or unit.code != code:
+                abort(400, "Hãy chọn một đơn vị trong danh sách.")
+            if config.campaign_file is None:
+                abort(400, "Chưa có tệp đợt báo cáo (--campaign) để ghi xác nhận; hãy mở trang với --campaign TỆP.")
+            add_confirmation(config.campaign_file, report.file, unit.code)
+        flash(f"Đã xác nhận tệp {report.file} là của {unit.name} ({unit.code}); đã ghi vào mục [xac_nhan] "
+              f"của tệp đợt báo cáo {config.campaign_file.name}.")
+        return redirect(url_for("unit_page", code=unit.code))
 
     @app.route("/nhan-tep", methods=["GET", "POST"])
     def receive_page() -> Any:
@@ -640,7 +714,8 @@ def _received_view(r: intake.Received, run: RunResult | None) -> dict[str, Any]:
         view.update({
             "status": report.status, "status_name": FILE_STATUS_NAMES.get(report.status, report.status),
             "unit": f"{unit.name} ({unit.code})" if unit else None, "unit_code": unit.code if unit else None,
-            "why": IDENTITY_SOURCES.get(report.identity_source or "", ""),
+            "why": _why(report),
+            "claims": _claims(run, report),  # type: ignore[arg-type]
             "errors": report.errors, "warnings": report.warnings,
             "first_error": next((i.message for i in report.issues if i.severity == "error"), ""),
         })

@@ -194,7 +194,7 @@
             if (job.total) {
               progress.classList.remove("busy");
               bar.style.width = Math.round((100 * job.done) / job.total) + "%";
-              label.textContent = "Đã đọc " + job.done + "/" + job.total + " tệp";
+              label.textContent = "Đã xong " + job.done + "/" + job.total;
             }
           }
         } catch (err) {

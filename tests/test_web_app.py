@@ -1,0 +1,98 @@
+"""The web application's guards, through Flask's test client (the pages themselves are tested in Chromium,
+tests/test_web.py): password, CSRF, the Host check, paths from requests, Vietnamese error pages."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from consolidate.web import WebConfig, create_app
+
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "quynh-nhai-2021"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> WebConfig:
+    shutil.copy(SAMPLE / "campaign.toml", tmp_path / "campaign.toml")
+    shutil.copy(SAMPLE / "units.csv", tmp_path / "units.csv")
+    (tmp_path / "da_nhan").mkdir()
+    shutil.copy(SAMPLE / "da_nhan" / "X01_UBND_xa_Muong_Giang.xlsx", tmp_path / "da_nhan")
+    return WebConfig(tmp_path / "campaign.toml", None, tmp_path / "da_nhan", tmp_path / "ket_qua")
+
+
+def token(client) -> str:
+    page = client.get("/", headers={"Host": "127.0.0.1:8765"}).get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def test_a_post_without_the_pages_token_is_refused(config):
+    client = create_app(config).test_client()
+    before = sorted(p.name for p in config.folder.iterdir())
+    data = {"tep": (open(SAMPLE / "da_nhan" / "X02_UBND_xa_Chieng_On.xlsx", "rb"), "X02.xlsx")}
+    resp = client.post("/nhan-tep", data=data, headers={"Host": "127.0.0.1:8765"})
+    assert resp.status_code == 403
+    assert "Phiên làm việc đã hết hạn hoặc yêu cầu không đến từ trang này" in resp.get_data(as_text=True)
+    assert sorted(p.name for p in config.folder.iterdir()) == before
+    # with the token the same post is taken
+    csrf = token(client)
+    data = {"tep": (open(SAMPLE / "da_nhan" / "X02_UBND_xa_Chieng_On.xlsx", "rb"), "X02.xlsx"), "csrf": csrf}
+    resp = client.post("/nhan-tep", data=data, headers={"Host": "127.0.0.1:8765"})
+    assert resp.status_code == 200 and "đã lưu" in resp.get_data(as_text=True)
+    assert sorted(p.name for p in config.folder.iterdir()) == sorted([*before, "X02.xlsx"])
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8765", "localhost:8765", "[::1]:8765"])
+def test_the_page_answers_to_this_machine_s_names(config, host):
+    assert create_app(config).test_client().get("/", headers={"Host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example", "192.168.1.5:8765", "127.0.0.1.evil.example"])
+def test_another_host_name_is_refused(config, host):
+    resp = create_app(config).test_client().get("/", headers={"Host": host})
+    assert resp.status_code == 400
+    assert "Địa chỉ truy cập không hợp lệ" in resp.get_data(as_text=True)
+
+
+def test_a_password_guards_every_page_when_open_to_the_network(config):
+    config.password, config.open_host = "mật khẩu 7", True
+    client = create_app(config).test_client()
+    resp = client.get("/", headers={"Host": "10.0.0.2:8765"})
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/dang-nhap")
+    assert client.get("/trang-thai.json").status_code == 403
+    page = client.get("/dang-nhap").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    wrong = client.post("/dang-nhap", data={"password": "sai", "csrf": csrf})
+    assert "Mật khẩu không đúng." in wrong.get_data(as_text=True)
+    right = client.post("/dang-nhap?next=//evil.example/", data={"password": "mật khẩu 7", "csrf": csrf})
+    assert right.status_code == 302 and right.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_no_request_path_reaches_the_disk(config):
+    client = create_app(config).test_client()
+    h = {"Host": "127.0.0.1:8765"}
+    for path in ("/don-vi/..%2F..%2Fcampaign.toml", "/don-vi/X99", "/viec/../../campaign.toml/tep",
+                 "/viec/0123/tep", "/tai-nguyen/../campaign.toml", "/tai-ve/..%2Fx"):
+        resp = client.get(path, headers=h)
+        assert resp.status_code in (404, 405), path
+        assert "units.csv" not in resp.get_data(as_text=True)
+    assert client.get("/khong-co", headers=h).get_data(as_text=True).count("Không có trang này.") == 1
+
+
+def test_unit_text_is_escaped(config):
+    units = config.campaign_file.parent / "units.csv"
+    units.write_text(units.read_text(encoding="utf-8") + 'Z1,"<img src=x onerror=alert(1)>",Xã,\n', encoding="utf-8")
+    page = create_app(config).test_client().get("/don-vi/Z1", headers={"Host": "127.0.0.1:8765"}).get_data(as_text=True)
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_pages_say_what_they_may_run(config):
+    resp = create_app(config).test_client().get("/", headers={"Host": "127.0.0.1:8765"})
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    cookie = resp.headers["Set-Cookie"]
+    assert "SameSite=Strict" in cookie and "HttpOnly" in cookie
