@@ -17,6 +17,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from consolidate.form import Form, FormError, load_form
+from consolidate.identity import confirm_line
 from consolidate.issues import Issue, RunError, UsageError
 from consolidate.units import UnitList
 
@@ -159,11 +160,6 @@ def _confirmations(table: object, where: str) -> dict[str, str]:
                            f"\"{file}\" = \"TH01\".")
         out[unicodedata.normalize("NFC", str(file)).replace("\\", "/").strip()] = str(code).strip()
     return out
-
-
-def confirm_line(file: str, code: str) -> str:
-    """The line of the [xac_nhan] table that books ``file`` to unit ``code`` (TOML strings, as JSON writes them)."""
-    return f"{json.dumps(file, ensure_ascii=False)} = {json.dumps(code, ensure_ascii=False)}"
 
 
 def add_confirmation(path: str | Path, file: str, code: str) -> None:

@@ -184,6 +184,7 @@ def merge(folder: str, campaign_file: str | None, units_file: str | None, output
         from consolidate.outputs import check_output
         from consolidate.render import render_merge
 
+        check_output(Path(output), Path(folder), what="tệp tổng hợp")
         if json_file:
             check_output(Path(json_file), Path(folder), what="tệp JSON")
 

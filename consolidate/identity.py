@@ -12,6 +12,7 @@ which tells two submissions of one unit apart. Values are written as text except
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 IDENTITY_SHEET = "_dinh_danh"
@@ -171,6 +172,12 @@ def claims(evidence: list[Evidence]) -> tuple[str, ...]:
         if e.unit and e.unit not in out:
             out.append(e.unit)
     return tuple(out)
+
+
+def confirm_line(file: str, code: str) -> str:
+    """The line of the campaign file's [xac_nhan] table that books ``file`` to unit ``code`` (TOML basic
+    strings, which JSON's escaping writes correctly)."""
+    return f"{json.dumps(file, ensure_ascii=False)} = {json.dumps(code, ensure_ascii=False)}"
 
 
 def summary_rows(form_id: str, form_version: int, year: int, district_code: str, district_name: str,

@@ -61,6 +61,9 @@ _TYPES = [
               "{file}: tệp khóa tạm của Excel/LibreOffice (có người đang mở tệp), đã bỏ qua."),
     IssueType("wrong-format", "error", "Sai định dạng",
               "{file}: {reason}. Hãy mở tệp bằng Excel và lưu lại dạng .xlsx rồi gửi lại."),
+    IssueType("unsupported-format", "error", "Dạng bảng tính chưa đọc được",
+              "{file}: {reason}: đề nghị lưu lại dạng .xlsx (mở bằng Excel hoặc LibreOffice, chọn Lưu thành… → "
+              "Sổ làm việc Excel .xlsx) rồi gửi lại."),
     IssueType("encrypted", "error", "Tệp có mật khẩu",
               "{file}: tệp được đặt mật khẩu nên không đọc được. Đề nghị đơn vị gỡ mật khẩu (Tệp → Thông tin → Bảo vệ sổ làm việc) và gửi lại."),
     IssueType("corrupt", "error", "Tệp hỏng",
@@ -88,6 +91,8 @@ _TYPES = [
               "{file}, trang {sheet}, ô {cell}: hàng \"{value}\" không có trong biểu mẫu, số liệu của hàng này không được tính."),
     IssueType("sheet-too-large", "error", "Trang quá lớn",
               "{file}, trang {sheet}: trang có {reason}, vượt giới hạn an toàn; không đọc."),
+    IssueType("sheet-unreadable", "warning", "Không đọc được một trang",
+              "{file}, trang {sheet}: không đọc được trang này ({reason}); các trang khác vẫn được đọc."),
     IssueType("too-many-sheets", "error", "Quá nhiều trang",
               "{file}: tệp có {count} trang, vượt giới hạn {limit}; không đọc."),
     # values

@@ -3,7 +3,9 @@ sent it, or say exactly why not.
 
 Every file goes through :func:`sniff.sniff` (what it is, safety bounds) and is then read with
 python-calamine from the bytes already in memory (never from the path, so the input is opened once,
-read-only). The form is found by its header text on any sheet at any position, and each row by its label;
+read-only). Where calamine fails on a file, or on one sheet, or must not open it (sniff says it would
+over-allocate), the kept reader of the format reads the same bounded area: openpyxl (.xlsx/.xlsm), xlrd
+(.xls), odfpy (.ods); the sheets that read are kept. The form is found by its header text on any sheet at any position, and each row by its label;
 positions are never trusted. Values go through :mod:`consolidate.values`.
 """
 
@@ -19,12 +21,13 @@ import re
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
-from consolidate.identity import IDENTITY_SHEET, SOURCE_NAMES, Evidence, Identity, claims, parse_identity, reconcile
+from consolidate.identity import (IDENTITY_SHEET, SOURCE_NAMES, Evidence, Identity, claims, confirm_line, parse_identity,
+                                  reconcile)
 from consolidate.issues import Issue, RunError, make
 from consolidate.legacy_text import convert_sheets
 from consolidate.results import TABLE_COLUMNS
@@ -112,27 +115,73 @@ class ReadFile:
 # ------------------------------------------------------------------------------------------- opening
 
 def load_sheets(data: bytes, rel: str, refused: dict[str, str] | None = None,
-                uncached: dict[str, set[str]] | None = None) -> tuple[list[Sheet] | None, list[Issue]]:
-    """Read every worksheet's bounded area with calamine from bytes already checked by sniff."""
+                uncached: dict[str, set[str]] | None = None, *, fmt: str | None = None,
+                calamine_safe: bool = True) -> tuple[list[Sheet] | None, list[Issue]]:
+    """Read every worksheet's bounded area from bytes already checked by sniff: with calamine, and with the
+    kept reader of the format (openpyxl, xlrd, odfpy) for a file or the sheets calamine cannot read."""
     from python_calamine import PasswordError
 
-    try:
-        with _quiet_stderr():
-            return _calamine_sheets(data, rel, refused or {}, uncached or {})
-    except PasswordError:
-        return None, [make("encrypted", file=rel)]
-    except BaseException as exc:  # calamine's errors, and its Rust panics (a BaseException), mean "corrupt"
-        _reraise_interrupts(exc)
-        return None, [make("corrupt", file=rel, reason=f"cấu trúc bảng tính không đọc được: {_reason(exc)}")]
+    refused, uncached = refused or {}, uncached or {}
+    fmt = fmt or _guess_format(data)
+    sheets: list[Sheet] | None = None
+    issues: list[Issue] = []
+    failed: dict[str, str] = {}  # sheet name → calamine's reason
+    failure: BaseException | None = None
+    if calamine_safe:
+        try:
+            with _quiet_stderr():
+                sheets, issues, failed = _calamine_sheets(data, rel, refused, uncached)
+        except PasswordError:
+            return None, [make("encrypted", file=rel)]
+        except BaseException as exc:  # calamine's errors, and its Rust panics (a BaseException)
+            _reraise_interrupts(exc)
+            failure = exc
+    if sheets is not None and not failed:
+        return sheets, issues
+    fallback = _FALLBACKS.get(fmt)
+    wanted = None if sheets is None else set(failed)
+    kept: list[Sheet] | None = None
+    if fallback is not None:
+        try:
+            with _quiet_stderr():
+                kept, kept_issues = fallback(data, rel, refused, wanted)
+        except BaseException as exc:  # the kept readers raise their own errors on damaged files
+            _reraise_interrupts(exc)
+            failure = failure or exc
+        else:
+            if sheets is None:
+                return kept, kept_issues
+    if sheets is None:
+        reason = _reason(failure) if failure else "không có trình đọc cho dạng tệp này"
+        return None, [make("corrupt", file=rel, reason=f"cấu trúc bảng tính không đọc được: {reason}")]
+    by_name = {s.name: s for s in kept or []}
+    out = []
+    for sheet in sheets:
+        out.append(sheet)
+    for name, why in failed.items():
+        if name in by_name:
+            out.append(replace(by_name[name], uncached=frozenset(uncached.get(name, ()))))
+        else:
+            issues.append(make("sheet-unreadable", file=rel, sheet=name, reason=why))
+    return out, issues
+
+
+def _guess_format(data: bytes) -> str:
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "xls"
+    if b"mimetypeapplication/vnd.oasis.opendocument" in data[:100]:
+        return "ods"
+    return "xlsx"
 
 
 def _calamine_sheets(data: bytes, rel: str, refused: dict[str, str],
-                     uncached: dict[str, set[str]]) -> tuple[list[Sheet], list[Issue]]:
+                     uncached: dict[str, set[str]]) -> tuple[list[Sheet], list[Issue], dict[str, str]]:
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     issues: list[Issue] = []
     sheets: list[Sheet] = []
+    failed: dict[str, str] = {}
     try:
         for i, meta in enumerate(wb.sheets_metadata):
             if meta.typ != SheetTypeEnum.WorkSheet:
@@ -140,16 +189,237 @@ def _calamine_sheets(data: bytes, rel: str, refused: dict[str, str],
             if meta.name in refused:
                 issues.append(make("sheet-too-large", file=rel, sheet=meta.name, reason=refused[meta.name]))
                 continue
-            sh = wb.get_sheet_by_index(i)
-            start = sh.start or (0, 0)
-            # relative to sh.start (iter_rows would pad from row 1); the sniff bound keeps the grid small
-            rows = [r[:MAX_COLS] for r in sh.to_python(nrows=MAX_ROWS)]
+            try:
+                sh = wb.get_sheet_by_index(i)
+                start = sh.start or (0, 0)
+                # relative to sh.start (iter_rows would pad from row 1); the sniff bound keeps the grid small
+                rows = [r[:MAX_COLS] for r in sh.to_python(nrows=MAX_ROWS)]
+            except BaseException as exc:  # one sheet calamine cannot parse: the kept reader tries it
+                _reraise_interrupts(exc)
+                failed[meta.name] = _reason(exc)
+                continue
             sheets.append(Sheet(meta.name, rows, start[0], start[1],
                                 meta.visible != SheetVisibleEnum.Visible,
                                 frozenset(uncached.get(meta.name, ()))))
     finally:
         wb.close()
+    return sheets, issues, failed
+
+
+# ------------------------------------------------------------------------------ kept fallback readers
+# Each reads the same bounded area calamine would (MAX_ROWS × MAX_COLS from the first used cell), with the
+# same value types (float numbers, str text, bool, datetime; '' for empty and error cells), skipping the
+# sheets sniff refused. They run only where calamine fails or must not run, so their cost is off the
+# common path.
+
+def _grid(name: str, cells: dict[tuple[int, int], object], hidden: bool) -> Sheet:
+    """A Sheet from sparse (row, col) → value, anchored at the first used row and column like calamine's."""
+    used = {k: v for k, v in cells.items() if v != "" and v is not None}
+    if not used:
+        return Sheet(name, [], 0, 0, hidden)
+    r0 = min(r for r, _ in used)
+    c0 = min(c for _, c in used)
+    r1 = min(max(r for r, _ in used), r0 + MAX_ROWS - 1)
+    c1 = min(max(c for _, c in used), c0 + MAX_COLS - 1)
+    rows: list[list[object]] = [[""] * (c1 - c0 + 1) for _ in range(r1 - r0 + 1)]
+    for (r, c), v in used.items():
+        if r <= r1 and c <= c1:
+            rows[r - r0][c - c0] = v
+    return Sheet(name, rows, r0, c0, hidden)
+
+
+def _openpyxl_sheets(data: bytes, rel: str, refused: dict[str, str],
+                     wanted: set[str] | None) -> tuple[list[Sheet], list[Issue]]:
+    """.xlsx/.xlsm with openpyxl (read-only, cached values; defusedxml is in force, see ensure_safe_xml)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    sheets: list[Sheet] = []
+    issues: list[Issue] = []
+    try:
+        for ws in wb.worksheets:
+            if wanted is not None and ws.title not in wanted:
+                continue
+            if ws.title in refused:
+                issues.append(make("sheet-too-large", file=rel, sheet=ws.title, reason=refused[ws.title]))
+                continue
+            cells: dict[tuple[int, int], object] = {}
+            for row in ws.iter_rows():
+                for cell in row:
+                    value = getattr(cell, "value", None)
+                    if value is None or getattr(cell, "data_type", "") == "e":
+                        continue
+                    cells[(cell.row - 1, cell.column - 1)] = _plain_number(value)
+            sheets.append(_grid(ws.title, cells, ws.sheet_state != "visible"))
+    finally:
+        wb.close()
     return sheets, issues
+
+
+def _plain_number(value: object) -> object:
+    """Numbers as calamine gives them (float), other values unchanged."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _xlrd_sheets(data: bytes, rel: str, refused: dict[str, str],
+                 wanted: set[str] | None) -> tuple[list[Sheet], list[Issue]]:
+    """.xls with xlrd, one sheet at a time (it ignores DIMENSIONS and grows by the cells it meets)."""
+    import xlrd
+
+    with open(os.devnull, "w", encoding="utf-8") as null:  # xlrd writes its warnings to a log file
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=null, formatting_info=False)
+        sheets: list[Sheet] = []
+        issues: list[Issue] = []
+        try:
+            for i, name in enumerate(book.sheet_names()):
+                if wanted is not None and name not in wanted:
+                    continue
+                if name in refused:
+                    issues.append(make("sheet-too-large", file=rel, sheet=name, reason=refused[name]))
+                    continue
+                sh = book.sheet_by_index(i)
+                cells: dict[tuple[int, int], object] = {}
+                for r in range(sh.nrows):
+                    for c, (ctype, value) in enumerate(zip(sh.row_types(r), sh.row_values(r))):
+                        if ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                            continue
+                        if ctype == xlrd.XL_CELL_DATE:
+                            try:
+                                value = xlrd.xldate_as_datetime(value, book.datemode)
+                            except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+                                pass
+                        elif ctype == xlrd.XL_CELL_BOOLEAN:
+                            value = bool(value)
+                        cells[(r, c)] = value
+                sheets.append(_grid(name, cells, sh.visibility != 0))
+                book.unload_sheet(i)
+        finally:
+            book.release_resources()
+    return sheets, issues
+
+
+_MAX_ODS_CONTENT = 8 * 1024 * 1024  # odfpy builds a DOM of content.xml; a form's is ~200 KB
+
+
+def _odf_sheets(data: bytes, rel: str, refused: dict[str, str],
+                wanted: set[str] | None) -> tuple[list[Sheet], list[Issue]]:
+    """.ods with odfpy: rows and cells walked with their repeats counted, never expanded beyond the area."""
+    import zipfile
+
+    from odf.namespaces import TABLENS
+    from odf.opendocument import load
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        if zf.getinfo("content.xml").file_size > _MAX_ODS_CONTENT:
+            raise ValueError("content.xml quá lớn cho trình đọc dự phòng")
+    doc = load(io.BytesIO(data))
+    hidden_styles = _odf_hidden_styles(doc)
+    sheets: list[Sheet] = []
+    issues: list[Issue] = []
+    for table in doc.spreadsheet.childNodes:
+        if table.qname != (TABLENS, "table"):
+            continue
+        name = table.getAttrNS(TABLENS, "name") or ""
+        if wanted is not None and name not in wanted:
+            continue
+        if name in refused:
+            issues.append(make("sheet-too-large", file=rel, sheet=name, reason=refused[name]))
+            continue
+        cells: dict[tuple[int, int], object] = {}
+        first: list[int] = []  # the first used row, once seen: rows past the area are not expanded
+        r = 0
+        for row in _odf_rows(table):
+            rows_rep = min(int(row.getAttrNS(TABLENS, "number-rows-repeated") or 1), 1_048_576)
+            c = 0
+            for cell in row.childNodes:
+                if cell.qname not in ((TABLENS, "table-cell"), (TABLENS, "covered-table-cell")):
+                    continue
+                cols_rep = min(int(cell.getAttrNS(TABLENS, "number-columns-repeated") or 1), 16_384)
+                value = _odf_value(cell)
+                if value != "":
+                    if not first:
+                        first.append(r)
+                    for dr in range(min(rows_rep, max(0, first[0] + MAX_ROWS - r))):
+                        for dc in range(min(cols_rep, MAX_COLS * 2)):
+                            cells[(r + dr, c + dc)] = value
+                c += cols_rep
+            r += rows_rep
+            if first and r > first[0] + MAX_ROWS:
+                break
+        style = table.getAttrNS(TABLENS, "style-name")
+        sheets.append(_grid(name, cells, style in hidden_styles))
+    return sheets, issues
+
+
+def _odf_rows(node):  # noqa: ANN001, ANN202
+    """Rows of a table, inside header-row and row groups too (not inside nested tables)."""
+    from odf.namespaces import TABLENS
+
+    for child in node.childNodes:
+        if child.qname == (TABLENS, "table-row"):
+            yield child
+        elif child.qname in ((TABLENS, "table-header-rows"), (TABLENS, "table-row-group"), (TABLENS, "table-rows")):
+            yield from _odf_rows(child)
+
+
+def _odf_hidden_styles(doc) -> set[str]:  # noqa: ANN001
+    """Names of table styles with display="false" (hidden sheets)."""
+    from odf.namespaces import STYLENS, TABLENS
+
+    hidden = set()
+    for style in doc.automaticstyles.childNodes:
+        for props in getattr(style, "childNodes", []):
+            if props.qname == (STYLENS, "table-properties") and props.getAttrNS(TABLENS, "display") == "false":
+                hidden.add(style.getAttrNS(STYLENS, "name"))
+    return hidden
+
+
+def _odf_value(cell) -> object:  # noqa: ANN001
+    """A cell's value as calamine gives it: float, bool, datetime, date or text; '' when empty."""
+    from odf.namespaces import OFFICENS, TEXTNS
+
+    kind = cell.getAttrNS(OFFICENS, "value-type")
+    if kind in ("float", "percentage", "currency"):
+        try:
+            return float(cell.getAttrNS(OFFICENS, "value"))
+        except (TypeError, ValueError):
+            return ""
+    if kind == "boolean":
+        return cell.getAttrNS(OFFICENS, "boolean-value") == "true"
+    if kind == "date":
+        text = cell.getAttrNS(OFFICENS, "date-value") or ""
+        try:
+            return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
+        except ValueError:
+            return text
+    paragraphs = [p for p in cell.childNodes if p.qname == (TEXTNS, "p")]
+    return "\n".join(_odf_text(p) for p in paragraphs)
+
+
+def _odf_text(node) -> str:  # noqa: ANN001
+    """The text of a paragraph, with <text:s>, <text:tab> and <text:line-break> as the characters they mean."""
+    from odf.namespaces import TEXTNS
+
+    out = []
+    for child in node.childNodes:
+        if child.nodeType == child.TEXT_NODE:
+            out.append(str(child.data))
+        elif child.qname == (TEXTNS, "s"):
+            out.append(" " * int(child.getAttrNS(TEXTNS, "c") or 1))
+        elif child.qname == (TEXTNS, "tab"):
+            out.append("\t")
+        elif child.qname == (TEXTNS, "line-break"):
+            out.append("\n")
+        else:
+            out.append(_odf_text(child))
+    return "".join(out)
+
+
+_FALLBACKS: dict[str, Callable[..., tuple[list[Sheet], list[Issue]]]] = {
+    "xlsx": _openpyxl_sheets, "xls": _xlrd_sheets, "ods": _odf_sheets,
+}
 
 
 @contextlib.contextmanager
@@ -191,7 +461,8 @@ def open_sheets(path: Path, rel: str) -> tuple[list[Sheet] | None, str, list[Iss
     sniffed = sniff(data, rel)
     if sniffed.kind != "report":
         return None, sniffed.kind, sniffed.issues
-    sheets, issues = load_sheets(sniffed.data, rel, sniffed.refused_sheets, sniffed.uncached)
+    sheets, issues = load_sheets(sniffed.data, rel, sniffed.refused_sheets, sniffed.uncached,
+                                 fmt=sniffed.format, calamine_safe=sniffed.calamine_safe)
     if sheets is None:
         return None, "unreadable", sniffed.issues + issues
     issues += convert_sheets(sheets, sniffed.data, sniffed.format, rel)  # TCVN3/VNI text → Unicode
@@ -752,12 +1023,6 @@ _IDENTITY_CODES = frozenset(("identity-source", "unit-mismatch", "unit-unknown",
                              "unit-unconfirmed", "identity-confirmed", "confirm-unknown-code"))
 
 
-def _confirm_line(rel: str, code: str) -> str:
-    from consolidate.campaign import confirm_line
-
-    return confirm_line(rel, code)
-
-
 def settle_identity(rf: ReadFile) -> None:
     """Decide the file's unit from ``rf.evidence`` (identity.reconcile) and say how, in its issues.
 
@@ -776,7 +1041,7 @@ def settle_identity(rf: ReadFile) -> None:
     if unconfirmed:
         first = claims(rf.evidence)[0]
         rf.issues.append(make("unit-unconfirmed", file=rel, reason=said, candidates=", ".join(claims(rf.evidence)),
-                              line=_confirm_line(rel, first)))
+                              line=confirm_line(rel, first)))
     elif unit is not None:
         if rf.identity_source == "confirmed":
             rf.issues.append(make("identity-confirmed", file=rel, unit=unit, reason=said))

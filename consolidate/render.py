@@ -207,7 +207,7 @@ def verdict(result) -> str:  # noqa: ANN001  (results.RunResult)
 
 
 def _confirm(file: str, code: str) -> str:
-    from consolidate.campaign import confirm_line
+    from consolidate.identity import confirm_line
 
     return confirm_line(file, code)
 

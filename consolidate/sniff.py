@@ -9,14 +9,15 @@ directory and the Workbook stream are needed (bounded loops). For .xls the BIFF 
 calamine sees the file: calamine parses every sheet of an .xls when it opens it and reserves the area a
 sheet's DIMENSIONS record declares, so one damaged byte (an inverted DIMENSIONS, a cell at column 60,000)
 made it request hundreds of GB and abort the whole process, which no ``except`` can catch (found by the
-fuzz test). The same holds for an .xlsx shared-string table's declared ``uniqueCount`` (calamine
+fuzz test); such a file is marked for the kept .xls reader (xlrd) instead. The cell record ids are those of
+[MS-XLS] for BIFF5/BIFF8; BIFF2–4 files and flat .fods are named and refused, and a FILEPASS record means
+encrypted (opened with Excel's default key "VelvetSweatshop" through msoffcrypto-tool when that is the key). The same holds for an .xlsx shared-string table's declared ``uniqueCount`` (calamine
 reserves room for it before reading a string). calamine also expands every table of an .ods at open (an 801-byte file with one repeated
 cell took 327 MB), so an .ods or .xls with one oversized sheet is refused whole; .xlsx sheets load one
 at a time, so there only the oversized sheet is skipped. The worksheet scans use byte regexes rather than an XML parser: they only look for cell
 references and formula cells, and must stay cheap on the common path (one pass over a few kilobytes).
 Each check has a fast path for the shape the usual writers produce (unprefixed ``<c r="…">`` cells, LibreOffice's
-trailing repeats, plain zip members inflated with ``zlib`` exactly as ``zipfile`` would, the record chain of an .xls
-walked once for all its sheets) that only answers when it can prove the exact scan would give the same verdict, and
+trailing repeats, plain zip members inflated with ``zlib`` exactly as ``zipfile`` would) that only answers when it can prove the exact scan would give the same verdict, and
 falls back to that exact scan otherwise; small zip members are looked up by their stored bytes, since every return
 of a campaign carries the same workbook, theme and styles parts.
 """
@@ -30,6 +31,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
@@ -83,6 +85,7 @@ class Sniffed:
     data: bytes = b""  # the file's bytes, read once; parsers get these, never the path
     refused_sheets: dict[str, str] = field(default_factory=dict)  # sheet name → reason (too large)
     uncached: dict[str, set[str]] = field(default_factory=dict)  # sheet name → formula cells without a value
+    calamine_safe: bool = True  # False: calamine would over-allocate at open; read with the kept fallback reader
 
 
 def is_lock_file(name: str) -> bool:
@@ -122,8 +125,9 @@ def col_index(letters: bytes | str) -> int:
     return n - 1
 
 
-def sniff_bytes(data: bytes, rel: str) -> Sniffed:
-    """Classify a file's bytes; for a spreadsheet, check every safety bound before any parser runs."""
+def sniff_bytes(data: bytes, rel: str, decrypted: bool = False) -> Sniffed:
+    """Classify a file's bytes; for a spreadsheet, check every safety bound before any parser runs.
+    ``decrypted``: the bytes are what Excel's default key decrypted (never decrypted twice)."""
     name = PurePosixPath(rel).name
     suffix = PurePosixPath(name.lower()).suffix
     if is_lock_file(name):
@@ -137,7 +141,7 @@ def sniff_bytes(data: bytes, rel: str) -> Sniffed:
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return _sniff_zip(data, rel, suffix)
     if head == OLE_MAGIC:
-        return _sniff_ole(data, rel)
+        return _sniff_ole(data, rel, decrypted)
     if head[:4] == b"PK\x07\x08" or (head[:2] == b"PK" and suffix in SPREADSHEET_SUFFIXES):
         return _bad("corrupt", rel, reason="tệp nén không hợp lệ")
     if head[:5] == b"%PDF-":
@@ -152,14 +156,23 @@ def sniff_bytes(data: bytes, rel: str) -> Sniffed:
     return _sniff_text(data, rel, suffix)
 
 
+def _is_old_biff(data: bytes) -> bool:
+    """A bare BIFF2–BIFF4 stream (Excel 2.x–4.0 write no compound file): a BOF record of those versions."""
+    return len(data) >= 8 and _RECORD.unpack_from(data)[0] in _BIFF_OLD_BOF and 4 <= _RECORD.unpack_from(data)[1] <= 20
+
+
 def _sniff_text(data: bytes, rel: str, suffix: str) -> Sniffed:
     sample = data[:8192]
+    if _is_old_biff(data):
+        return _bad("unsupported-format", rel, reason=_OLD_EXCEL)
     if b"\x00" in sample.lstrip(b"\xff\xfe\xfe\xff"):
         if suffix in SPREADSHEET_SUFFIXES:
             return _bad("wrong-format", rel, reason="tệp không phải bảng tính Excel/LibreOffice (nội dung không nhận ra)")
         return _not_report(rel, "tệp không phải bảng tính")
     text = sample.decode("utf-8", errors="replace").lstrip("\ufeff \r\n\t").lower()
     is_sheet_name = suffix in SPREADSHEET_SUFFIXES
+    if "<office:document" in text and "opendocument.spreadsheet" in text:
+        return _bad("unsupported-format", rel, reason="bảng tính OpenDocument dạng XML phẳng (.fods)")
     if "urn:schemas-microsoft-com:office:spreadsheet" in text:
         return _bad("wrong-format", rel, reason="tệp là bảng tính XML 2003 (SpreadsheetML), không phải .xls/.xlsx thật")
     if text.startswith(("<!doctype html", "<html", "<table", "<meta", "<head", "<body")) or "<html" in text[:1024]:
@@ -630,10 +643,9 @@ def _check_ods(zf: zipfile.ZipFile, rel: str, data: bytes) -> Sniffed:
         reason = _ods_area(content[m.end():end])
         if reason:
             refused[name] = reason
-    if refused:  # calamine expands every table of an .ods when it opens it: refuse the whole file
-        return Sniffed("unreadable", issues=[make("sheet-too-large", file=rel, sheet=name, reason=why)
-                                             for name, why in refused.items()])
-    return Sniffed("report", "ods")
+    # calamine expands every table of an .ods when it opens it: with an oversized table the file goes to the
+    # kept .ods reader (odfpy), which counts repeats without expanding them, and the other tables are read
+    return Sniffed("report", "ods", refused_sheets=refused, calamine_safe=not refused)
 
 
 _ODS_CELL_STARTS = (b"<table:table-cell", b"<table:covered-table-cell")
@@ -816,191 +828,140 @@ def ole_stream_names(data: bytes) -> list[str] | None:
         return None
 
 
-# BIFF records that hold one cell (row and column in their first four bytes) or a run of cells.
-_BIFF_CELLS = {0x0203, 0x027E, 0x00FD, 0x0204, 0x0201, 0x0205, 0x0006, 0x00D6, 0x0406, 0x0002, 0x0003,
-               0x0004, 0x0005, 0x0007, 0x0027}
-_BIFF_RUNS = {0x00BD, 0x00BE}  # MULRK, MULBLANK: first column at 2, last column in the last two bytes
+# BIFF record ids, checked against [MS-XLS] (BIFF8) and the BIFF2–BIFF5 record lists of the
+# OpenOffice.org "Excel File Format" documentation. Only BIFF5 (Excel 5.0/95) and BIFF8 (Excel 97–365)
+# streams come this far; BIFF2–4 files (Excel 4.0 and older) are refused before the walk. A cell record
+# holds its row and column in its first four bytes.
+#   BIFF5 and BIFF8: FORMULA 0x0006, BLANK 0x0201, NUMBER 0x0203, LABEL 0x0204, BOOLERR 0x0205,
+#                    RK 0x027E, RSTRING 0x00D6; BIFF8 only: LABELSST 0x00FD.
+#   Not cells there: 0x0001–0x0005 and 0x0007 are BIFF2 cell and STRING ids (unused in BIFF5/8); 0x0206 and
+#   0x0406 are the BIFF3/BIFF4 FORMULA; 0x0027 is RIGHTMARGIN (an 8-byte double) in every version, whose
+#   first bytes read as row and column ~26,000 for 0.7" or 2 cm.
+_BIFF_CELLS = {
+    5: frozenset({0x0006, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x00D6}),
+    8: frozenset({0x0006, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x00D6, 0x00FD}),
+}
+_BIFF_RUNS = frozenset({0x00BD, 0x00BE})  # MULRK, MULBLANK (BIFF5/8): first column at 2, last column at the end
+_BIFF_OLD_BOF = {0x0009: 2, 0x0209: 3, 0x0409: 4}  # BOF ids of BIFF2, BIFF3, BIFF4
 _BIFF_BOF, _BIFF_EOF, _BIFF_SHEET, _BIFF_DIM, _BIFF_SST = 0x0809, 0x000A, 0x0085, 0x0200, 0x00FC
-# what the one-walk scan does with a record type (the other types are only stepped over)
-_CELL, _RUN, _DIM, _MARK, _SHEET, _SST = range(6)
-_BIFF_KIND = {**dict.fromkeys(_BIFF_CELLS, _CELL), **dict.fromkeys(_BIFF_RUNS, _RUN), _BIFF_DIM: _DIM,
-              _BIFF_BOF: _MARK, _BIFF_EOF: _MARK, _BIFF_SHEET: _SHEET, _BIFF_SST: _SST}
-_HEAD_AND_CELL = struct.Struct("<4H")  # type, length, and the row and column a cell record starts with
+_BIFF_FILEPASS, _BIFF_CODEPAGE = 0x002F, 0x0042
+_RECORD = struct.Struct("<HH")
 
 
-def biff_problems(stream: bytes) -> tuple[dict[str, str], tuple[str, str] | None]:
-    """Per sheet, why calamine must not load it (its grid would be too large); and a whole-file problem
-    (issue code, reason).
+@dataclass
+class BiffScan:
+    """What the record walk of an .xls Workbook stream found."""
 
-    What _biff_problems_exact answers, from one walk of the record chain instead of one per pass: a
-    substream walk that starts on a BOF or EOF of the chain meets the same records as the chain from there,
-    so the records between two such markers are gathered once; a sheet offset anywhere else (damaged) is
-    walked by the exact _substream_extent.
-    """
+    version: int = 8  # 2, 3, 4 (refused), 5 or 8
+    encrypted: bool = False  # a FILEPASS record: every record body after it is encrypted
+    problem: tuple[str, str] | None = None  # (issue code, reason) for the whole file
+    refused: dict[str, str] = field(default_factory=dict)  # sheet name → why its grid is too large
+    dimensions_bad: bool = False  # a DIMENSIONS record calamine would allocate from is inverted or too large
+
+
+def _records(stream: bytes, pos: int = 0) -> Iterator[tuple[int, int, bytes]]:
+    """(position, type, body) of each record from ``pos`` to the end of the stream (a cut body is kept short)."""
     n = len(stream)
-    sheets: list[tuple[int, str]] = []
-    bofs: list[int] = []
-    markers: dict[int, int] = {}  # chain position of a BOF → index of the segment after it; of an EOF → -1
-    segments: list[tuple[list[int], list[int], list[bytes]]] = []
-    rows: list[int] = []
-    cols: list[int] = []
-    dims: list[bytes] = []
-    in_globals = True  # the exact scan reads BOUNDSHEET and SST records up to the first EOF only
-    pos = 0
     while pos + 4 <= n:
-        if pos + 8 <= n:
-            rtype, length, r, c = _HEAD_AND_CELL.unpack_from(stream, pos)
-        else:  # a body shorter than four bytes holds no cell
-            rtype, length = struct.unpack_from("<HH", stream, pos)
-            r = c = -1
-        end = pos + 4 + length
-        kind = _BIFF_KIND.get(rtype)
-        if kind is None:  # most records (rows, formats, strings): nothing to gather
-            pass
-        elif kind == _CELL:
-            if length >= 4 and r >= 0:
-                rows.append(r)
-                cols.append(c)
-        elif kind == _RUN:
-            size = min(length, n - pos - 4)
-            if size >= 6:
-                rows.append(r)
-                cols.append(c)
-                cols.append(struct.unpack_from("<H", stream, pos + 2 + size)[0])
-        elif kind == _DIM:
-            dims.append(stream[pos + 4:end])
-        elif kind == _MARK:
-            segments.append((rows, cols, dims))
-            rows, cols, dims = [], [], []
-            if rtype == _BIFF_BOF:
-                markers[pos] = len(segments)
-                if pos > 0:
-                    bofs.append(pos)
-            else:
-                markers[pos] = -1
-                in_globals = False
-        elif in_globals:
-            body = stream[pos + 4:end]
-            if kind == _SHEET and len(body) >= 8:
-                offset, cch, flags = struct.unpack_from("<IBB", body, 0)[0], body[6], body[7]
-                raw = body[8:8 + cch * (2 if flags & 1 else 1)]
-                sheets.append((offset, raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")))
-            elif kind == _SST and len(body) >= 8:
-                unique = struct.unpack_from("<I", body, 4)[0]
-                if unique > n:  # every string takes at least one byte of the stream
-                    return {}, ("unsafe-file", f"bảng chuỗi khai báo {unique:,} chuỗi".replace(",", "."))
-        pos = end
-    segments.append((rows, cols, dims))
-    if len(sheets) > MAX_SHEETS:
-        return {}, ("too-many-sheets", str(len(sheets)))
-    starts = list(sheets)
-    offsets = {offset for offset, _ in sheets}
-    for pos in bofs:
-        if pos not in offsets:
-            starts.append((pos, f"#{len(starts) + 1}"))
-    refused: dict[str, str] = {}
-    for offset, name in starts:
-        segment = markers.get(offset)
-        if segment is None:
-            problem = _substream_extent(stream, offset, name)
-        elif segment < 0:  # the walk stops at once on an EOF
-            problem = None
-        else:
-            seg_rows, seg_cols, seg_dims = segments[segment]
-            problem = next(filter(None, (_dimensions_problem(body, name) for body in seg_dims)), None)
-            problem = problem or _cells_problem(seg_rows, seg_cols)
-        if problem and problem[0] == "corrupt":
-            return {}, problem
-        if problem:
-            refused.setdefault(name, problem[1])
-    return refused, None
+        rtype, length = _RECORD.unpack_from(stream, pos)
+        yield pos, rtype, stream[pos + 4:pos + 4 + length]
+        pos += 4 + length
 
 
-def _biff_problems_exact(stream: bytes) -> tuple[dict[str, str], tuple[str, str] | None]:
-    """biff_problems by the plain walks: the sheet names and the string table, every substream start, then
-    each substream on its own (the reference the one-walk scan must agree with)."""
-    sheets: list[tuple[int, str]] = []
-    pos, n = 0, len(stream)
-    while pos + 4 <= n:
-        rtype, length = struct.unpack_from("<HH", stream, pos)
-        body = stream[pos + 4:pos + 4 + length]
-        if rtype == _BIFF_SHEET and len(body) >= 8:
-            offset, cch, flags = struct.unpack_from("<IBB", body, 0)[0], body[6], body[7]
-            raw = body[8:8 + cch * (2 if flags & 1 else 1)]
-            name = raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")
-            sheets.append((offset, name))
-        elif rtype == _BIFF_SST and len(body) >= 8:
+def scan_biff(stream: bytes) -> BiffScan:
+    """Walk the globals and every sheet's records once; bound each sheet's grid by its cells."""
+    scan = BiffScan()
+    first = next(_records(stream), None)
+    if first is None or (first[1] != _BIFF_BOF and first[1] not in _BIFF_OLD_BOF):
+        scan.problem = ("corrupt", "tệp Excel cũ (.xls) không bắt đầu bằng bản ghi BOF")
+        return scan
+    if first[1] in _BIFF_OLD_BOF:
+        scan.version = _BIFF_OLD_BOF[first[1]]
+        return scan
+    scan.version = 5 if first[2][:2] == b"\x00\x05" else 8
+    sheets: list[tuple[int, bytes]] = []  # BOUNDSHEET offset, raw name
+    codepage = 1252
+    for _pos, rtype, body in _records(stream):
+        if rtype == _BIFF_EOF:
+            break
+        if rtype == _BIFF_FILEPASS:
+            scan.encrypted = True
+            return scan
+        if rtype == _BIFF_CODEPAGE and len(body) >= 2:
+            codepage = struct.unpack_from("<H", body)[0]
+        elif rtype == _BIFF_SHEET and len(body) >= 7:
+            sheets.append((struct.unpack_from("<I", body)[0], body[6:]))
+        elif rtype == _BIFF_SST and scan.version == 8 and len(body) >= 8:
             unique = struct.unpack_from("<I", body, 4)[0]
-            if unique > n:  # every string takes at least one byte of the stream
-                return {}, ("unsafe-file", f"bảng chuỗi khai báo {unique:,} chuỗi".replace(",", "."))
-        elif rtype == _BIFF_EOF:
-            break
-        pos += 4 + length
+            if unique > len(stream):  # calamine reserves room for them; every string takes a byte at least
+                scan.problem = ("unsafe-file", f"bảng chuỗi khai báo {unique:,} chuỗi".replace(",", "."))
+                return scan
     if len(sheets) > MAX_SHEETS:
-        return {}, ("too-many-sheets", str(len(sheets)))
-    # each sheet as calamine reads it (from its BOUNDSHEET offset, whatever record stands there), and
-    # every substream of a plain walk of the stream, in case a damaged offset points elsewhere
-    starts = [(offset, name) for offset, name in sheets]
-    pos = 0
-    while pos + 4 <= n:
-        rtype, length = struct.unpack_from("<HH", stream, pos)
-        if rtype == _BIFF_BOF and pos > 0 and all(pos != o for o, _ in sheets):
-            starts.append((pos, f"#{len(starts) + 1}"))
-        pos += 4 + length
-    refused: dict[str, str] = {}
-    for offset, name in starts:
-        problem = _substream_extent(stream, offset, name)
-        if problem and problem[0] == "corrupt":
-            return {}, problem
-        if problem:
-            refused.setdefault(name, problem[1])
-    return refused, None
+        scan.problem = ("too-many-sheets", str(len(sheets)))
+        return scan
+    # each distinct offset walked once, up to the next one: the walks together read the stream once
+    offsets = sorted({offset for offset, _ in sheets})
+    extents = {}
+    for offset, until in zip(offsets, [*offsets[1:], len(stream)]):
+        extents[offset] = _substream_bounds(stream, offset, until, scan.version)
+        if extents[offset] is None:
+            scan.problem = ("corrupt", "các trang của tệp Excel cũ (.xls) chồng lên nhau")
+            return scan
+    for offset, raw in sheets:
+        large, dims_bad = extents[offset]
+        scan.dimensions_bad |= dims_bad
+        if large:
+            scan.refused.setdefault(_biff_sheet_name(raw, scan.version, codepage), large[1])
+    return scan
 
 
-def _substream_extent(stream: bytes, pos: int, name: str) -> tuple[str, str] | None:
-    """Why one sheet's records would make calamine's grid too large: ("corrupt"|"large", reason)."""
-    n = len(stream)
+def _biff_sheet_name(raw: bytes, version: int, codepage: int) -> str:
+    """A BOUNDSHEET name: BIFF8 a flagged Unicode string, BIFF5 bytes in the file's code page."""
+    if not raw:
+        return ""
+    cch = raw[0]
+    if version == 5:
+        try:
+            return raw[1:1 + cch].decode(_PYTHON_CODEPAGES.get(codepage, f"cp{codepage}"), "replace")
+        except LookupError:
+            return raw[1:1 + cch].decode("cp1252", "replace")
+    flags = raw[1] if len(raw) > 1 else 0
+    if flags & 1:
+        return raw[2:2 + 2 * cch].decode("utf-16-le", "replace")
+    return raw[2:2 + cch].decode("latin-1")
+
+
+_PYTHON_CODEPAGES = {1200: "utf-16-le", 10000: "mac_roman", 32768: "mac_roman", 32769: "cp1252", 367: "ascii"}
+
+
+def _substream_bounds(stream: bytes, pos: int, until: int,
+                      version: int) -> tuple[tuple[str, str] | None, bool] | None:
+    """One sheet from its BOF to its EOF: (("large", reason) when its cells span too large a grid, whether a
+    DIMENSIONS record is inverted or declares too large an area); None when its records run into ``until``
+    (the next sheet's offset) other than on a BOF there, so that two sheets would share records."""
+    cells = _BIFF_CELLS[version]
     rows: list[int] = []
     cols: list[int] = []
-    first = True
-    while pos + 4 <= n:
-        rtype, length = struct.unpack_from("<HH", stream, pos)
-        body = stream[pos + 4:pos + 4 + length]
-        pos += 4 + length
-        if rtype == _BIFF_BOF and first:
-            first = False
-            continue
-        first = False
-        if rtype in (_BIFF_EOF, _BIFF_BOF):
+    dims_bad = False
+    for i, (at, rtype, body) in enumerate(_records(stream, pos)):
+        if at >= until and i > 0 and (at > until or rtype != _BIFF_BOF):
+            return None
+        if rtype == _BIFF_EOF or (rtype == _BIFF_BOF and i > 0):
             break
-        if rtype in _BIFF_CELLS and len(body) >= 4:
-            r, c = struct.unpack_from("<HH", body, 0)
+        if rtype in cells and len(body) >= 4:
+            r, c = _RECORD.unpack_from(body)
             rows.append(r)
             cols.append(c)
         elif rtype in _BIFF_RUNS and len(body) >= 6:
-            r, c1 = struct.unpack_from("<HH", body, 0)
-            c2 = struct.unpack_from("<H", body, len(body) - 2)[0]
+            r, c = _RECORD.unpack_from(body)
             rows.append(r)
-            cols.extend((c1, c2))
-        elif rtype == _BIFF_DIM:
-            problem = _dimensions_problem(body, name)
-            if problem:
-                return problem
-    return _cells_problem(rows, cols)
-
-
-def _dimensions_problem(body: bytes, name: str) -> tuple[str, str] | None:
-    """What a DIMENSIONS record's declared area says about sheet ``name``, if anything."""
-    if len(body) < 8:
-        return None
-    # calamine reserves (last - first row) × (last - first column) cells from this record;
-    # an inverted one wraps around to billions. BIFF8 rows are 32-bit, older ones 16-bit.
-    r1, r2, c1, c2 = struct.unpack_from("<IIHH" if len(body) >= 12 else "<HHHH", body, 0)
-    if r2 < r1 or c2 < c1:
-        return "corrupt", f"trang {name}: kích thước trang ghi trong tệp không hợp lệ"
-    if (r2 - r1) * (c2 - c1) > MAX_SHEET_CELLS:
-        return "large", f"vùng dữ liệu {r2 - r1:,} hàng × {c2 - c1:,} cột".replace(",", ".")
-    return None
+            cols.extend((c, struct.unpack_from("<H", body, len(body) - 2)[0]))
+        elif rtype == _BIFF_DIM and len(body) >= 8:
+            # calamine reserves (last - first row) × (last - first column) cells from this record at open;
+            # an inverted one wraps around to billions. BIFF8 rows are 32-bit, BIFF5 ones 16-bit.
+            r1, r2, c1, c2 = struct.unpack_from("<IIHH" if len(body) >= 12 else "<HHHH", body)
+            dims_bad |= r2 < r1 or c2 < c1 or (r2 - r1) * (c2 - c1) > MAX_SHEET_CELLS
+    return _cells_problem(rows, cols), dims_bad
 
 
 def _cells_problem(rows: list[int], cols: list[int]) -> tuple[str, str] | None:
@@ -1012,30 +973,38 @@ def _cells_problem(rows: list[int], cols: list[int]) -> tuple[str, str] | None:
     return None
 
 
-def _sniff_ole(data: bytes, rel: str) -> Sniffed:
+EXCEL_DEFAULT_KEY = "VelvetSweatshop"  # Excel encrypts with it when no password is set; Excel opens without asking
+_OLD_EXCEL = "bảng tính Excel 4.0 trở về trước"
+
+
+def _sniff_ole(data: bytes, rel: str, decrypted: bool) -> Sniffed:
     try:
         cfb = CompoundFile(data)
     except (ValueError, struct.error, IndexError):
         return _bad("corrupt", rel, reason="cấu trúc tệp Office cũ không hợp lệ hoặc bị cắt cụt")
     lower = {n.lower() for n in cfb.names}
     if "encryptioninfo" in lower or "encryptedpackage" in lower:
-        return _bad("encrypted", rel)
+        return _encrypted(data, rel, decrypted)
     if "workbook" in lower or "book" in lower:
         # calamine builds each sheet's dense grid from its cell records; a damaged record can ask for
         # 65,536 × 65,536 cells and abort the process, so the records are bounded here first
         try:
-            stream = cfb.stream("Workbook" if "workbook" in lower else "Book")
-            refused, whole = biff_problems(stream)
+            scan = scan_biff(cfb.stream("Workbook" if "workbook" in lower else "Book"))
         except (ValueError, struct.error, IndexError):
             return _bad("corrupt", rel, reason="cấu trúc tệp Excel cũ (.xls) bị hỏng hoặc bị cắt cụt")
-        if whole and whole[0] == "too-many-sheets":
-            return _bad("too-many-sheets", rel, count=whole[1], limit=MAX_SHEETS)
-        if whole:
-            return _bad(whole[0], rel, reason=whole[1])
-        if refused:  # calamine parses every sheet of an .xls when it opens it: refuse the whole file
-            return Sniffed("unreadable", issues=[make("sheet-too-large", file=rel, sheet=name, reason=why)
-                                                 for name, why in refused.items()])
-        return Sniffed("report", "xls")
+        if scan.version < 5:
+            return _bad("unsupported-format", rel, reason=_OLD_EXCEL)
+        if scan.encrypted:
+            return _encrypted(data, rel, decrypted)
+        if scan.problem and scan.problem[0] == "too-many-sheets":
+            return _bad("too-many-sheets", rel, count=scan.problem[1], limit=MAX_SHEETS)
+        if scan.problem:
+            return _bad(scan.problem[0], rel, reason=scan.problem[1])
+        # calamine parses every sheet of an .xls when it opens it and reserves what DIMENSIONS declares:
+        # with an oversized sheet or a bad DIMENSIONS the file goes to the kept .xls reader (xlrd), which
+        # reads the other sheets by the cells they hold
+        return Sniffed("report", "xls", refused_sheets=scan.refused,
+                       calamine_safe=not scan.refused and not scan.dimensions_bad)
     if "worddocument" in lower:
         return _not_report(rel, "văn bản Word (.doc)")
     if "powerpoint document" in lower:
@@ -1043,10 +1012,42 @@ def _sniff_ole(data: bytes, rel: str) -> Sniffed:
     return _bad("wrong-format", rel, reason="tệp Office cũ nhưng không phải bảng tính Excel")
 
 
-def sniff(data: bytes, rel: str) -> Sniffed:
-    """Classify a file's bytes and keep them on the result for the parser."""
-    result = sniff_bytes(data, rel)
+def _encrypted(data: bytes, rel: str, decrypted: bool) -> Sniffed:
+    """An encrypted workbook: opened with Excel's default key when that is the key (as Excel does), else
+    refused with what the unit must do."""
+    plain = None if decrypted else decrypt_default(data)
+    if plain is None:
+        return _bad("encrypted", rel)
+    result = sniff_bytes(plain, rel, decrypted=True)
     if result.kind == "report":
+        result.data = plain
+    return result
+
+
+def decrypt_default(data: bytes) -> bytes | None:
+    """The workbook decrypted with Excel's default key (msoffcrypto-tool), or None when that is not its key."""
+    try:
+        import msoffcrypto
+        from msoffcrypto.format.ooxml import OOXMLFile
+
+        office = msoffcrypto.OfficeFile(io.BytesIO(data))
+        if isinstance(office, OOXMLFile):  # a wrong key would decrypt to noise without the check
+            office.load_key(password=EXCEL_DEFAULT_KEY, verify_password=True)
+        else:
+            office.load_key(password=EXCEL_DEFAULT_KEY)
+        out = io.BytesIO()
+        office.decrypt(out)
+    except Exception:  # noqa: BLE001 -- msoffcrypto raises its own errors and others for damaged files
+        return None
+    plain = out.getvalue()
+    return plain if 0 < len(plain) <= MAX_FILE_BYTES else None
+
+
+def sniff(data: bytes, rel: str) -> Sniffed:
+    """Classify a file's bytes and keep them on the result for the parser (decrypted when Excel's default
+    key opened them)."""
+    result = sniff_bytes(data, rel)
+    if result.kind == "report" and not result.data:
         result.data = data
     return result
 

@@ -163,3 +163,33 @@ def test_bad_opening_time_names_the_file_and_key(tmp_path):
         load_campaign(path)
     assert str(err.value) == (f"Tệp đợt báo cáo {path}: giờ khai mạc (opening_time) = 'chiều' không phải giờ hợp lệ "
                               "(ví dụ 14h00).")
+
+
+def test_xac_nhan_books_files_to_units_and_add_confirmation_keeps_the_file(tmp_path):
+    from consolidate.campaign import add_confirmation, confirm_line, load_campaign
+
+    path = tmp_path / "campaign.toml"
+    path.write_text('# đợt của tôi\n[campaign]\ntitle = "Tuần lễ"\nyear = 2021\ncode = "QNH"\n', encoding="utf-8")
+    assert load_campaign(path).confirmed == {}
+    add_confirmation(path, "Bao cao \"cu\".ods", "X02")
+    add_confirmation(path, "con/X01.xlsx", "X01")
+    add_confirmation(path, "Bao cao \"cu\".ods", "X03")  # a later word replaces the earlier one
+    camp = load_campaign(path)
+    assert camp.confirmed == {"Bao cao \"cu\".ods": "X03", "con/X01.xlsx": "X01"}
+    assert camp.code == "QNH"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith('# đợt của tôi\n[campaign]\ntitle = "Tuần lễ"\n')
+    assert confirm_line("Bao cao \"cu\".ods", "X03") in text.splitlines()
+    assert confirm_line("Bao cao \"cu\".ods", "X03") == '"Bao cao \\"cu\\".ods" = "X03"'
+
+
+def test_xac_nhan_without_a_code_is_a_message(tmp_path):
+    from consolidate.campaign import load_campaign
+    from consolidate.issues import RunError
+
+    path = tmp_path / "campaign.toml"
+    path.write_text('[campaign]\ntitle = "T"\nyear = 2021\n[xac_nhan]\n"a.xlsx" = ""\n', encoding="utf-8")
+    with pytest.raises(RunError) as err:
+        load_campaign(path)
+    assert str(err.value) == (f"Tệp đợt báo cáo {path}: mục [xac_nhan], tệp 'a.xlsx': cần ghi mã đơn vị, "
+                              "ví dụ \"a.xlsx\" = \"TH01\".")

@@ -341,11 +341,12 @@ EXPECTED_BAD = {  # file → (kind, issue codes, words of the Vietnamese reason)
     "far_corner.xlsx": ("report", ["sheet-too-large", "unit-unknown", "form-not-found"],
                         "1.048.576 hàng × 16.384 cột, vượt giới hạn an toàn"),
     "ghi_chu.txt": ("not_a_report", ["not-a-report"], "tệp văn bản"),
-    "far_corner.xls": ("unreadable", ["sheet-too-large"], "65.536 hàng × 256 cột"),
-    "xls_bad_dimensions.xls": ("unreadable", ["corrupt"], "kích thước trang ghi trong tệp không hợp lệ"),
+    # calamine must not open these (it would allocate from the far cell or the inverted DIMENSIONS and abort):
+    # the kept reader (xlrd, odfpy) reads them by their cells, refusing only the oversized sheet
+    "far_corner.xls": ("report", ["sheet-too-large", "unit-unknown", "form-not-found"], "65.536 hàng × 256 cột"),
     "xls_damaged.xls": ("unreadable", ["corrupt"], "cấu trúc bảng tính không đọc được: PanicException"),
     "many_sheets.xlsx": ("unreadable", ["too-many-sheets"], "250 trang"),
-    "ods_repeat.ods": ("unreadable", ["sheet-too-large"], "100.000 hàng × 100 cột"),
+    "ods_repeat.ods": ("report", ["sheet-too-large", "unit-unknown", "form-not-found"], "100.000 hàng × 100 cột"),
     "spreadsheetml_2003.xls": ("unreadable", ["wrong-format"], "SpreadsheetML"),
     "string_count.xlsx": ("unreadable", ["unsafe-file"], "bảng chuỗi khai báo 4.000.000.000 chuỗi"),
     "truncated.xlsx": ("unreadable", ["corrupt"], "bị cắt cụt"),
@@ -374,7 +375,9 @@ def test_a_folder_of_bad_files_and_good_ones(tmp_path, form, campaign, units) ->
         assert (got.kind, _codes(got)) == (kind, codes), name
         assert words in got.issues[0].message, name
         assert got.records == []
-    # the run went on: the good files between the bad ones are read in full
+    # the run went on: the good files between the bad ones are read in full; the inverted DIMENSIONS
+    # (which readers ignore) no longer costs the unit its return
+    assert (by_name["xls_bad_dimensions.xls"].unit, len(by_name["xls_bad_dimensions.xls"].records)) == ("MN01", 37)
     assert (by_name["truong/MN01.xlsx"].unit, len(by_name["truong/MN01.xlsx"].records)) == ("MN01", 37)
     assert by_name[SEED_FILE].unit == "X05" and by_name[SEED_FILE].records
 
@@ -522,6 +525,69 @@ def test_pool_tasks_keep_file_order_and_shrink_toward_the_end(n_files, workers):
     assert sizes == sorted(sizes, reverse=True)
     # the last task a worker may still be reading while the others wait is a single file
     assert sizes[-1] == 1
+
+
+# ------------------------------------------------------------------------- every format a unit sends
+
+FORMATS = Path(__file__).parent / "files" / "formats"  # see tests/files/formats/make_fixtures.py
+
+
+@pytest.mark.parametrize("name", [
+    "template_07_lo.xls",  # the project's template saved by LibreOffice with Excel's 0.7" margins
+    "template_07_lo.xlsx",
+    "template_07_lo.ods",
+    "form_control.xlsx",  # <xdr:row> of form-control anchors are not sheet rows
+    "no_cell_refs.xlsx",  # cells placed in sequence
+])
+def test_every_format_of_the_filled_template_is_read(name: str, form, campaign, units) -> None:
+    got = read_file(FORMATS / name, name, form, campaign, units)
+    assert (got.kind, got.unit, got.form_found, len(got.records)) == ("report", "X01", True, 37)
+    assert [i.code for i in got.issues if i.severity != "info"] == []
+
+
+@pytest.mark.parametrize("suffix", ["xls", "xlsx", "ods"])
+def test_libreoffice_default_page_style_is_read(suffix: str) -> None:
+    sheets, kind, issues = reader.open_sheets(FORMATS / f"default_page_lo.{suffix}", f"default_page_lo.{suffix}")
+    assert (kind, issues) == ("report", [])
+    assert sheets[0].rows == [["Đơn vị", "Số lượng"], ["Trường Mầm non Mường Giàng", 12.0],
+                              ["Trường Tiểu học Chiềng On", 7.0]]
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("biff4.xls", "biff4.xls: bảng tính Excel 4.0 trở về trước: đề nghị lưu lại dạng .xlsx (mở bằng Excel hoặc "
+                  "LibreOffice, chọn Lưu thành… → Sổ làm việc Excel .xlsx) rồi gửi lại."),
+    ("flat_lo.fods", "flat_lo.fods: bảng tính OpenDocument dạng XML phẳng (.fods): đề nghị lưu lại dạng .xlsx (mở "
+                     "bằng Excel hoặc LibreOffice, chọn Lưu thành… → Sổ làm việc Excel .xlsx) rồi gửi lại."),
+])
+def test_spreadsheets_we_do_not_read_are_named_with_what_to_do(name: str, message: str) -> None:
+    sheets, kind, issues = reader.open_sheets(FORMATS / name, name)
+    assert (sheets, kind, [i.message for i in issues]) == (None, "unreadable", [message])
+
+
+@pytest.mark.parametrize("name", ["template_lo.xls", "template_07_lo.xlsx", "template_07_lo.ods"])
+def test_the_kept_readers_give_calamines_grid(name: str) -> None:
+    """The fallback readers (xlrd, openpyxl, odfpy) read the same bounded grid, types and anchor as calamine."""
+    path = GOOD / name if (GOOD / name).exists() else FORMATS / name
+    data = path.read_bytes()
+    by_calamine, _ = reader.load_sheets(data, name)
+    kept, issues = reader._FALLBACKS[name.rsplit(".", 1)[1]](data, name, {}, None)
+    assert issues == []
+    assert [(s.name, s.first_row, s.first_col, s.hidden, s.rows) for s in kept] == \
+        [(s.name, s.first_row, s.first_col, s.hidden, s.rows) for s in by_calamine]
+
+
+def test_a_sheet_calamine_cannot_read_is_read_by_the_kept_reader(monkeypatch) -> None:
+    data = (FORMATS / "template_07_lo.xlsx").read_bytes()
+    real = reader._calamine_sheets
+
+    def one_fails(*args):  # noqa: ANN202
+        sheets, issues, failed = real(*args)
+        return [s for s in sheets if s.name != "Hướng dẫn"], issues, {"Hướng dẫn": "PanicException"}
+
+    monkeypatch.setattr(reader, "_calamine_sheets", one_fails)
+    sheets, issues = reader.load_sheets(data, "a.xlsx", fmt="xlsx")
+    assert issues == []
+    assert sorted(s.name for s in sheets) == ["Biểu tổng hợp", "Hướng dẫn", "_dinh_danh"]
 
 
 # ------------------------------------------------- fixed examples of FORM.md "Identity" (issue 19)

@@ -76,9 +76,6 @@ BAD_CASES = [
     ("comma_text.xls", "unreadable", "wrong-format", "văn bản phân tách bằng dấu phẩy (CSV)"),
     ("spreadsheetml_2003.xls", "unreadable", "wrong-format", "bảng tính XML 2003 (SpreadsheetML)"),
     ("many_sheets.xlsx", "unreadable", "too-many-sheets", f"tệp có 250 trang, vượt giới hạn {MAX_SHEETS}"),
-    ("far_corner.xls", "unreadable", "sheet-too-large", "trang Sheet: trang có vùng dữ liệu 65.536 hàng × 256 cột"),
-    ("xls_bad_dimensions.xls", "unreadable", "corrupt",
-     "(trang _dinh_danh: kích thước trang ghi trong tệp không hợp lệ)"),
     ("bao_cao.pdf", "not_a_report", "not-a-report", "tệp PDF, không phải bảng tính"),
     ("anh_khai_mac.jpg", "not_a_report", "not-a-report", "ảnh JPEG"),
     ("cong_van.docx", "not_a_report", "not-a-report", "văn bản Word (.docx)"),
@@ -114,11 +111,11 @@ def test_a_far_corner_cell_refuses_that_sheet_before_calamine() -> None:
 
 
 def test_ods_repeated_rows_times_columns_are_bounded() -> None:
-    # calamine expands every table of an .ods at open (327 MB for this 801-byte file): the whole file goes
+    # calamine expands every table of an .ods at open (327 MB for this 801-byte file): it must not open
+    # the file; the kept reader reads the other tables and this one is refused
     got = _sniff(BAD / "ods_repeat.ods")
-    assert got.kind == "unreadable"
-    assert [i.message for i in got.issues] == [
-        "ods_repeat.ods, trang Trang1: trang có vùng dữ liệu 100.000 hàng × 100 cột, vượt giới hạn an toàn; không đọc."]
+    assert (got.kind, got.format, got.calamine_safe) == ("report", "ods", False)
+    assert got.refused_sheets == {"Trang1": "vùng dữ liệu 100.000 hàng × 100 cột"}
 
 
 def test_libreoffice_trailing_repeats_are_not_counted() -> None:
@@ -169,16 +166,16 @@ def test_column_letters() -> None:
 
 def test_an_xls_is_bounded_before_calamine_opens_it() -> None:
     """calamine parses every sheet of an .xls at open and reserves the DIMENSIONS area: an inverted or
-    far record would abort the process (not an exception), so the whole file is refused first."""
-    from consolidate.sniff import CompoundFile, biff_problems
+    far record would abort the process (not an exception), so such a file never reaches calamine; the
+    kept reader (xlrd) reads it by its cells, and a sheet whose cells span too much is refused."""
+    from consolidate.sniff import CompoundFile, scan_biff
 
-    good = CompoundFile((GOOD / "template_lo.xls").read_bytes())
-    assert biff_problems(good.stream("Workbook")) == ({}, None)
-    far = CompoundFile((BAD / "far_corner.xls").read_bytes())
-    assert biff_problems(far.stream("Workbook")) == ({"Sheet": "vùng dữ liệu 65.536 hàng × 256 cột"}, None)
-    bad = CompoundFile((BAD / "xls_bad_dimensions.xls").read_bytes())
-    assert biff_problems(bad.stream("Workbook")) == (
-        {}, ("corrupt", "trang _dinh_danh: kích thước trang ghi trong tệp không hợp lệ"))
+    good = scan_biff(CompoundFile((GOOD / "template_lo.xls").read_bytes()).stream("Workbook"))
+    assert (good.version, good.refused, good.problem, good.dimensions_bad, good.encrypted) == (8, {}, None, False, False)
+    far = _sniff(BAD / "far_corner.xls")
+    assert (far.kind, far.calamine_safe, far.refused_sheets) == ("report", False, {"Sheet": "vùng dữ liệu 65.536 hàng × 256 cột"})
+    bad = _sniff(BAD / "xls_bad_dimensions.xls")
+    assert (bad.kind, bad.calamine_safe, bad.refused_sheets, bad.issues) == ("report", False, {}, [])
 
 
 def test_a_doctype_after_a_long_prolog_in_a_part_read_only_to_its_root() -> None:
@@ -571,7 +568,7 @@ def _biff_stream(draw) -> bytes:
         for _ in range(draw(st.integers(0, 12))):
             kind = draw(st.sampled_from(["cell", "cell", "run", "dim", "short", "other", "bof", "eof", "sheet"]))
             if kind == "cell":
-                rtype = draw(st.sampled_from(sorted(sniff_mod._BIFF_CELLS)))
+                rtype = draw(st.sampled_from(sorted(sniff_mod._BIFF_CELLS[8] | {0x0027, 0x0002, 0x0003, 0x0406})))
                 records.append((rtype, struct.pack("<HH", draw(small), draw(small)) + b"\x00" * draw(st.integers(0, 10))))
             elif kind == "run":
                 rtype = draw(st.sampled_from(sorted(sniff_mod._BIFF_RUNS)))
@@ -583,7 +580,7 @@ def _biff_stream(draw) -> bytes:
                         else struct.pack("<HHHH", draw(small), draw(small), draw(small), draw(small)))
                 records.append((sniff_mod._BIFF_DIM, body[:draw(st.sampled_from([len(body), len(body), 7, 11]))]))
             elif kind == "short":
-                records.append((draw(st.sampled_from(sorted(sniff_mod._BIFF_CELLS | sniff_mod._BIFF_RUNS))),
+                records.append((draw(st.sampled_from(sorted(sniff_mod._BIFF_CELLS[8] | sniff_mod._BIFF_RUNS))),
                                 b"\x01" * draw(st.integers(0, 5))))
             elif kind == "other":
                 records.append((draw(st.sampled_from([0x0208, 0x00E0, 0x007D, 0x0000])), b"\x00" * draw(st.integers(0, 9))))
@@ -611,18 +608,107 @@ def _biff_stream(draw) -> bytes:
     return bytes(out)
 
 
+def _biff_reference(stream: bytes) -> dict[str, str]:
+    """What a reader that knows only the cell records sees: for each BOUNDSHEET, the grid its substream's
+    BIFF8 cells span (the globals walked to their EOF; each substream from its BOF to its EOF)."""
+    sheets, pos = [], 0
+    while pos + 4 <= len(stream):
+        rtype, length = struct.unpack_from("<HH", stream, pos)
+        body = stream[pos + 4:pos + 4 + length]
+        pos += 4 + length
+        if rtype == 0x000A:
+            break
+        if rtype == 0x0085 and len(body) >= 8:
+            sheets.append((struct.unpack_from("<I", body)[0], body))
+    refused = {}
+    for offset, body in sheets:
+        cells = []
+        walk, at = [], offset
+        while at + 4 <= len(stream):
+            rtype, length = struct.unpack_from("<HH", stream, at)
+            walk.append((at, rtype, stream[at + 4:at + 4 + length]))
+            at += 4 + length
+        for i, (_, rtype, b) in enumerate(walk):
+            if rtype == 0x000A or (rtype == 0x0809 and i > 0):
+                break
+            if rtype in (0x0006, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x00D6, 0x00FD) and len(b) >= 4:
+                cells.append(struct.unpack_from("<HH", b))
+            elif rtype in (0x00BD, 0x00BE) and len(b) >= 6:
+                r, c = struct.unpack_from("<HH", b)
+                cells += [(r, c), (r, struct.unpack_from("<H", b, len(b) - 2)[0])]
+        if cells:
+            h = max(r for r, _ in cells) - min(r for r, _ in cells) + 1
+            w = max(c for _, c in cells) - min(c for _, c in cells) + 1
+            if h * w > 500_000:
+                name = sniff_mod._biff_sheet_name(body[6:], 8, 1252)
+                refused.setdefault(name, f"vùng dữ liệu {h:,} hàng × {w:,} cột".replace(",", "."))
+    return refused
+
+
 @settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_biff_stream())
-def test_the_one_walk_biff_scan_equals_the_exact_walks(stream: bytes) -> None:
-    assert _outcome(sniff_mod.biff_problems, stream) == _outcome(sniff_mod._biff_problems_exact, stream)
+def test_the_biff_walk_never_raises_and_bounds_what_the_cells_span(stream: bytes) -> None:
+    scan = sniff_mod.scan_biff(stream)  # any bytes: a verdict, never an exception
+    if scan.problem is None and not scan.encrypted and scan.version == 8:
+        assert scan.refused == _biff_reference(stream)
 
 
-@pytest.mark.parametrize("name", ["template_lo.xls", "far_corner.xls", "xls_bad_dimensions.xls"])
-def test_the_one_walk_biff_scan_on_real_files(name: str) -> None:
-    from consolidate.sniff import CompoundFile
+@pytest.mark.parametrize("margin", [0.7, 0.75, 2 / 2.54, 1.0, 0.5])
+@pytest.mark.parametrize("rtype", [0x0026, 0x0027, 0x0028, 0x0029])  # LEFT/RIGHT/TOP/BOTTOMMARGIN
+def test_page_margins_are_not_cells(margin: float, rtype: int) -> None:
+    """0x0027 (RIGHTMARGIN) is an 8-byte double in every BIFF version; its bytes once read as a cell at row
+    and column ~26,000 and refused every LibreOffice-saved .xls."""
+    stream = _biff_book([[(0x0203, struct.pack("<HHHd", 3, 2, 15, 5.0)), (rtype, struct.pack("<d", margin))]])
+    scan = sniff_mod.scan_biff(stream)
+    assert (scan.refused, scan.problem, scan.dimensions_bad) == ({}, None, False)
 
-    folder = GOOD if (GOOD / name).exists() else BAD
-    stream = CompoundFile((folder / name).read_bytes()).stream("Workbook")
-    assert sniff_mod.biff_problems(stream) == sniff_mod._biff_problems_exact(stream)
-    for cut in range(0, len(stream), 97):  # every truncation point walks another tail
-        assert sniff_mod.biff_problems(stream[:cut]) == sniff_mod._biff_problems_exact(stream[:cut])
+
+@pytest.mark.parametrize("rtype", [0x0001, 0x0002, 0x0003, 0x0004, 0x0005, 0x0007, 0x0206, 0x0406])
+def test_biff2_to_4_cell_ids_are_not_cells_in_a_biff8_stream(rtype: int) -> None:
+    far = struct.pack("<HH", 60_000, 200) + b"\x00" * 11
+    scan = sniff_mod.scan_biff(_biff_book([[(0x0203, struct.pack("<HHHd", 0, 0, 15, 1.0)), (rtype, far)]]))
+    assert scan.refused == {}
+
+
+@pytest.mark.parametrize(("version", "refused"), [(8, True), (5, False)])
+def test_labelsst_is_a_cell_in_biff8_only(version: int, refused: bool) -> None:
+    cells = [(0x0203, struct.pack("<HHHd", 0, 0, 15, 1.0)), (0x00FD, struct.pack("<HHHI", 60_000, 200, 15, 0))]
+    scan = sniff_mod.scan_biff(_biff_book([cells], version=version))
+    assert bool(scan.refused) is refused
+
+
+def _biff_book(sheets: list[list[tuple[int, bytes]]], version: int = 8, names: list[bytes] | None = None,
+               codepage: int | None = None, filepass: bool = False) -> bytes:
+    """A workbook stream: globals (BOF, [FILEPASS], [CODEPAGE], BOUNDSHEETs, EOF), then one substream per sheet."""
+    bof = _record(0x0809, struct.pack("<HH", 0x0600 if version == 8 else 0x0500, 0x0005) + b"\x00" * (12 if version == 8 else 4))
+    names = names or [f"Sheet{i + 1}".encode() for i in range(len(sheets))]
+
+    def boundsheet(offset: int, name: bytes) -> bytes:
+        if version == 8:
+            return _record(0x0085, struct.pack("<IBBBB", offset, 0, 0, len(name), 0) + name)
+        return _record(0x0085, struct.pack("<IBBB", offset, 0, 0, len(name)) + name)
+
+    head = bof + (_record(0x002F, b"\x01\x00" + b"\x00" * 52) if filepass else b"")
+    head += _record(0x0042, struct.pack("<H", codepage)) if codepage else b""
+    globals_len = len(head) + sum(len(boundsheet(0, n)) for n in names) + 4
+    subs, offsets, at = [], [], globals_len
+    for cells in sheets:
+        sub = bof.replace(b"\x05\x00", b"\x10\x00", 1) + b"".join(_record(t, b) for t, b in cells) + _record(0x000A, b"")
+        offsets.append(at)
+        subs.append(sub)
+        at += len(sub)
+    return head + b"".join(boundsheet(o, n) for o, n in zip(offsets, names)) + _record(0x000A, b"") + b"".join(subs)
+
+
+def test_biff5_sheet_names_are_decoded_in_the_file_code_page() -> None:
+    name = "Báo cáo".encode("cp1252")
+    big = [(0x0203, struct.pack("<HHHd", 0, 0, 15, 1.0)), (0x0203, struct.pack("<HHHd", 60_000, 200, 15, 1.0))]
+    scan = sniff_mod.scan_biff(_biff_book([big], version=5, names=[name], codepage=1252))
+    assert (scan.version, list(scan.refused)) == (5, ["Báo cáo"])
+    scan = sniff_mod.scan_biff(_biff_book([big], version=5, names=["Bieu".encode()] , codepage=1258))
+    assert list(scan.refused) == ["Bieu"]
+
+
+def test_filepass_means_encrypted_and_old_biff_is_named() -> None:
+    assert sniff_mod.scan_biff(_biff_book([[]], filepass=True)).encrypted is True
+    assert sniff_mod.scan_biff(bytes.fromhex("0904060000001000") + b"\x00" * 8).version == 4
