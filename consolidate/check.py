@@ -176,6 +176,13 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
         if meanwhile is not None:
             meanwhile()
 
+    # files fetched by mail (issue 16): the server's receipt time, and the sender's address as one more piece
+    # of evidence of whose file it is, from the manifest fetch writes beside the folder
+    from consolidate.mail_manifest import late_by_mail, mail_records, sender_evidence, sender_issues
+
+    mail = mail_records(folder)
+    if mail:
+        evidence = sender_evidence(mail, units, evidence)
     read = read_folder(folder, form, campaign, units, progress=progress, after=read_parts, meanwhile=prepare,
                        evidence=evidence)
     from consolidate import schema
@@ -201,9 +208,12 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
             # a schedule sent on its own belongs to the schedule round and its own deadline
             due = campaign if parts != ("schedule",) or not campaign.schedule_deadline else \
                 replace(campaign, deadline=campaign.schedule_deadline)
-            late = _late(rf, due)
+            record = mail.get(rf.file)
+            late = late_by_mail(record, due.deadline, rf.file, rf.unit) if record else _late(rf, due)
             if late is not None:
                 issues.append(late)
+            if record is not None:
+                issues += sender_issues(record, rf.file, rf.unit, units, campaign.email)
         # a slip in the schedule or the narrative never keeps a unit's numbers out of the merge
         judged = issues if "form" not in parts else [i for i in issues if not i.code.startswith(_PART_CODES)]
         status = file_status(rf, judged, parts)
@@ -212,9 +222,11 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
             kept = f", vẫn dùng bản {rf.superseded_by} đã có số liệu" if rf.superseded_by else ""
             issues.append(make("blank-return", file=rf.file, unit=rf.unit, kept=kept))
         reports.append(FileReport(rf.file, rf.path, status, rf.unit, issues, parts,
-                                  rf.saved_at, rf.received_at, rf.identity_source, list(rf.evidence),
+                                  rf.saved_at, mail[rf.file].received_at if rf.file in mail else rf.received_at,
+                                  rf.identity_source, list(rf.evidence),
                                   claims(rf.evidence) if rf.unconfirmed else ((rf.unit,) if rf.unit else ())))
     _resubmissions(read, reports)
     run = RunResult(folder, campaign, form, units, reports, unit_statuses(reports, units), table)
     run.extras["schedule"], run.extras["narrative"] = split.schedule, split.narrative
+    run.extras["mail"] = mail  # file → MailRecord of the files fetched by mail
     return run

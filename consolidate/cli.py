@@ -1,4 +1,4 @@
-"""Command line: ``consolidate templates | check | merge | report``.
+"""Command line: ``consolidate templates | check | merge | report | send | fetch``.
 
 A thin shell: parse options, call the library, print what it returns, choose the exit code
 (0 ok, 1 problems found, 2 bad usage). Library modules are imported inside the commands so that
@@ -112,6 +112,8 @@ def main() -> None:
       2. consolidate check      — kiểm tra các tệp đơn vị gửi về
       3. consolidate merge      — tổng hợp thành biểu của huyện
       4. consolidate report     — soạn dự thảo báo cáo (Word) của huyện
+      Gửi và nhận qua email: consolidate send (gửi biểu, --reminders để nhắc),
+      consolidate fetch (lưu các tệp đơn vị gửi về vào một thư mục).
       Hoặc làm tất cả trên trình duyệt: consolidate web --campaign TỆP_ĐỢT.toml
     """
 
@@ -214,6 +216,87 @@ def report(folder: str, campaign_file: str | None, units_file: str | None, outpu
         click.echo(render_report(write_report(Path(folder), campaign, form, units, Path(output))))
 
 
+def _ask_password(text: str) -> str:
+    if not sys.stdin.isatty():
+        from consolidate.issues import UsageError
+        from consolidate.mail_config import PASSWORD_ENV
+
+        raise UsageError(f"Chưa có mật khẩu thư: đặt biến môi trường {PASSWORD_ENV} hoặc lưu vào kho mật khẩu "
+                         "của hệ thống (keyring).")
+    return click.prompt(text, hide_input=True)
+
+
+def _mail_settings(campaign_file: str | None, campaign: Any, **overrides: Any) -> Any:
+    from consolidate.mail_config import load_mail_settings
+
+    return load_mail_settings(campaign_file, campaign.email, campaign.office, campaign.start, **overrides)
+
+
+@main.command(context_settings=CONTEXT, options_metavar=OPTS)
+@_campaign_options
+@click.option("--templates", "templates_dir", default="bieu_mau", show_default=True, type=click.Path(file_okay=False),
+              help="Thư mục các biểu mẫu do lệnh templates tạo.")
+@click.option("--reminders", "returns_dir", type=click.Path(exists=True, file_okay=False), metavar="THƯ_MỤC",
+              help="Gửi thư nhắc sau khi kiểm tra THƯ_MỤC các tệp đã nhận: chỉ đơn vị chưa nộp (kèm biểu mẫu) "
+                   "và đơn vị có lỗi (kèm bản sao đánh dấu ô cần sửa).")
+@click.option("--feedback", "feedback_dir", default="phan_hoi", show_default=True, type=click.Path(file_okay=False),
+              help="Thư mục ghi bản sao đánh dấu lỗi gửi kèm thư nhắc.")
+@click.option("--dry-run", is_flag=True, help="Không gửi: ghi mỗi thư thành một tệp .eml để mở xem trước.")
+@click.option("-o", "--output", "eml_dir", default="thu_xem_truoc", show_default=True,
+              type=click.Path(file_okay=False), help="Thư mục ghi các tệp .eml khi dùng --dry-run.")
+@click.option("--resend", is_flag=True, help="Gửi lại cả cho đơn vị đã được gửi trong đợt này.")
+@click.option("--round", "round_name", metavar="TÊN", help="Tên đợt gửi trong nhật ký (mặc định: gui-bieu, "
+              "hoặc nhac-<hạn nộp> cho thư nhắc).")
+@click.option("--pace", type=float, metavar="GIÂY",
+              help="Nghỉ giữa hai thư (Gmail giới hạn số thư gửi mỗi ngày và tốc độ gửi).")
+@click.option("--unit", "only", multiple=True, metavar="MÃ", help="Chỉ gửi cho đơn vị có mã này (dùng nhiều lần được).")
+def send(campaign_file: str | None, units_file: str | None, templates_dir: str, returns_dir: str | None,
+         feedback_dir: str, dry_run: bool, eml_dir: str, resend: bool, round_name: str | None, pace: float | None,
+         only: tuple[str, ...], **overrides: Any) -> None:
+    """Gửi cho mỗi đơn vị biểu mẫu của mình qua email (hoặc thư nhắc với --reminders)."""
+    with _guard():
+        campaign, form, units = _prepare(campaign_file, units_file, **overrides)
+        from consolidate.mail_config import get_password
+        from consolidate.mail_send import plan_letters, send_letters
+        from consolidate.render import render_send
+
+        settings = _mail_settings(campaign_file, campaign, pace=pace)
+        plan = plan_letters(campaign, form, units, settings, Path(templates_dir),
+                            Path(returns_dir) if returns_dir else None, Path(feedback_dir), only, round_name)
+        password = None
+        if not dry_run:
+            settings.check_security("smtp")
+            if settings.user and plan.letters:
+                password = get_password(settings, _ask_password)
+        with _progress("Đang gửi") as progress:
+            result = send_letters(plan.letters, settings, round_name=plan.round, password=password, resend=resend,
+                                  dry_run_dir=Path(eml_dir) if dry_run else None, progress=progress)
+        click.echo(render_send(plan, result))
+        sys.exit(1 if result.has_problems or plan.left else 0)
+
+
+@main.command(context_settings=CONTEXT, options_metavar=OPTS)
+@click.argument("folder", metavar="THƯ_MỤC", type=click.Path(file_okay=False))
+@click.option("--campaign", "campaign_file", type=click.Path(exists=True, dir_okay=False),
+              help="Tệp đợt báo cáo (.toml) có mục [email].")
+@click.option("--mailbox", "mailbox", metavar="TÊN", help="Hộp thư hoặc nhãn cần đọc (mặc định INBOX).")
+@click.option("--since", metavar="NGÀY", help="Chỉ đọc thư nhận từ ngày này (mặc định: ngày bắt đầu của đợt).")
+def fetch(folder: str, campaign_file: str | None, mailbox: str | None, since: str | None) -> None:
+    """Lưu các tệp báo cáo đơn vị gửi qua email vào THƯ_MỤC (không đánh dấu, không xóa thư nào)."""
+    with _guard():
+        from consolidate.campaign import load_campaign
+        from consolidate.mail_config import get_password
+        from consolidate.mail_fetch import fetch_returns
+        from consolidate.render import render_fetch
+
+        campaign = load_campaign(campaign_file)
+        settings = _mail_settings(campaign_file, campaign, folder=mailbox, since=since)
+        settings.check_security("imap")
+        password = get_password(settings, _ask_password)
+        with _progress("Đang tải thư") as progress:
+            result = fetch_returns(settings, password, Path(folder), progress=progress)
+        click.echo(render_fetch(result))
+        sys.exit(1 if result.problems else 0)
 @main.command(context_settings=CONTEXT, options_metavar=OPTS)
 @click.argument("folder", metavar="[THƯ_MỤC]", required=False, type=click.Path(file_okay=False))
 @_campaign_options

@@ -180,6 +180,13 @@ _TYPES = [
               "Đơn vị {unit} ({name}) chưa nộp báo cáo."),
     IssueType("late", "info", "Nộp muộn",
               "{file}: lưu lúc {value}, sau hạn {deadline}."),
+    # mail (issue 16), from the manifest that fetch writes beside the folder: the server's receipt time decides
+    # lateness; the sender's address is one more piece of evidence of whose file it is (identity.Evidence)
+    IssueType("late-received", "info", "Nộp muộn",
+              "{file}: nhận lúc {value} (giờ máy chủ thư), sau hạn {deadline}."),
+    IssueType("sender-not-listed", "info", "Gửi từ địa chỉ ngoài danh sách",
+              "{file}: {how} gửi từ địa chỉ {value}, không phải email của {unit_name} trong danh sách đơn vị "
+              "({listed})."),
     IssueType("merge-total-differs", "warning", "Tổng chung khác tổng chi tiết",
               "Tổng hợp: hàng {indicator} ({measure_name}) toàn {kind} là {value} nhưng tổng các hàng {parts} "
               "là {expected}, do {units}."),

@@ -319,7 +319,7 @@ def _odf_sheets(data: bytes, rel: str, refused: dict[str, str],
     sheets: list[Sheet] = []
     issues: list[Issue] = []
     for table in doc.spreadsheet.childNodes:
-        if table.qname != (TABLENS, "table"):
+        if getattr(table, "qname", None) != (TABLENS, "table"):
             continue
         name = table.getAttrNS(TABLENS, "name") or ""
         if wanted is not None and name not in wanted:
@@ -334,7 +334,7 @@ def _odf_sheets(data: bytes, rel: str, refused: dict[str, str],
             rows_rep = min(int(row.getAttrNS(TABLENS, "number-rows-repeated") or 1), 1_048_576)
             c = 0
             for cell in row.childNodes:
-                if cell.qname not in ((TABLENS, "table-cell"), (TABLENS, "covered-table-cell")):
+                if getattr(cell, "qname", None) not in ((TABLENS, "table-cell"), (TABLENS, "covered-table-cell")):
                     continue
                 cols_rep = min(int(cell.getAttrNS(TABLENS, "number-columns-repeated") or 1), 16_384)
                 value = _odf_value(cell)
@@ -358,9 +358,9 @@ def _odf_rows(node):  # noqa: ANN001, ANN202
     from odf.namespaces import TABLENS
 
     for child in node.childNodes:
-        if child.qname == (TABLENS, "table-row"):
+        if getattr(child, "qname", None) == (TABLENS, "table-row"):
             yield child
-        elif child.qname in ((TABLENS, "table-header-rows"), (TABLENS, "table-row-group"), (TABLENS, "table-rows")):
+        elif getattr(child, "qname", None) in ((TABLENS, "table-header-rows"), (TABLENS, "table-row-group"), (TABLENS, "table-rows")):
             yield from _odf_rows(child)
 
 
@@ -371,7 +371,7 @@ def _odf_hidden_styles(doc) -> set[str]:  # noqa: ANN001
     hidden = set()
     for style in doc.automaticstyles.childNodes:
         for props in getattr(style, "childNodes", []):
-            if props.qname == (STYLENS, "table-properties") and props.getAttrNS(TABLENS, "display") == "false":
+            if getattr(props, "qname", None) == (STYLENS, "table-properties") and props.getAttrNS(TABLENS, "display") == "false":
                 hidden.add(style.getAttrNS(STYLENS, "name"))
     return hidden
 
@@ -394,7 +394,7 @@ def _odf_value(cell) -> object:  # noqa: ANN001
             return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
         except ValueError:
             return text
-    paragraphs = [p for p in cell.childNodes if p.qname == (TEXTNS, "p")]
+    paragraphs = [p for p in cell.childNodes if getattr(p, "qname", None) == (TEXTNS, "p")]
     return "\n".join(_odf_text(p) for p in paragraphs)
 
 
@@ -406,11 +406,11 @@ def _odf_text(node) -> str:  # noqa: ANN001
     for child in node.childNodes:
         if child.nodeType == child.TEXT_NODE:
             out.append(str(child.data))
-        elif child.qname == (TEXTNS, "s"):
+        elif getattr(child, "qname", None) == (TEXTNS, "s"):
             out.append(" " * int(child.getAttrNS(TEXTNS, "c") or 1))
-        elif child.qname == (TEXTNS, "tab"):
+        elif getattr(child, "qname", None) == (TEXTNS, "tab"):
             out.append("\t")
-        elif child.qname == (TEXTNS, "line-break"):
+        elif getattr(child, "qname", None) == (TEXTNS, "line-break"):
             out.append("\n")
         else:
             out.append(_odf_text(child))

@@ -234,8 +234,19 @@ def render_check(result) -> str:  # noqa: ANN001  (results.RunResult; imported l
         lines += ["    [xac_nhan]", *(f"    {_confirm(f.file, f.claims[0])}" for f in pending)]
     if result.files:
         order = sorted(result.files, key=lambda f: f.status != "unconfirmed")
-        rows = [(f.file, who(f.unit), FILE_STATUS_NAMES[f.status], f.errors, f.warnings) for f in order]
-        lines += ["", table(("Tệp", "Đơn vị", "Trạng thái", "Lỗi", "Cảnh báo"), rows)]
+        mail = result.extras.get("mail") or {}
+        if mail:  # fetched by mail (issue 16): when the server received each file, and from whom
+            from consolidate.mail_manifest import received_text
+
+            def came(f) -> tuple[str, str]:  # noqa: ANN001
+                r = mail.get(f.file)
+                return (received_text(r.received_at) if r and r.received_at else "", r.sender if r else "")
+
+            rows = [(f.file, who(f.unit), FILE_STATUS_NAMES[f.status], f.errors, f.warnings, *came(f)) for f in order]
+            lines += ["", table(("Tệp", "Đơn vị", "Trạng thái", "Lỗi", "Cảnh báo", "Nhận lúc", "Người gửi"), rows)]
+        else:
+            rows = [(f.file, who(f.unit), FILE_STATUS_NAMES[f.status], f.errors, f.warnings) for f in order]
+            lines += ["", table(("Tệp", "Đơn vị", "Trạng thái", "Lỗi", "Cảnh báo"), rows)]
     with_issues = [f for f in result.files if f.issues]
     if with_issues:
         lines += ["", "Chi tiết theo tệp:"]
@@ -283,4 +294,67 @@ def render_feedback(result) -> str:  # noqa: ANN001  (feedback.FeedbackResult; i
                      + ", ".join(f.report.file for f in no_email))
     for file, reason in result.skipped:
         lines.append(f"Không tạo được bản sao cho {file}: {reason}")
+    return "\n".join(lines)
+
+
+def render_send(plan, result) -> str:  # noqa: ANN001  (mail_send.Plan, mail_send.SendResult; imported lazily)
+    """Summary of ``consolidate send``: how many mailed, skipped, refused, and who was left out and why."""
+    lines = []
+    if plan.run is not None:
+        n = plan.run.counts()
+        lines.append(f"Đã kiểm tra {plan.run.folder}: {n['missing']} đơn vị chưa nộp, {n['rejected']} đơn vị có lỗi.")
+        if plan.feedback is not None and plan.feedback.files:
+            lines.append(f"Bản sao đánh dấu lỗi gửi kèm: thư mục {plan.feedback.out_dir}")
+        if not plan.letters and not plan.left:
+            lines.append("Không có đơn vị nào cần nhắc.")
+    kind = "thư nhắc" if plan.run is not None else "thư gửi biểu mẫu"
+    if result.dry_run_dir is not None:
+        lines.append(f"Chưa gửi (--dry-run): đã ghi {result.count('dry_run')} {kind} thành tệp .eml trong thư mục "
+                     f"{result.dry_run_dir}; mở bằng Outlook/Thunderbird để xem trước.")
+    else:
+        lines.append(f"Đợt gửi \"{result.round}\": đã gửi {result.count('sent')} {kind}"
+                     + (f", bỏ qua {result.count('skipped')} đơn vị đã được gửi trước đó (dùng --resend để gửi lại)"
+                        if result.count("skipped") else "") + ".")
+        if result.log is not None:
+            lines.append(f"Nhật ký gửi thư: {result.log}")
+    for o in result.outcomes:
+        if o.status == "refused":
+            lines.append(f"Máy chủ từ chối thư gửi {o.unit.name} ({o.unit.code}, {o.unit.email}): {o.detail}")
+        elif o.status == "deferred":
+            lines.append(f"Chưa gửi được thư cho {o.unit.name} ({o.unit.code}, {o.unit.email}): {o.detail}; "
+                         "chạy lại lệnh để gửi tiếp.")
+    no_email = [o for o in plan.left if o.status == "no_email"]
+    if no_email:
+        lines.append(f"Chưa có email của {len(no_email)} đơn vị, cần gửi bằng cách khác: "
+                     + ", ".join(f"{o.unit.name} ({o.unit.code})" for o in no_email))
+    for o in plan.left:
+        if o.status == "no_file":
+            lines.append(f"Không gửi cho {o.unit.name} ({o.unit.code}): {o.detail}.")
+    return "\n".join(lines)
+
+
+def render_fetch(result) -> str:  # noqa: ANN001  (mail_fetch.FetchResult; imported lazily)
+    """Summary of ``consolidate fetch``: messages read, files saved, the manifest, what to do next."""
+    since = f" từ ngày {result.since:%d/%m/%Y}" if result.since else ""
+    lines = [f"Hộp thư {result.mailbox}: {result.seen} thư{since}, {result.known} thư đã tải lần trước."]
+    saved = result.saved
+    messages = len({r.message_id for r in result.new_rows})
+    lines.append(f"Đã đọc {messages} thư mới, lưu {len(saved)} tệp vào thư mục {result.folder}.")
+    if saved:
+        from consolidate.mail_manifest import received_text
+
+        rows = [(r.saved, r.original, r.sender, received_text(r.received_at) if r.received_at else "")
+                for r in saved]
+        lines += ["", table(("Tệp đã lưu", "Tệp gốc", "Người gửi", "Nhận lúc"), rows), ""]
+    dup = [r for r in result.new_rows if r.saved and r not in saved]
+    if dup:
+        lines.append(f"{len(dup)} tệp trùng nội dung với tệp đã có, không lưu lại.")
+    empty = [r for r in result.new_rows if not r.saved]
+    if empty:
+        lines.append(f"{len(empty)} thư không có tệp bảng tính: "
+                     + "; ".join(f"{r.sender} — {r.subject or '(không tiêu đề)'}" for r in empty))
+    lines += result.problems
+    lines.append(f"Danh sách thư đã nhận (người gửi, giờ nhận, tệp): {result.manifest}")
+    lines.append("Thư trong hộp thư không bị đánh dấu, chuyển hay xóa. "
+                 f"Bước tiếp theo: consolidate check {result.folder}")
     return "\n".join(lines)

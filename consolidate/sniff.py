@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import io
 import itertools
+import posixpath
 import re
 import struct
 import zipfile
@@ -57,7 +58,10 @@ _IMAGES = [
     (b"\xff\xd8\xff", "ảnh JPEG"), (b"\x89PNG\r\n\x1a\n", "ảnh PNG"), (b"GIF8", "ảnh GIF"),
     (b"BM", "ảnh BMP"), (b"II*\x00", "ảnh TIFF"), (b"MM\x00*", "ảnh TIFF"),
 ]
-_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
+# An entity declaration, or a DOCTYPE with an internal subset ("[…]") where entities live. A DOCTYPE that only
+# names an external DTD (OpenOffice writes one in every Basic module) declares nothing: no parser used here
+# fetches external DTDs (calamine never does, defusedxml forbids it, odfpy's expat has external entities off).
+_DOCTYPE = re.compile(rb"<!\s*ENTITY|<!\s*DOCTYPE[^>\[]*\[", re.I)
 _ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"(\d+)\"")
 _CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,3})(\d+)\"")
 _CELL_ANY = re.compile(rb"<(?:\w+:)?c[\s>/]")
@@ -220,7 +224,7 @@ def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
         parts = member.replace("\\", "/").split("/")
         if member.startswith(("/", "\\")) or _DRIVE.match(member) or ".." in parts:
             return _bad("unsafe-file", rel, reason=f"thành phần có đường dẫn không an toàn {member!r}")
-        key = member.lower()
+        key = _member_key(member)
         if key in seen:
             return _bad("unsafe-file", rel, reason=f"thành phần {member!r} xuất hiện hai lần")
         seen.add(key)
@@ -235,7 +239,7 @@ def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
     if total > MAX_UNCOMPRESSED:
         return _bad("too-large", rel, reason=f"giải nén ra {total // (1024 * 1024)} MB, giới hạn "
                                              f"{MAX_UNCOMPRESSED // (1024 * 1024)} MB")
-    names = {i.filename for i in infos}
+    names = {_member_key(i.filename) for i in infos}
     try:
         if "mimetype" in names:
             mime = zf.read("mimetype").strip()
@@ -245,11 +249,16 @@ def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
                 return _not_report(rel, "văn bản OpenDocument (.odt)")
             if mime.startswith(b"application/vnd.oasis.opendocument.presentation"):
                 return _not_report(rel, "bài trình chiếu OpenDocument (.odp)")
-        if "[Content_Types].xml" in names:
-            if "xl/workbook.xml" in names:
-                return _check_xlsx(zf, rel, data)
-            if "xl/workbook.bin" in names:
-                return _bad("wrong-format", rel, reason="tệp là sổ Excel nhị phân (.xlsb), chương trình chưa đọc dạng này")
+        if "[content_types].xml" in names:
+            parts = _Parts(zf, data)
+            try:
+                main = _main_part(parts)
+            except _Unsafe as exc:
+                return _doctype_refusal(rel, str(exc))
+            if main.endswith(".bin") and _member_key(main) in names:
+                return _bad("unsupported-format", rel, reason="sổ Excel nhị phân (.xlsb), chương trình chưa đọc dạng này")
+            if main.startswith("xl/") and _member_key(main) in names:
+                return _check_xlsx(parts, rel, main)
             if "word/document.xml" in names:
                 return _not_report(rel, "văn bản Word (.docx)")
             if any(n.startswith("ppt/") for n in names):
@@ -284,11 +293,13 @@ class _Parts:
     def __init__(self, zf: zipfile.ZipFile, data: bytes) -> None:
         self.zf = zf
         self.data = data  # the bytes zf reads from (io.BytesIO(data)), offsets included
-        self.infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+        # by _member_key: Windows zippers write "xl\\Worksheets\\sheet1.xml", which calamine reads too
+        self.infos = {_member_key(i.filename): i for i in zf.infolist() if not i.is_dir()}
         self.full: dict[str, bytes] = {}
 
     def read(self, name: str) -> bytes:
         """A part in full ('' when absent); raises _Unsafe for a DOCTYPE."""
+        name = _member_key(name)
         if name not in self.full:
             info = self.infos.get(name)
             if info is None:
@@ -458,7 +469,7 @@ def _attrs_memo(raw: bytes) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1024)
 def _part_path(target: str) -> str:
-    return str(PurePosixPath(target))
+    return posixpath.normpath(target)
 
 
 def _parse_attrs(raw: bytes) -> dict[str, str]:
@@ -478,26 +489,50 @@ def _unescape(text: str) -> str:
     return html.unescape(text)
 
 
-def _check_xlsx(zf: zipfile.ZipFile, rel: str, data: bytes) -> Sniffed:
-    parts = _Parts(zf, data)
+def _member_key(name: str) -> str:
+    """A member name as readers match it: forward slashes, any letter case."""
+    return name.replace("\\", "/").lower()
+
+
+_MAIN_TYPES = (b"spreadsheetml.sheet.main+xml", b"ms-excel.sheet.macroEnabled.main+xml",
+               b"spreadsheetml.template.main+xml", b"ms-excel.template.macroEnabled.main+xml",
+               b"ms-excel.sheet.binary.macroEnabled.main")
+_OVERRIDE = re.compile(rb"<(?:\w+:)?Override\b([^>]*)/?>")
+
+
+def _main_part(parts: _Parts) -> str:
+    """The package's main part as readers find it: the officeDocument relationship of _rels/.rels, else the
+    content type of a workbook, else xl/workbook.xml."""
+    for m in _REL.findall(parts.read("_rels/.rels")):
+        a = _attrs(m)
+        if a.get("Type", "").endswith("/officeDocument") and a.get("Target"):
+            return _member_key(posixpath.normpath(a["Target"].lstrip("/")))
+    for m in _OVERRIDE.findall(parts.read("[Content_Types].xml")):
+        if any(t in m for t in _MAIN_TYPES):
+            return _member_key(_attrs(m).get("PartName", "").lstrip("/"))
+    return "xl/workbook.xml"
+
+
+def _check_xlsx(parts: _Parts, rel: str, main: str) -> Sniffed:
     try:
-        return _xlsx_bounds(parts, rel)
+        return _xlsx_bounds(parts, rel, main)
     except _Unsafe as exc:
         return _doctype_refusal(rel, str(exc))
 
 
-def _xlsx_bounds(parts: _Parts, rel: str) -> Sniffed:
-    workbook = parts.read("xl/workbook.xml")
+def _xlsx_bounds(parts: _Parts, rel: str, main: str) -> Sniffed:
+    workbook = parts.read(main)
+    folder, base = posixpath.split(main)
     sheets = [_attrs(m) for m in _SHEET_ENTRY.findall(workbook)]
     if len(sheets) > MAX_SHEETS:
         return _bad("too-many-sheets", rel, count=len(sheets), limit=MAX_SHEETS)
     rels = {}
-    shared = "xl/sharedStrings.xml"
-    for m in _REL.findall(parts.read("xl/_rels/workbook.xml.rels")):
+    shared = posixpath.join(folder, "sharedStrings.xml")
+    for m in _REL.findall(parts.read(posixpath.join(folder, "_rels", base + ".rels"))):
         a = _attrs(m)
-        target = a.get("Target", "")
-        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
-        path = _part_path(target) if len(target) <= _MEMO_BYTES else str(PurePosixPath(target))
+        target = a.get("Target", "").replace("\\", "/")
+        target = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+        path = _part_path(target) if len(target) <= _MEMO_BYTES else posixpath.normpath(target)
         rels[a.get("Id", "")] = path
         if a.get("Type", "").endswith("/sharedStrings"):
             shared = path
@@ -567,13 +602,12 @@ def _xlsx_area(body: bytes) -> str | None:
     if b"" in row_refs or b"" in letters:
         return _xlsx_area_exact(body)
     # the same int() calls as the exact scan, so that a 5,000-digit reference fails the same way
-    rows = set(map(int, set(row_refs)))
-    if cells:
-        rows.update(map(int, set(numbers)))
-        cols = [col_index(c) for c in set(letters)]
-        width = max(cols) - min(cols) + 1
-    else:
-        width = 1
+    set(map(int, set(row_refs)))
+    if not cells:  # rows without cells (LibreOffice's styled empty rows to 1,048,576) hold nothing calamine keeps
+        return None
+    rows = set(map(int, set(numbers)))
+    cols = [col_index(c) for c in set(letters)]
+    width = max(cols) - min(cols) + 1
     height = max(rows) - min(rows) + 1
     if height * width > MAX_SHEET_CELLS:
         return f"vùng dữ liệu {height:,} hàng × {width:,} cột".replace(",", ".")
@@ -596,7 +630,10 @@ def _xlsx_area_exact(body: bytes) -> str | None:
         cell_rows.add(str(max(n_cells, 1)).encode())
         cell_cols.add(b"A")
         width = max(n_cells, 1)
+    elif not cells:
+        return None  # rows without cells (styled empty rows to 1,048,576) hold nothing calamine keeps
     else:
+        rows = set()  # the used range is the cells'; a styled empty row is not in it
         width = 0
     if not rows and not cell_rows:
         return None

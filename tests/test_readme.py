@@ -64,12 +64,19 @@ EXIT = {
 # commands that start the web page and serve until stopped: tests/test_web.py starts exactly these (on a
 # copy of the campaign, with --port 0 --no-browser) and drives the page in Chromium
 SERVES = ["consolidate web --campaign samples/quynh-nhai-2021/campaign.toml"]
+# commands that talk to a mail server: tests/test_mail_send.py and tests/test_mail_fetch.py run exactly these
+# (from a copy of the campaign whose [email] names the test's own SMTP and IMAP servers on 127.0.0.1)
+MAILS = ["consolidate send --campaign campaign.toml --dry-run", "consolidate send --campaign campaign.toml",
+         "consolidate fetch da_nhan --campaign campaign.toml",
+         "consolidate send --campaign campaign.toml --reminders da_nhan --deadline 22/10/2021"]
 SUMMARY_SHEETS = ["Biểu tổng hợp", "Theo đơn vị", "Tình hình nộp báo cáo", "Lỗi và cảnh báo", "Biểu đồ"]
 SCHEDULE_SHEETS = ["Lịch tuần lễ", "Tổng hợp báo cáo"]  # the Đống Đa summary "có thêm" these
 # quoted words of the README that are not sheet names, each with the test below that checks it
 NOT_SHEETS = {"1.200", "15 người", "2,5 triệu",  # test_number_writings_named_are_read
               "Loại", "trong đó",  # test_unit_list_header_named_is_the_samples
               "bieu_cua_toi.toml",  # a name for the clerk's own copy of the form, used as an example
+              "Nhận lúc", "Người gửi",  # columns check adds after fetch: tests/test_mail_fetch.py
+              "mật khẩu ứng dụng",  # Gmail's own name for an App Password
               # issue 14's prose: a district code, the form's unit line, a [xac_nhan] line, a file status
               # (tests/test_which_file_counts.py plays each of them)
               "QNH", "Đơn vị báo cáo", "Bao cao TLHTSD - xa Chieng On.ods", "X02", "chưa điền"}
@@ -207,8 +214,9 @@ def sheets_of(path: Path) -> list[str]:
 
 def test_readme_shows_the_commands_this_test_runs(readme):
     commands = [s.command for s in shown(readme)]
-    assert [c for c in commands if c.startswith("consolidate ") and c not in SERVES] == list(EXIT)
+    assert [c for c in commands if c.startswith("consolidate ") and c not in SERVES + MAILS] == list(EXIT)
     assert [c for c in commands if c in SERVES] == SERVES
+    assert [c for c in commands if c in MAILS] == MAILS
     assert [c for c in commands if not c.startswith("consolidate ")] == ["python -m pytest -q"]
     assert [s.install for s in shown(readme) if s.install] == ["pip install .", "pip install '.[test]'"]
 
@@ -382,7 +390,8 @@ def test_options_the_readme_names_exist(readme):
 
 def test_repository_paths_the_readme_names_exist(readme):
     paths = [p for p in re.findall(r"`([^`\s]+/[^`\s]*)`", prose(readme)) if not p.startswith("../")
-             and p not in ("bieu_mau/", "da_nhan/")]  # what the clerk's commands write or fill
+             # what the clerk's commands write or fill
+             and p not in ("bieu_mau/", "da_nhan/", "thu_xem_truoc/", "phan_hoi/")]
     assert "consolidate/data/form.toml" in paths and "templates/bieu_tong_hop.xlsx" in paths
     assert [p for p in paths if not (ROOT / p).exists()] == []
 

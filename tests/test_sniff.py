@@ -391,6 +391,7 @@ def _prolog_reference(parts: sniff_mod._Parts) -> None:
 
 def _read_reference(parts: sniff_mod._Parts, name: str) -> bytes:
     """_Parts.read as it was: zipfile in full, then the DOCTYPE search."""
+    name = sniff_mod._member_key(name)
     info = parts.infos.get(name)
     body = parts.zf.read(info) if info is not None else b""
     if sniff_mod._DOCTYPE.search(body):
@@ -712,3 +713,51 @@ def test_biff5_sheet_names_are_decoded_in_the_file_code_page() -> None:
 def test_filepass_means_encrypted_and_old_biff_is_named() -> None:
     assert sniff_mod.scan_biff(_biff_book([[]], filepass=True)).encrypted is True
     assert sniff_mod.scan_biff(bytes.fromhex("0904060000001000") + b"\x00" * 8).version == 4
+
+
+_BASIC_MODULE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD '
+                 b'OfficeDocument 1.0//EN" "module.dtd">\n<script:module xmlns:script="http://openoffice.org/2000/script" '
+                 b'script:name="Module1" script:language="StarBasic">Sub Main\nEnd Sub\n</script:module>\n')
+
+
+def _with_member(src: bytes, name: str, body: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info))
+        zout.writestr(name, body)
+    return out.getvalue()
+
+
+def test_a_doctype_naming_only_an_external_dtd_is_not_a_threat() -> None:
+    """OpenOffice writes this DOCTYPE in every Basic module of an .ods; only an internal subset or an entity
+    declaration can expand, so only those are refused."""
+    ods = (FILES.parent / "formats" / "template_07_lo.ods").read_bytes()
+    got = sniff(_with_member(ods, "Basic/Standard/Module1.xml", _BASIC_MODULE), "macro.ods")
+    assert (got.kind, got.format, got.issues) == ("report", "ods", [])
+    subset = _BASIC_MODULE.replace(b'"module.dtd">', b'"module.dtd" [<!ENTITY a "aaaa">]>')
+    got = sniff(_with_member(ods, "Basic/Standard/Module1.xml", subset), "macro.ods")
+    assert [i.message for i in got.issues] == [
+        "macro.ods: tệp bị từ chối vì lý do an toàn (thành phần basic/standard/module1.xml có khai báo "
+        "DOCTYPE/ENTITY). Đề nghị đơn vị mở bằng Excel, lưu lại và gửi lại."]
+
+
+@pytest.mark.parametrize("name", ["workbook_renamed.xlsx", "backslash_names.xlsx", "rows_1048576.xlsx",
+                                  "form_control.xlsx", "no_cell_refs.xlsx"])
+def test_xlsx_parts_are_found_as_readers_find_them_and_bounded_by_cells(name: str) -> None:
+    got = sniff((FILES.parent / "formats" / name).read_bytes(), name)
+    assert (got.kind, got.format, got.issues, got.refused_sheets) == ("report", "xlsx", [], {})
+
+
+def test_a_binary_workbook_is_named_with_what_to_do() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", '<Types><Override PartName="/xl/workbook.bin" ContentType="application/'
+                                          'vnd.ms-excel.sheet.binary.macroEnabled.main"/></Types>')
+        z.writestr("_rels/.rels", '<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                                  'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.bin"/>'
+                                  '</Relationships>')
+        z.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    assert [i.message for i in sniff(out.getvalue(), "so.xlsb").issues] == [
+        "so.xlsb: sổ Excel nhị phân (.xlsb), chương trình chưa đọc dạng này: đề nghị lưu lại dạng .xlsx (mở bằng "
+        "Excel hoặc LibreOffice, chọn Lưu thành… → Sổ làm việc Excel .xlsx) rồi gửi lại."]

@@ -480,3 +480,37 @@ def test_status_sheet_puts_files_that_need_confirmation_first_with_their_evidenc
         "trang ẩn _dinh_danh của biểu mẫu (trang _dinh_danh): \"X06\" → X06",
         "tên tệp: \"X05_UBND_xa_Chieng_Khay.xlsx\" → X05",
         "Xác nhận: thêm vào mục [xac_nhan] của tệp đợt báo cáo dòng \"X05_UBND_xa_Chieng_Khay.xlsx\" = \"X06\""]
+
+
+def test_by_unit_turns_to_a_row_per_unit_at_province_size(tmp_path, monkeypatch, campaign, form, units):
+    """Above UNITS_AS_ROWS_FROM merged units (a province), "Theo đơn vị" has a row per unit, the form's
+    (row, measure) pairs as columns, an autofilter and frozen panes; subtotals per type and the total below."""
+    import consolidate.summary as summary
+
+    monkeypatch.setattr(summary, "UNITS_AS_ROWS_FROM", 2)
+    result = make_result(campaign, form, units)
+    path = write_summary(tmp_path / "tinh.xlsx", result)
+    ws = load_workbook(path)[BY_UNIT_SHEET]
+    assert [ws.cell(5, c).value for c in range(1, 6)] == ["STT", "Mã đơn vị", "Tên đơn vị", "Loại", "Tình trạng"]
+    pairs = summary.value_columns(form.rows)
+    heads = [(ws.cell(6, c).value, ws.cell(7, c).value) for c in range(6, 6 + len(pairs))]
+    assert heads == [(row.label, measure_label(row, m)) for row, m in pairs]
+    assert ws.cell(5, 6 + len(pairs)).value == "Ghi chú của đơn vị"
+    rows = {ws.cell(r, 2).value: r for r in range(8, 8 + len(result.merged_units))}
+    assert list(rows) == result.merged_units == ["X01", "X02", "X03", "X04", "MN01"]
+    from openpyxl.utils import get_column_letter
+
+    assert ws.auto_filter.ref == f"A7:{get_column_letter(6 + len(pairs))}12"
+    assert ws.freeze_panes == "D8" and ws.print_title_rows == "$5:$7" and ws.print_title_cols == "$A:$C"
+    col = {(row.code, m): 6 + k for k, (row, m) in enumerate(pairs)}
+    assert ws.cell(rows["X01"], col["1.5", "count"]).value == 2
+    assert ws.cell(rows["X01"], col["1.5", "people"]).value == 64
+    assert ws.cell(rows["X02"], col["1.5", "count"]).value == 0  # 0 written, blank left blank
+    assert ws.cell(rows["X03"], col["1.5", "count"]).value is None
+    assert ws.cell(rows["X01"], col["11", "text"]).value == "Tổ chức 2 buổi tọa đàm ở bản"
+    assert ws.cell(rows["X01"], 6 + len(pairs)).value == f"2: {HYPERLINK}"  # a note, as text
+    assert ws.cell(rows["X01"], 6 + len(pairs)).data_type == "s"
+    sums = {ws.cell(r, 1).value: r for r in range(13, ws.max_row + 1) if ws.cell(r, 1).value}
+    assert list(sums) == ["Cộng Xã (4 đơn vị)", "Cộng Mầm non (1 đơn vị)", "Toàn huyện (5 đơn vị)"]
+    assert ws.cell(sums["Toàn huyện (5 đơn vị)"], col["1", "count"]).value == 13
+    assert ws.cell(sums["Cộng Xã (4 đơn vị)"], col["2", "count"]).value == 8

@@ -10,8 +10,6 @@ What LibreOffice (7.4, headless, own profile) writes here:
   flat_lo.fods                    the filled template as a flat OpenDocument spreadsheet
 
 What other writers do, made from LibreOffice's saves by changing only what those writers change:
-  short_sector.xls        the .xls without the zero padding of its last 512-byte sector (written by
-                          several non-Microsoft writers; calamine, xlrd and LibreOffice read it)
   form_control.xlsx       Excel's markup for two form controls (<controls> anchors with <xdr:row>)
   rows_1048576.xlsx       empty styled rows with a custom height down to row 1,048,576
   no_cell_refs.xlsx       cells written without an r attribute (placed in sequence)
@@ -181,9 +179,6 @@ def main() -> None:
                 shutil.copy(convert(csv, fmt, work / f"d{fmt}", profile, "CSV:44,34,76"), HERE / f"default_page_lo.{fmt}")
         finally:
             shutil.rmtree(profile, ignore_errors=True)
-    xls = (HERE / "template_07_lo.xls").read_bytes()
-    cut = len(xls.rstrip(b"\x00"))
-    (HERE / "short_sector.xls").write_bytes(xls[:max(cut, len(xls) - 511)])
     lo_xlsx = HERE / "template_07_lo.xlsx"
     rezip(lo_xlsx, HERE / "form_control.xlsx", edit=form_control)
     rezip(lo_xlsx, HERE / "rows_1048576.xlsx", edit=tall_rows)
