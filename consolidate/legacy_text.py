@@ -441,7 +441,13 @@ def _xls_fonts(data: bytes) -> CellFonts:
 
     cfb = CompoundFile(data)
     lower = {n.lower() for n in cfb.names}
-    stream = cfb.stream("Workbook" if "workbook" in lower else "Book")
+    return biff_fonts(cfb.stream("Workbook" if "workbook" in lower else "Book"))
+
+
+def biff_fonts(stream: bytes) -> CellFonts:
+    """:func:`cell_fonts` of an .xls Workbook stream: BIFF8 (Excel 97 and later) or BIFF5 (Excel 95, whose
+    font and sheet names are byte strings)."""
+    biff8 = len(stream) < 6 or struct.unpack_from("<H", stream, 4)[0] != 0x0500
     fonts: list[Encoding | None] = []
     xfs: list[Encoding | None] = []
     sheets: list[tuple[int, str]] = []
@@ -457,19 +463,15 @@ def _xls_fonts(data: bytes) -> CellFonts:
             last = _SST
             continue
         last = rtype
-        if rtype == _FONT and len(body) >= 16:
-            cch, flags = body[14], body[15]
-            raw = body[16:16 + cch * (2 if flags & 1 else 1)]
-            fonts.append(font_encoding(raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")))
+        if rtype == _FONT and len(body) >= 15:
+            fonts.append(font_encoding(_biff_name(body, 14, biff8)))
             if len(fonts) == 4:
                 fonts.append(None)  # font index 4 does not exist in BIFF: the fifth FONT record is index 5
         elif rtype == _XF and len(body) >= 2:
             fid = struct.unpack_from("<H", body, 0)[0]
             xfs.append(fonts[fid] if fid < len(fonts) else None)
-        elif rtype == _BOUNDSHEET and len(body) >= 8:
-            offset, cch, flags = struct.unpack_from("<I", body, 0)[0], body[6], body[7]
-            raw = body[8:8 + cch * (2 if flags & 1 else 1)]
-            sheets.append((offset, raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")))
+        elif rtype == _BOUNDSHEET and len(body) >= 7:
+            sheets.append((struct.unpack_from("<I", body, 0)[0], _biff_name(body, 6, biff8)))
         elif rtype == _EOF:
             break
     if not any(fonts):
@@ -496,6 +498,17 @@ def _xls_fonts(data: bytes) -> CellFonts:
         if cells:
             out[name] = cells
     return out
+
+
+def _biff_name(body: bytes, at: int, biff8: bool) -> str:
+    """A short string (a font's or a sheet's name) whose length byte is at ``at``: in BIFF8 a flags byte
+    follows (two-byte characters or not), in BIFF5 the bytes themselves (the ANSI code page)."""
+    cch = body[at]
+    if not biff8:
+        return body[at + 1:at + 1 + cch].decode("cp1252", "replace")
+    flags = body[at + 1] if len(body) > at + 1 else 0
+    raw = body[at + 2:at + 2 + cch * (2 if flags & 1 else 1)]
+    return raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")
 
 
 class _Segments:

@@ -148,25 +148,30 @@ def _converted(path: Path) -> list[str]:
 @pytest.mark.parametrize("legacy, original", [
     ("form_vntime.xlsx", FORM_ORIGINAL),
     ("form_vntime_lo.ods", FORM_ORIGINAL),
+    ("form_vni.xlsx", FORM_ORIGINAL),
     ("baocao_vntimeh.xlsx", NARRATIVE_ORIGINAL),
+    ("baocao_vntimeh_lo.ods", NARRATIVE_ORIGINAL),
     ("lich_vntime.xlsx", SCHEDULE_ORIGINAL),
+    ("lich_vntime_lo.ods", SCHEDULE_ORIGINAL),
 ])
 def test_a_file_in_an_old_font_reads_as_its_unicode_original_cell_for_cell(legacy, original):
     assert _grid(LEGACY / legacy) == _grid(original)
     assert _converted(original) == []
 
 
-@pytest.mark.parametrize("legacy, original, converted", [
-    ("form_vntime_lo.xls", FORM_ORIGINAL, 93),
-    ("baocao_vntimeh_lo.xls", NARRATIVE_ORIGINAL, 28),
-    ("lich_vntime_lo.xls", SCHEDULE_ORIGINAL, 40),
+@pytest.mark.parametrize("legacy, original, converted, encodings", [
+    ("form_vntime_lo.xls", FORM_ORIGINAL, 93, {"tcvn3", "tcvn3h", "runs"}),
+    ("form_vni_lo.xls", FORM_ORIGINAL, 91, {"vni"}),  # two texts read the same in VNI (no tone mark)
+    ("baocao_vntimeh_lo.xls", NARRATIVE_ORIGINAL, 28, {"tcvn3", "tcvn3h"}),
+    ("lich_vntime_lo.xls", SCHEDULE_ORIGINAL, 40, {"tcvn3", "tcvn3h", "runs"}),
 ])
-def test_an_xls_libreoffice_saved_keeps_the_fonts_and_reads_as_the_original(legacy, original, converted):
+def test_an_xls_libreoffice_saved_keeps_the_fonts_and_reads_as_the_original(legacy, original, converted,
+                                                                             encodings):
     # read past sniff: its .xls bounds are i13's (NOTES: LibreOffice's margin records refuse these files)
     data = (LEGACY / legacy).read_bytes()
     fonts = legacy_text.cell_fonts(data, "xls")
     kinds = {enc if isinstance(enc, str) else "runs" for cells in fonts.values() for enc in cells.values()}
-    assert kinds >= {"tcvn3", "tcvn3h"}
+    assert kinds == encodings
     sheets, issues = load_sheets(data, legacy)
     assert sheets is not None, issues
     issues = legacy_text.convert_sheets(sheets, data, "xls", legacy)
@@ -203,7 +208,7 @@ def _records(rf) -> list[dict]:  # noqa: ANN001
             for r in rf.records]
 
 
-@pytest.mark.parametrize("legacy", ["form_vntime.xlsx", "form_vntime_lo.ods"])
+@pytest.mark.parametrize("legacy", ["form_vntime.xlsx", "form_vntime_lo.ods", "form_vni.xlsx"])
 def test_a_retyped_form_in_vntime_finds_the_same_rows_unit_and_values(legacy, campaign, form, units):
     old = read_file(LEGACY / legacy, legacy, form, campaign, units)
     new = read_file(FORM_ORIGINAL, FORM_ORIGINAL.name, form, campaign, units)
@@ -300,3 +305,33 @@ def test_check_prints_the_converted_cells_of_a_sheet_on_one_line(tmp_path, campa
     assert ("  Thông tin: trang Sheet1: đã chuyển mã TCVN3 → Unicode 93 ô (A1, B3, B4, A6, B6, C6, …); "
             "nên lưu tệp bằng phông Unicode.") in text.splitlines()
     assert "Unicode (\"" not in text  # not 93 lines of their own
+
+
+def _record(rtype: int, body: bytes) -> bytes:
+    return struct.pack("<HH", rtype, len(body)) + body
+
+
+@pytest.mark.parametrize("biff8", [True, False])
+def test_xls_font_records_of_excel_97_and_excel_95(biff8):
+    # the records only (no writer here saves Excel 95 any more): BOF, FONTs, XFs, BOUNDSHEET, EOF, a sheet
+    def name(text: str, wide: bool = False) -> bytes:
+        if not biff8:
+            return bytes([len(text)]) + text.encode("cp1252")
+        return bytes([len(text), 1 if wide else 0]) + text.encode("utf-16-le" if wide else "latin-1")
+
+    font = struct.pack("<5H3B", 220, 0, 8, 400, 0, 0, 0, 0) + b"\x00"
+    fonts = [font + name("Arial")] * 4 + [font + name(".VnTimeH", wide=True), font + name("VNI-Times")]
+    xfs = [struct.pack("<HH", i, 0) + bytes(16) for i in (0, 5, 6)]  # fonts 0, 5 and 6 (index 4 is skipped)
+    version = 0x0600 if biff8 else 0x0500
+    head = _record(0x0809, struct.pack("<HH", version, 5) + bytes(12))
+    sheet = b"".join([_record(0x0809, struct.pack("<HH", version, 16) + bytes(12)),
+                      _record(0x0204, struct.pack("<HHH", 2, 1, 1) + b"\x00\x00"),
+                      _record(0x0204, struct.pack("<HHH", 3, 0, 2) + b"\x00\x00"),
+                      _record(0x0204, struct.pack("<HHH", 4, 0, 0) + b"\x00\x00"),
+                      _record(0x000A, b"")])
+    globals_ = [head, *(_record(0x0031, f) for f in fonts), *(_record(0x00E0, x) for x in xfs)]
+    bound_size = len(_record(0x0085, bytes(6) + name("Bieu")))
+    offset = sum(map(len, globals_)) + bound_size + len(_record(0x000A, b""))  # where the sheet's BOF is
+    bound = _record(0x0085, struct.pack("<IH", offset, 0) + name("Bieu"))
+    stream = b"".join([*globals_, bound, _record(0x000A, b""), sheet])
+    assert legacy_text.biff_fonts(stream) == {"Bieu": {(2, 1): "tcvn3h", (3, 0): "vni"}}

@@ -11,12 +11,13 @@ to ``.VnTimeH``, which makes the cell rich text of two fonts, written so here.
 form_vntime.xlsx        the retyped commune form (reader/good/Bieu tong hop … Chieng Khay.xlsx) in .VnTime
 form_vntime_lo.xls      the same saved by LibreOffice as .xls (its FONT/XF records carry the fonts)
 form_vntime_lo.ods      the same saved by LibreOffice as .ods
+form_vni.xlsx           the same form retyped in VNI-Times (form_vni_lo.xls: saved by LibreOffice as .xls)
 units_vni.xlsx          the sample unit list in VNI-Times
 units_vni.csv           the same as a CSV of the font's bytes (Windows-1252)
 baocao_vntimeh.xlsx     the retyped "Báo cáo" (narrative/baocao_retyped.xlsx): headings in .VnTimeH
-baocao_vntimeh_lo.xls   the same saved by LibreOffice as .xls
+baocao_vntimeh_lo.xls   the same saved by LibreOffice as .xls (and .ods)
 lich_vntime.xlsx        the retyped schedule (schedule/lich_seed000_retyped.xlsx) in .VnTime
-lich_vntime_lo.xls      the same saved by LibreOffice as .xls (a rich-text cell: .VnTimeH "Ứ" + .VnTime)
+lich_vntime_lo.xls      the same saved by LibreOffice as .xls (and .ods); a rich-text cell: .VnTimeH "Ứ" + .VnTime
 unicode_rare.xlsx       a Unicode file with rare letters and other languages, in Unicode fonts
 """
 
@@ -94,6 +95,13 @@ def tcvn3_cell(cell) -> None:  # noqa: ANN001
     cell.value = CellRichText(blocks)
 
 
+def vni_cell(cell) -> None:  # noqa: ANN001
+    """Retype a text cell in VNI-Times (VNI has every capital)."""
+    if isinstance(cell.value, str) and cell.value.strip():
+        cell.value = encode(cell.value, "vni")
+        cell.font = _font(cell, "VNI-Times")
+
+
 def retype(src: Path, dst: Path, how) -> None:  # noqa: ANN001
     wb = openpyxl.load_workbook(src)
     for ws in wb.worksheets:
@@ -145,10 +153,14 @@ def main() -> None:
     retype(FORM, HERE / "form_vntime.xlsx", tcvn3_cell)
     soffice(HERE / "form_vntime.xlsx", "xls", HERE / "form_vntime_lo.xls")
     soffice(HERE / "form_vntime.xlsx", "ods", HERE / "form_vntime_lo.ods")
+    retype(FORM, HERE / "form_vni.xlsx", vni_cell)
+    soffice(HERE / "form_vni.xlsx", "xls", HERE / "form_vni_lo.xls")
     retype(NARRATIVE, HERE / "baocao_vntimeh.xlsx", tcvn3_cell)
     soffice(HERE / "baocao_vntimeh.xlsx", "xls", HERE / "baocao_vntimeh_lo.xls")
+    soffice(HERE / "baocao_vntimeh.xlsx", "ods", HERE / "baocao_vntimeh_lo.ods")
     retype(SCHEDULE, HERE / "lich_vntime.xlsx", tcvn3_cell)
     soffice(HERE / "lich_vntime.xlsx", "xls", HERE / "lich_vntime_lo.xls")
+    soffice(HERE / "lich_vntime.xlsx", "ods", HERE / "lich_vntime_lo.ods")
     units_vni()
     unicode_rare()
 
