@@ -1042,9 +1042,14 @@ def settle_identity(rf: ReadFile) -> None:
         if e.source == "confirmed" and e.unit is None:
             rf.issues.append(make("confirm-unknown-code", file=rel, value=e.said))
     if unconfirmed:
-        first = claims(rf.evidence)[0]
-        rf.issues.append(make("unit-unconfirmed", file=rel, reason=said, candidates=", ".join(claims(rf.evidence)),
-                              line=confirm_line(rel, first)))
+        named, line = claims(rf.evidence), confirm_line(rel, claims(rf.evidence)[0])
+        naming_pieces = [e for e in rf.evidence if e.names]
+        if len(naming_pieces) == 1:  # one piece names several units and nothing else names any
+            e = naming_pieces[0]
+            reason = "tên tệp" if e.source == "filename" else f"{e.source_name} ({e.where}): \"{e.said}\""
+            rf.issues.append(make("unit-ambiguous", file=rel, reason=reason, candidates=", ".join(named), line=line))
+        else:
+            rf.issues.append(make("unit-unconfirmed", file=rel, reason=said, candidates=", ".join(named), line=line))
     elif unit is not None:
         if rf.identity_source == "confirmed":
             rf.issues.append(make("identity-confirmed", file=rel, unit=unit, reason=said))
@@ -1058,21 +1063,15 @@ def settle_identity(rf: ReadFile) -> None:
                 f"mã đơn vị \"{stale[0].said}\" trong tệp mẫu không có trong danh sách; dùng đơn vị {unit} "
                 f"theo {SOURCE_NAMES.get(rf.identity_source or '', '')}")))
     else:
-        ambiguous = [e for e in rf.evidence if e.candidates]
-        if ambiguous:
-            e = ambiguous[0]
-            reason = "tên tệp" if e.source == "filename" else f"{e.source_name}: {e.said}"
-            rf.issues.append(make("unit-ambiguous", file=rel, reason=reason, candidates=", ".join(e.candidates)))
-        else:
-            parts = []
-            ident = next((e for e in rf.evidence if e.source == "identity"), None)
-            if ident is not None:
-                parts.append(f"mã đơn vị \"{ident.said}\" trong tệp mẫu không có trong danh sách")
-            title = next((e for e in rf.evidence if e.source == "title"), None)
-            parts.append(f"dòng \"Đơn vị báo cáo\" ghi \"{title.said}\" không khớp đơn vị nào" if title
-                         else "không có dòng \"Đơn vị báo cáo:\" ghi tên đơn vị")
-            parts.append("tên tệp không chứa mã hay tên đơn vị")
-            rf.issues.append(make("unit-unknown", file=rel, reason="; ".join(parts)))
+        parts = []
+        ident = next((e for e in rf.evidence if e.source == "identity"), None)
+        if ident is not None:
+            parts.append(f"mã đơn vị \"{ident.said}\" trong tệp mẫu không có trong danh sách")
+        title = next((e for e in rf.evidence if e.source == "title"), None)
+        parts.append(f"dòng \"Đơn vị báo cáo\" ghi \"{title.said}\" không khớp đơn vị nào" if title
+                     else "không có dòng \"Đơn vị báo cáo:\" ghi tên đơn vị")
+        parts.append("tên tệp không chứa mã hay tên đơn vị")
+        rf.issues.append(make("unit-unknown", file=rel, reason="; ".join(parts)))
     for rec in rf.records:
         rec["unit"] = unit
     rf.issues = [i if i.unit == unit else _with_unit(i, unit) for i in rf.issues]
