@@ -1207,11 +1207,15 @@ def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
                 progress: Callable[[int, int], None] | None = None,
                 after: Callable[[ReadFile, Campaign, UnitList], None] | None = None,
                 meanwhile: Callable[[], None] | None = None,
-                evidence: Mapping[str, Sequence[Evidence]] | None = None) -> list[ReadFile]:
+                evidence: Mapping[str, Sequence[Evidence]] | None = None,
+                received: Mapping[str, dt.datetime] | None = None) -> list[ReadFile]:
     """Read every file of the folder, each in one guarded call; mark older submissions of a unit.
 
     ``evidence`` adds pieces of evidence of who sent a file (by relative path), e.g. the sender's address
     of a fetched mail; each such file's unit is settled again with them before submissions are compared.
+    ``received`` gives the time a file truly arrived (the mail server's receipt time, naive Vietnam time):
+    it replaces the file's modification time, which a copy of the folder changes, both as the receipt time
+    and, for a workbook that carries no save time of its own, as the time that orders two submissions.
 
     A large folder is read by a process pool (see :data:`POOL_MIN_FILES`); the result is the same list in
     the same order, and if the pool cannot start or breaks, the files it did not return are read here.
@@ -1250,6 +1254,11 @@ def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
             gc.enable()
     result: list[ReadFile] = out  # type: ignore[assignment]  # every slot is filled
     for rf in result:
+        when = (received or {}).get(rf.file)
+        if when is not None:
+            if not (rf.identity and rf.identity.saved_at):
+                rf.saved_at = when
+            rf.received_at = when
         extra = (evidence or {}).get(rf.file)
         if extra and rf.kind == "report":
             rf.evidence.extend(extra)
