@@ -779,9 +779,8 @@ def _ods_area_exact(body: bytes) -> str | None:
 # ([MS-XLSB] 2.1.4: a record type of 1–2 bytes and a size of 1–4 bytes, 7 bits a byte, high bit = more).
 # calamine reads it from fixed member names (xl/sharedStrings.bin, xl/styles.bin, xl/_rels/workbook.bin.rels,
 # xl/workbook.bin, then "xl/" + each sheet's relationship target, unnormalised), allocates a record's declared
-# size before reading its body (up to 256 MB), and builds a sheet's dense grid from the row of its first to the
-# row of its last cell (rows taken in file order: a later row above the first wraps the height around to
-# billions) and its widest columns. In xl/styles.bin and in the defined names of xl/workbook.bin (calamine
+# size before reading its body (up to 256 MB), and builds a sheet's dense grid from its cells' first to last
+# row and column. In xl/styles.bin and in the defined names of xl/workbook.bin (calamine
 # 0.37, measured here) it does not walk record by record: it reads a type and, when the type is not one it
 # wants, reads the next type right after it, so that the bytes of other records' bodies and sizes are read as
 # types too, and a size found inside a body is allocated. The code below makes exactly calamine's reads, in
@@ -818,7 +817,7 @@ def _dotted(n: int) -> str:
 
 
 class _BadRecords(Exception):
-    """An .xlsb part calamine would fail on or misplace cells from (cut short, out of Excel's sheet, out of order)."""
+    """An .xlsb part calamine would fail on or misplace cells from (cut short, out of Excel's sheet)."""
 
 
 class _Unbounded(Exception):
@@ -993,14 +992,14 @@ def _xlsb_sheets(it: _Records) -> list[tuple[str, str]]:
 
 def _xlsb_sheet_area(it: _Records, name: str, strings: int) -> str | None:
     """Why calamine must not load this worksheet part (the grid of its cells is too large), or None; raises
-    _BadRecords for cells that no reader would place (outside Excel's sheet, rows going back up, a string
-    the table does not hold) and for records cut short before the end of the sheet data."""
+    _BadRecords for cells that no reader would place (outside Excel's sheet, a string the table does not
+    hold) and for records cut short before the end of the sheet data."""
     part = it.part
     it.next_skip_blocks(_BRT_WS_DIM)
     it.next_skip_blocks(_BRT_SHEET_DATA, _BRT_SKIPPED_BLOCKS)
     row = 0
-    first_row = last_row = -1
-    min_col, max_col = 1 << 32, -1
+    min_row = min_col = 1 << 32
+    max_row = max_col = -1
     while True:
         rtype, start, end = it.next()
         if rtype in _BRT_KEPT_CELLS:
@@ -1009,13 +1008,9 @@ def _xlsb_sheet_area(it: _Records, name: str, strings: int) -> str | None:
             col = struct.unpack_from("<I", part, start)[0]
             if col > _XLSB_LAST_COL:
                 raise _BadRecords(f"trang \"{name}\" có ô ở cột {_dotted(col + 1)}, ngoài trang tính Excel")
-            if row < last_row:
-                raise _BadRecords(f"các hàng của trang \"{name}\" không theo thứ tự")
             if rtype == _BRT_CELL_ISST and struct.unpack_from("<I", part, start + 8)[0] >= strings:
                 raise _BadRecords(f"trang \"{name}\" có ô trỏ tới chuỗi không có trong bảng chuỗi")
-            if first_row < 0:
-                first_row = row
-            last_row = row
+            min_row, max_row = min(min_row, row), max(max_row, row)
             min_col, max_col = min(min_col, col), max(max_col, col)
         elif rtype == _BRT_ROW:
             if end - start < _BRT_ROW_MIN:
@@ -1025,9 +1020,9 @@ def _xlsb_sheet_area(it: _Records, name: str, strings: int) -> str | None:
                 raise _BadRecords(f"trang \"{name}\" có hàng {_dotted(row + 1)}, ngoài trang tính Excel")
         elif rtype == _BRT_SHEET_DATA_END:
             break
-    if first_row < 0:
+    if max_row < 0:
         return None
-    height, width = last_row - first_row + 1, max_col - min_col + 1
+    height, width = max_row - min_row + 1, max_col - min_col + 1
     if height * width > MAX_SHEET_CELLS:
         return f"vùng dữ liệu {_dotted(height)} hàng × {_dotted(width)} cột"
     return None

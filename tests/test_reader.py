@@ -591,6 +591,28 @@ def test_an_xlsb_keeps_hidden_sheets_and_skips_its_chart_sheet() -> None:
     assert sheets[0].rows[:3] == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
 
 
+def test_xlsb_rows_out_of_order_are_read_where_they_stand(tmp_path) -> None:
+    import struct
+    import zipfile
+
+    def brt(rtype: int, body: bytes = b"") -> bytes:  # [MS-XLSB] record, bodies here all under 128 bytes
+        return (bytes([rtype]) if rtype < 0x80 else bytes([rtype & 0x7F | 0x80, rtype >> 7])) + bytes([len(body)]) + body
+
+    def row(r: int) -> bytes:
+        return brt(0x0000, struct.pack("<I", r) + b"\x00" * 13)
+
+    sheet = (brt(0x81) + brt(0x94, struct.pack("<4I", 0, 0, 0, 0)) + brt(0x91) + row(4)
+             + brt(0x05, struct.pack("<IId", 0, 0, 1.0)) + row(1) + brt(0x05, struct.pack("<IId", 1, 0, 2.0))
+             + brt(0x92) + brt(0x82))
+    target = tmp_path / "back.xlsb"
+    with zipfile.ZipFile(FORMATS / "excel_base.xlsb") as zin, zipfile.ZipFile(target, "w") as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, sheet if item.filename == "xl/worksheets/sheet1.bin" else zin.read(item))
+    sheets, kind, issues = reader.open_sheets(target, "back.xlsb")
+    assert (kind, issues) == ("report", [])
+    assert (sheets[0].address(0, 0), sheets[0].rows) == ("A2", [["", 2.0], ["", ""], ["", ""], [1.0, ""]])
+
+
 def test_an_xlsb_sheet_too_large_is_skipped_and_the_others_read(tmp_path) -> None:
     import struct
     import zipfile
