@@ -854,10 +854,20 @@ def _unit_note(code: str, state: str, parts_sent: dict[str, list[str]], claimed:
         notes.append(f"Thay bản {report.replaces}: " + (f"{len(report.changes)} ô thay đổi: {shown}."
                                                          if report.changes else "không ô số liệu nào thay đổi."))
     if report is not None and report.same_as:
-        notes.append(f"Số liệu giống hệt tệp {', '.join(report.same_as)} của đơn vị khác.")
+        notes.append(f"Số liệu giống hệt tệp {_some_files(report.same_as)} của đơn vị khác.")
     if state == "missing" and code in parts_sent:
         notes.append(f"Đã gửi {' và '.join(parts_sent[code])}, chưa gửi biểu số liệu.")
     return "\n".join(notes) or None
+
+
+SAME_AS_SHOWN = 3  # files named in a unit's note; a province's copies of one file would fill a page per row
+
+
+def _some_files(files: Sequence[str], shown: int = SAME_AS_SHOWN) -> str:
+    """The first few file names, then how many more: "a.xlsx, b.xlsx, c.xlsx và 12 tệp khác"."""
+    if len(files) <= shown:
+        return ", ".join(files)
+    return f"{', '.join(files[:shown])} và {len(files) - shown} tệp khác"
 
 
 def _evidence_note(report: FileReport) -> str:
