@@ -15,6 +15,7 @@ VI = {
     "Usage:": "Cách dùng:",
     "Options": "Tùy chọn",
     "Commands": "Lệnh",
+    "Positional arguments": "Tham số",  # click 8.2+: the arguments section of --help
     "Error: {message}": "Lỗi: {message}",
     "Try '{command} {option}' for help.": "Gõ '{command} {option}' để xem hướng dẫn.",
     "Missing argument": "Thiếu tham số",

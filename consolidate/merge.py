@@ -223,10 +223,10 @@ def _clear_leftovers(output: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def nothing_to_merge(run: RunResult) -> str | None:
+def nothing_to_merge(run: RunResult, what: str = "tệp tổng hợp") -> str | None:
     """Why a folder holds nothing to merge (no file, or no file that is a readable report); None when it does."""
     if not run.files:
-        return (f"Thư mục {run.folder} không có tệp nào; chưa ghi tệp tổng hợp. Hãy chép các tệp đơn vị gửi "
+        return (f"Thư mục {run.folder} không có tệp nào; chưa ghi {what}. Hãy chép các tệp đơn vị gửi "
                 "về vào thư mục này rồi chạy lại.")
     if any(f.status not in ("not_a_report", "unreadable") for f in run.files):
         return None
@@ -234,7 +234,7 @@ def nothing_to_merge(run: RunResult) -> str | None:
     counts = [f"{n} {what}" for status, what in kinds.items()
               if (n := sum(f.status == status for f in run.files))]
     return (f"Thư mục {run.folder} có {len(run.files)} tệp nhưng không tệp nào là báo cáo đọc được "
-            f"({', '.join(counts)}); chưa ghi tệp tổng hợp. Chạy consolidate check {run.folder} để xem từng tệp.")
+            f"({', '.join(counts)}); chưa ghi {what}. Chạy consolidate check {run.folder} để xem từng tệp.")
 
 
 def merge_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList, output: Path, *,

@@ -222,6 +222,8 @@ def render_check(result) -> str:  # noqa: ANN001  (results.RunResult; imported l
         return f"{names.get(code, code)} ({code})" if code else "(chưa xác định)"
 
     lines = [f"Kiểm tra thư mục {result.folder}: {len(result.files)} tệp"]
+    if not result.files:
+        lines.append("Thư mục chưa có tệp nào: hãy chép các tệp đơn vị gửi về vào thư mục này rồi chạy lại.")
     # what the clerk must decide comes first: files whose evidence of who sent them disagrees
     pending = [f for f in result.files if f.status == "unconfirmed"]
     if pending:

@@ -562,7 +562,12 @@ def write_report(folder: Path, campaign: Campaign, form: Form, units: UnitList, 
         raise UsageError(f"{output} là một thư mục, không phải tệp .docx.")
     from consolidate.check import check_folder
 
+    from consolidate.merge import nothing_to_merge
+
     run = check_folder(folder, campaign, form, units)
+    nothing = nothing_to_merge(run, "dự thảo báo cáo")
+    if nothing:
+        raise RunError(nothing)  # a draft of 0/N units is pages of blanks that read like a finished report
     try:
         with outputs.folder_lock(output.parent):
             return build_report(run, output)

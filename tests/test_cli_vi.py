@@ -100,3 +100,25 @@ def test_merge_of_a_folder_without_a_report_names_what_it_holds(tmp_path):
                              f"báo cáo, 1 không đọc được); chưa ghi tệp tổng hợp. Chạy consolidate check {folder} "
                              "để xem từng tệp.\n")
     assert not out.exists()
+
+
+def test_report_of_an_empty_folder_says_so_and_writes_nothing(tmp_path):
+    folder = tmp_path / "da_nhan"
+    folder.mkdir()
+    out = tmp_path / "bao_cao.docx"
+    result = invoke("report", str(folder), "--campaign", CAMPAIGN, "-o", str(out))
+    assert result.exit_code == 1
+    assert result.stderr == (f"Lỗi: Thư mục {folder} không có tệp nào; chưa ghi dự thảo báo cáo. Hãy chép các "
+                             "tệp đơn vị gửi về vào thư mục này rồi chạy lại.\n")
+    assert not out.exists()
+
+
+def test_check_of_an_empty_folder_says_it_is_empty(tmp_path):
+    folder = tmp_path / "da_nhan"
+    folder.mkdir()
+    result = invoke("check", str(folder), "--campaign", CAMPAIGN)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[:2] == [
+        f"Kiểm tra thư mục {folder}: 0 tệp",
+        "Thư mục chưa có tệp nào: hãy chép các tệp đơn vị gửi về vào thư mục này rồi chạy lại.",
+    ]
