@@ -748,6 +748,8 @@ def _by_unit_rows(wb: Workbook, F: _Formats, result: MergeResult, values: _UnitV
     texts = [(first_value + k, values.column("text", row.code, rows)) for k, (row, m) in enumerate(pairs)
              if m == "text"]
     note_block = values.arrays["note"][rows]
+    noted = pd.notna(note_block)  # once for the block: most units write no note
+    has_note = noted.any(axis=1)
     row_codes = [r.code for r in form.value_rows]
     status = run.unit_status
     units_by_code = {u.code: u for u in run.units}
@@ -775,8 +777,8 @@ def _by_unit_rows(wb: Workbook, F: _Formats, result: MergeResult, values: _UnitV
             text = column[i]
             if isinstance(text, str) and text:
                 ws.write_string(r, c, fit_cell(text), fmt_text)
-        notes = [f"{row_codes[j]}: {note_block[i, j]}" for j in np.flatnonzero(pd.notna(note_block[i]))
-                 if isinstance(note_block[i, j], str) and note_block[i, j]]
+        notes = [f"{row_codes[j]}: {note_block[i, j]}" for j in np.flatnonzero(noted[i])
+                 if isinstance(note_block[i, j], str) and note_block[i, j]] if has_note[i] else None
         if notes:
             ws.write_string(r, note_col, fit_cell("\n".join(notes)), fmt_text)
     last = first + len(merged) - 1
