@@ -183,8 +183,11 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
     mail = mail_records(folder)
     if mail:
         evidence = sender_evidence(mail, units, evidence)
+    # the server's receipt time orders a unit's fetched returns that carry no save time (a copy of the folder
+    # changes the files' own times); naive Vietnam time, as the identity sheet's save time is written
+    arrived = {file: r.received_at.replace(tzinfo=None) for file, r in mail.items() if r.received_at}
     read = read_folder(folder, form, campaign, units, progress=progress, after=read_parts, meanwhile=prepare,
-                       evidence=evidence)
+                       evidence=evidence, received=arrived)
     from consolidate import schema
     # schedule and narrative (issue 6): which parts each file holds, newest file per unit and part; a file
     # holding only a schedule is a schedule, not a report with missing numbers
@@ -221,8 +224,11 @@ def check_folder(folder: Path, campaign: Campaign, form: Form, units: UnitList,
             issues = [i for i in issues if i.code not in ("superseded", "no-values")]
             kept = f", vẫn dùng bản {rf.superseded_by} đã có số liệu" if rf.superseded_by else ""
             issues.append(make("blank-return", file=rf.file, unit=rf.unit, kept=kept))
-        reports.append(FileReport(rf.file, rf.path, status, rf.unit, issues, parts,
-                                  rf.saved_at, mail[rf.file].received_at if rf.file in mail else rf.received_at,
+        # saved_at == received_at says "no save time of its own" (summary.unit_saved_at): keep that true when the
+        # receipt time is the server's
+        received = mail[rf.file].received_at if rf.file in mail and mail[rf.file].received_at else rf.received_at
+        saved = rf.saved_at if rf.identity and rf.identity.saved_at else received
+        reports.append(FileReport(rf.file, rf.path, status, rf.unit, issues, parts, saved, received,
                                   rf.identity_source, list(rf.evidence),
                                   claims(rf.evidence) if rf.unconfirmed else ((rf.unit,) if rf.unit else ())))
     _resubmissions(read, reports)

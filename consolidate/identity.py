@@ -133,6 +133,11 @@ class Evidence:
         return SOURCES.get(self.source, (0, ""))[0]
 
     @property
+    def names(self) -> tuple[str, ...]:
+        """Every unit this piece names: its unit, or all its candidates when it names several."""
+        return (self.unit,) if self.unit else self.candidates
+
+    @property
     def source_name(self) -> str:
         """The Vietnamese name of the source."""
         return SOURCES.get(self.source, (0, self.source))[1]
@@ -147,19 +152,27 @@ class Evidence:
     def to_dict(self) -> dict[str, object]:
         """JSON shape (see ``check --json``)."""
         return {"source": self.source, "unit": self.unit, "said": self.said, "where": self.where,
-                "strength": self.strength}
+                "strength": self.strength, "candidates": list(self.candidates)}
 
 
 def reconcile(evidence: list[Evidence]) -> tuple[str | None, bool]:
     """(unit, unconfirmed) from all the evidence of one file.
 
-    The clerk's confirmation decides alone. Otherwise every piece that names a unit must name the same one:
-    then that unit (however weak the evidence, e.g. the file name alone); two different units → no unit and
-    unconfirmed (the file is "cần xác nhận"). Pieces that name no unit neither confirm nor contradict."""
+    The clerk's confirmation decides alone. Otherwise the units every piece names are put together: exactly
+    one → that unit (however weak the evidence, e.g. the file name alone); more than one → no unit and
+    unconfirmed (the file is "cần xác nhận"). Pieces that name no unit neither confirm nor contradict.
+
+    A piece that names several units (a "Đơn vị báo cáo" line reading "Trường Mầm non Mường Giàng và
+    Trường Tiểu học Mường Giàng") names each of them: it is a claim for both, not a vague piece that the
+    file name may settle. FORM.md: a workbook that "matches two units is reported, never guessed silently";
+    taking the one unit the title and the file name share would be exactly that guess (the numbers may be
+    the two schools' together). So it makes the file "cần xác nhận" like any other disagreement — listed
+    first, counted for nobody, both units shown as waiting for the clerk — and [xac_nhan] settles it, the
+    one place that survives reruns. A lone such piece (a file name "MN01 va TH01") is the same case."""
     confirmed = [e for e in evidence if e.source == "confirmed" and e.unit]
     if confirmed:
         return confirmed[-1].unit, False
-    named = {e.unit for e in evidence if e.unit}
+    named = {code for e in evidence for code in e.names}
     if len(named) == 1:
         return named.pop(), False
     return None, len(named) > 1
@@ -169,8 +182,9 @@ def claims(evidence: list[Evidence]) -> tuple[str, ...]:
     """The units the evidence names, strongest evidence first, each once."""
     out: list[str] = []
     for e in sorted(evidence, key=lambda e: -e.strength):
-        if e.unit and e.unit not in out:
-            out.append(e.unit)
+        for code in e.names:
+            if code not in out:
+                out.append(code)
     return tuple(out)
 
 

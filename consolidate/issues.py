@@ -120,7 +120,9 @@ _TYPES = [
     IssueType("unit-unknown", "error", "Không xác định được đơn vị",
               "{file}: không xác định được đơn vị gửi báo cáo ({reason}). Hãy đổi tên tệp theo mã đơn vị hoặc ghi đúng dòng \"Đơn vị báo cáo:\"."),
     IssueType("unit-ambiguous", "error", "Đơn vị không rõ ràng",
-              "{file}: {reason} khớp với nhiều đơn vị ({candidates}); không tự đoán."),
+              "{file}: {reason} khớp với nhiều đơn vị ({candidates}); không tự đoán, tệp chưa được tính cho đơn vị "
+              "nào. Khi đã biết tệp của đơn vị nào, thêm vào tệp đợt báo cáo, mục [xac_nhan], dòng {line} (thay mã "
+              "cho đúng) rồi chạy lại."),
     IssueType("unit-mismatch", "warning", "Đơn vị không khớp",
               "{file}: {reason}."),
     IssueType("unit-unconfirmed", "error", "Cần xác nhận đơn vị",

@@ -1046,9 +1046,14 @@ def settle_identity(rf: ReadFile) -> None:
         if e.source == "confirmed" and e.unit is None:
             rf.issues.append(make("confirm-unknown-code", file=rel, value=e.said))
     if unconfirmed:
-        first = claims(rf.evidence)[0]
-        rf.issues.append(make("unit-unconfirmed", file=rel, reason=said, candidates=", ".join(claims(rf.evidence)),
-                              line=confirm_line(rel, first)))
+        named, line = claims(rf.evidence), confirm_line(rel, claims(rf.evidence)[0])
+        naming_pieces = [e for e in rf.evidence if e.names]
+        if len(naming_pieces) == 1:  # one piece names several units and nothing else names any
+            e = naming_pieces[0]
+            reason = "tên tệp" if e.source == "filename" else f"{e.source_name} ({e.where}): \"{e.said}\""
+            rf.issues.append(make("unit-ambiguous", file=rel, reason=reason, candidates=", ".join(named), line=line))
+        else:
+            rf.issues.append(make("unit-unconfirmed", file=rel, reason=said, candidates=", ".join(named), line=line))
     elif unit is not None:
         if rf.identity_source == "confirmed":
             rf.issues.append(make("identity-confirmed", file=rel, unit=unit, reason=said))
@@ -1062,21 +1067,15 @@ def settle_identity(rf: ReadFile) -> None:
                 f"mã đơn vị \"{stale[0].said}\" trong tệp mẫu không có trong danh sách; dùng đơn vị {unit} "
                 f"theo {SOURCE_NAMES.get(rf.identity_source or '', '')}")))
     else:
-        ambiguous = [e for e in rf.evidence if e.candidates]
-        if ambiguous:
-            e = ambiguous[0]
-            reason = "tên tệp" if e.source == "filename" else f"{e.source_name}: {e.said}"
-            rf.issues.append(make("unit-ambiguous", file=rel, reason=reason, candidates=", ".join(e.candidates)))
-        else:
-            parts = []
-            ident = next((e for e in rf.evidence if e.source == "identity"), None)
-            if ident is not None:
-                parts.append(f"mã đơn vị \"{ident.said}\" trong tệp mẫu không có trong danh sách")
-            title = next((e for e in rf.evidence if e.source == "title"), None)
-            parts.append(f"dòng \"Đơn vị báo cáo\" ghi \"{title.said}\" không khớp đơn vị nào" if title
-                         else "không có dòng \"Đơn vị báo cáo:\" ghi tên đơn vị")
-            parts.append("tên tệp không chứa mã hay tên đơn vị")
-            rf.issues.append(make("unit-unknown", file=rel, reason="; ".join(parts)))
+        parts = []
+        ident = next((e for e in rf.evidence if e.source == "identity"), None)
+        if ident is not None:
+            parts.append(f"mã đơn vị \"{ident.said}\" trong tệp mẫu không có trong danh sách")
+        title = next((e for e in rf.evidence if e.source == "title"), None)
+        parts.append(f"dòng \"Đơn vị báo cáo\" ghi \"{title.said}\" không khớp đơn vị nào" if title
+                     else "không có dòng \"Đơn vị báo cáo:\" ghi tên đơn vị")
+        parts.append("tên tệp không chứa mã hay tên đơn vị")
+        rf.issues.append(make("unit-unknown", file=rel, reason="; ".join(parts)))
     for rec in rf.records:
         rec["unit"] = unit
     rf.issues = [i if i.unit == unit else _with_unit(i, unit) for i in rf.issues]
@@ -1213,11 +1212,15 @@ def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
                 progress: Callable[[int, int], None] | None = None,
                 after: Callable[[ReadFile, Campaign, UnitList], None] | None = None,
                 meanwhile: Callable[[], None] | None = None,
-                evidence: Mapping[str, Sequence[Evidence]] | None = None) -> list[ReadFile]:
+                evidence: Mapping[str, Sequence[Evidence]] | None = None,
+                received: Mapping[str, dt.datetime] | None = None) -> list[ReadFile]:
     """Read every file of the folder, each in one guarded call; mark older submissions of a unit.
 
     ``evidence`` adds pieces of evidence of who sent a file (by relative path), e.g. the sender's address
     of a fetched mail; each such file's unit is settled again with them before submissions are compared.
+    ``received`` gives the time a file truly arrived (the mail server's receipt time, naive Vietnam time):
+    it replaces the file's modification time, which a copy of the folder changes, both as the receipt time
+    and, for a workbook that carries no save time of its own, as the time that orders two submissions.
 
     A large folder is read by a process pool (see :data:`POOL_MIN_FILES`); the result is the same list in
     the same order, and if the pool cannot start or breaks, the files it did not return are read here.
@@ -1256,6 +1259,11 @@ def read_folder(folder: Path, form: Form, campaign: Campaign, units: UnitList,
             gc.enable()
     result: list[ReadFile] = out  # type: ignore[assignment]  # every slot is filled
     for rf in result:
+        when = (received or {}).get(rf.file)
+        if when is not None:
+            if not (rf.identity and rf.identity.saved_at):
+                rf.saved_at = when
+            rf.received_at = when
         extra = (evidence or {}).get(rf.file)
         if extra and rf.kind == "report":
             rf.evidence.extend(extra)

@@ -44,6 +44,7 @@ from consolidate.campaign import place_name
 from consolidate.form import MEASURE_NAMES, NUMERIC_MEASURES, Row
 from consolidate.identity import IDENTITY_SHEET
 from consolidate.issues import CATALOGUE, SEVERITY_NAMES, Issue
+from consolidate.mail_manifest import MailRecord, received_text
 from consolidate.results import FILE_STATUS_NAMES, UNIT_STATE_NAMES, FileReport, MergeResult
 from consolidate.templates import (
     COL_COUNT, COL_LABEL, COL_NOTE, COL_PEOPLE, COL_STT, COL_UNIT, FONT_NAME, LINE_HEIGHT, MEASURE_COLUMNS,
@@ -844,11 +845,31 @@ def other_files(result: MergeResult) -> list[FileReport]:
             if f.file not in current and id(f) not in parts_only and f.status != "unconfirmed"]
 
 
+def _mail_note(record: MailRecord | None) -> str | None:
+    """When and from which address the mail server received a fetched file ("nhận lúc", never a save time)."""
+    if record is None or record.received_at is None:
+        return None
+    sender = f", từ {record.sender}" if record.sender else ""
+    return f"Nhận qua thư lúc {received_text(record.received_at)} (giờ máy chủ thư){sender}."
+
+
+def unit_lateness(report: FileReport | None, record: MailRecord | None, deadline: dt.date | None) -> str | None:
+    """"Hạn nộp" of a unit's row, judged as ``check`` judges it: by the mail server's receipt time for a file
+    fetched by mail, else by the save time the workbook carries (never the day of a copy)."""
+    if record is not None and record.received_at is not None:
+        return lateness(record.received_at, deadline)
+    return lateness(unit_saved_at(report), deadline)
+
+
 def _unit_note(code: str, state: str, parts_sent: dict[str, list[str]], claimed: dict[str, list[str]],
-               report: FileReport | None = None) -> str | None:
+               report: FileReport | None = None, record: MailRecord | None = None) -> str | None:
     """"Ghi chú" of a unit's row: a file that may be its own waits for confirmation; only a schedule came;
-    what a resubmission changed (old → new), so that it can be reviewed; another unit's identical values."""
+    when the mail server received its file and from whom; what a resubmission changed (old → new), so that it
+    can be reviewed; another unit's identical values."""
     notes = []
+    mailed = _mail_note(record)
+    if mailed:
+        notes.append(mailed)
     if code in claimed:
         notes.append(f"Tệp cần xác nhận có thể của đơn vị này: {', '.join(claimed[code])}.")
     if report is not None and report.replaces:
@@ -941,18 +962,21 @@ def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
     for f in unconfirmed:
         for code in f.claims:
             claimed.setdefault(code, []).append(f.file)
+    mail: dict[str, MailRecord] = run.extras.get("mail") or {}  # files fetched by mail (consolidate fetch)
     r = head
     for n, unit in enumerate(run.units, start=1):
         r += 1
         st = run.unit_status.get(unit.code)
         state = st.status if st else "missing"
         report = by_file.get(st.file) if st and st.file else None
-        # the save time the workbook carries ("lưu lúc"), never the day it was copied into the folder
+        # the save time the workbook carries ("lưu lúc"), never the day it was copied into the folder; a file
+        # fetched by mail is on time or late by the server's receipt time ("nhận lúc", in the note), as in check
         when = unit_saved_at(report)
+        record = mail.get(report.file) if report is not None else None
         row = (n, unit.code, unit.name, unit.type, UNIT_STATE_NAMES.get(state, state), st.file if st else None,
-               when, lateness(when, deadline), report.errors if report else None,
+               when, unit_lateness(report, record, deadline), report.errors if report else None,
                report.warnings if report else None, unit.email,
-               _unit_note(unit.code, state, parts_sent, claimed, report))
+               _unit_note(unit.code, state, parts_sent, claimed, report, record))
         for c, value in enumerate(row):
             _put(ws, r, c, value, formats[c] if value is not None or c != 6 else plain)
         _fit_row(ws, r, [(row[c], STATUS_WIDTHS[c]) for c in (2, 3, 4, 5, 10, 11)])
@@ -972,7 +996,8 @@ def write_status(wb: Workbook, F: _Formats, result: MergeResult) -> Worksheet:
                                                      "format": wb.add_format({"bg_color": FILL_BAD})})
     r += 1
     note = ("Hạn nộp được so với thời điểm đơn vị lưu tệp ghi trong biểu mẫu; để trống khi tệp không có thông tin "
-            "này (thời điểm chép tệp vào thư mục không cho biết đơn vị nộp lúc nào).")
+            "này (thời điểm chép tệp vào thư mục không cho biết đơn vị nộp lúc nào)."
+            + (" Tệp tải từ hộp thư được so theo thời điểm máy chủ thư nhận thư (ghi ở cột Ghi chú)." if mail else ""))
     _merge(ws, r, 0, r, last_col, note, F(italic=True, font_size=10, text_wrap=True, align="left"))
     ws.set_row(r, _height(_lines(note, sum(STATUS_WIDTHS) * 1.1), 10))
 

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from consolidate.identity import claims
 from consolidate import reader
 from consolidate.reader import (LabelMatcher, ReadFile, Sheet, column_letters, match_units, read_file,
                                 read_folder, records_frame)
@@ -264,7 +265,9 @@ def test_unit_from_the_file_name(tmp_path, file_name, unit, form, campaign, unit
     ("Chieng On.xlsx", "unit-unknown", None),  # a place name alone names no unit
     ("Muong Giang.xlsx", "unit-unknown", None),
     ("bao cao MN01 va TH01.xlsx", "unit-ambiguous",
-     "bao cao MN01 va TH01.xlsx: tên tệp khớp với nhiều đơn vị (MN01, TH01); không tự đoán."),
+     "bao cao MN01 va TH01.xlsx: tên tệp khớp với nhiều đơn vị (MN01, TH01); không tự đoán, tệp chưa được tính "
+     "cho đơn vị nào. Khi đã biết tệp của đơn vị nào, thêm vào tệp đợt báo cáo, mục [xac_nhan], dòng "
+     "\"bao cao MN01 va TH01.xlsx\" = \"MN01\" (thay mã cho đúng) rồi chạy lại."),
 ])
 def test_unit_never_guessed(tmp_path, file_name, code, message, form, campaign, units) -> None:
     target = tmp_path / file_name
@@ -596,9 +599,6 @@ def test_a_sheet_calamine_cannot_read_is_read_by_the_kept_reader(monkeypatch) ->
 
 # ------------------------------------------------- fixed examples of FORM.md "Identity" (issue 19)
 
-@pytest.mark.xfail(strict=True, reason="identity.reconcile takes the file name's unit and says only 'theo tên "
-                   "tệp' (info) when the title line names two units; FORM.md: reported, never guessed silently "
-                   "(i14 told, NOTES.md 01:45Z)")
 def test_a_title_line_naming_two_units_is_reported_not_guessed_from_the_file_name(tmp_path, form, campaign,
                                                                                   units) -> None:
     """FORM.md: a workbook that matches two units is reported, never guessed silently — even when its file
@@ -613,3 +613,32 @@ def test_a_title_line_naming_two_units_is_reported_not_guessed_from_the_file_nam
     rf = _read(target, form, campaign, units)
     said = [i for i in rf.issues if i.severity != "info" and "MN01" in i.message and "TH01" in i.message]
     assert said, [i.message for i in rf.issues]
+    # the design chosen (identity.reconcile): a piece naming two units claims both → "cần xác nhận"
+    assert (rf.unit, rf.unconfirmed, claims(rf.evidence)) == (None, True, ("MN01", "TH01"))
+    assert [(i.code, i.severity, i.message) for i in rf.issues if i.code.startswith(("unit-", "identity-"))] == [(
+        "unit-unconfirmed", "error",
+        "MN01_Truong_Mam_non_Muong_Giang.xlsx: cần xác nhận đơn vị gửi — các dấu hiệu không khớp nhau: "
+        "dòng \"Đơn vị báo cáo\" (ô A1): \"Trường Mầm non Mường Giàng và Trường Tiểu học Mường Giàng\" → nhiều "
+        "đơn vị (MN01, TH01); tên tệp: \"MN01_Truong_Mam_non_Muong_Giang.xlsx\" → MN01. Tệp chưa được tính cho "
+        "đơn vị nào (MN01, TH01). Khi đã biết tệp của đơn vị nào, thêm vào tệp đợt báo cáo, mục [xac_nhan], dòng "
+        "\"MN01_Truong_Mam_non_Muong_Giang.xlsx\" = \"MN01\" (thay mã cho đúng) rồi chạy lại.")]
+    assert all(r["unit"] is None for r in rf.records)  # counted for nobody until the clerk says
+
+
+@pytest.mark.parametrize(("title", "file_name", "unit", "unconfirmed"), [
+    ("Trường Mầm non Mường Giàng", "MN01_Truong_Mam_non_Muong_Giang.xlsx", "MN01", False),  # agreement
+    ("Trường Mầm non Mường Giàng", "bao cao.xlsx", "MN01", False),
+    ("Trường Mầm non Mường Giàng và Trường Tiểu học Mường Giàng", "bao cao.xlsx", None, True),
+    ("Trường Mầm non Mường Giàng và Trường Tiểu học Mường Giàng", "TH01.xlsx", None, True),
+    ("Trường Tiểu học Mường Giàng", "MN01.xlsx", None, True),  # two pieces, two units
+])
+def test_every_unit_a_piece_names_counts_as_a_claim(tmp_path, title, file_name, unit, unconfirmed, form,
+                                                    campaign, units) -> None:
+    from openpyxl import load_workbook
+
+    target = tmp_path / file_name
+    wb = load_workbook(GOOD / "seed_retyped_no_name.xlsx")
+    wb.worksheets[0]["A1"] = f"Đơn vị báo cáo: {title}"
+    wb.save(target)
+    rf = _read(target, form, campaign, units)
+    assert (rf.unit, rf.unconfirmed) == (unit, unconfirmed)

@@ -127,6 +127,9 @@ def world(tmp_path_factory) -> dict[str, Path]:
         # a number typed in the notes column of row 9.2, whose own cell stays blank
         "X05_note": fill(t["X05"], VALUES["X02"], SAVED, raw / "X05_note.xlsx",
                          {f"{'F'}{row_of(t['X05'], '9.2')}": 7}),
+        # X01's own template and name, its "Đơn vị báo cáo" line naming X01 and X02 (a joint report?)
+        "X01_two": fill(t["X01"], VALUES["X01"], SAVED, raw / "X01_two.xlsx",
+                        {"A3": "Đơn vị báo cáo: UBND xã Mường Giàng và UBND xã Chiềng Ơn"}),
         # "1,200" typed as text where a count belongs
         "X05_comma": fill(t["X05"], {**VALUES["X02"], "4.2": {"count": "1,200"}}, SAVED, raw / "X05_comma.xlsx"),
     }
@@ -136,7 +139,8 @@ def world(tmp_path_factory) -> dict[str, Path]:
                  (made["X04b"], "xlsx", base / "lo" / "X04_lan2.xlsx"),
                  (made["X02_in_X03"], "ods", base / "lo" / "Bao cao TLHTSD - xa Chieng On.ods"),
                  (made["X05_note"], "xlsx", base / "lo" / "X05_Chieng_Khay.xlsx"),
-                 (made["X05_comma"], "xlsx", base / "lo" / "X05_phay.xlsx")])
+                 (made["X05_comma"], "xlsx", base / "lo" / "X05_phay.xlsx"),
+                 (made["X01_two"], "xlsx", base / "lo" / "X01_hai_don_vi.xlsx")])
     return {"base": base, "lo": base / "lo", "templates": base / "bieu_mau", **{f"t{c}": p for c, p in t.items()}}
 
 
@@ -237,6 +241,44 @@ def test_a_renamed_file_whose_name_names_another_unit_is_flagged(world):
     assert (f["status"], f["claims"]) == ("unconfirmed", ["X01", "TH01"])
     assert doc["units"]["X01"]["status"] == "unconfirmed" and doc["units"]["TH01"]["status"] == "unconfirmed"
     assert code == 1
+
+
+def test_a_title_line_naming_two_units_is_never_booked_to_either(world):
+    """FORM.md: a workbook that matches two units is reported, never guessed — even when the hidden sheet and
+    the file name both say X01, a "Đơn vị báo cáo" line naming X01 and X02 makes the file "cần xác nhận"."""
+    folder = folder_of(world, "two_titles", {"X01_Muong_Giang.xlsx": world["lo"] / "X01_hai_don_vi.xlsx",
+                                             "X03_Chieng_Bang.ods": world["lo"] / "X03_Chieng_Bang.ods"})
+    code, text, doc = check_json(world, folder)
+    assert code == 1
+    f = by_file(doc)["X01_Muong_Giang.xlsx"]
+    assert (f["status"], f["unit"], f["claims"]) == ("unconfirmed", None, ["X01", "X02"])
+    assert [(e["source"], e["unit"], e["candidates"]) for e in f["evidence"]] == [
+        ("identity", "X01", []), ("title", None, ["X01", "X02"]), ("filename", "X01", [])]
+    assert doc["units"]["X01"]["status"] == "unconfirmed" and doc["units"]["X02"]["status"] == "unconfirmed"
+    assert [i["message"] for i in f["issues"] if i["code"] == "unit-unconfirmed"] == [
+        "X01_Muong_Giang.xlsx: cần xác nhận đơn vị gửi — các dấu hiệu không khớp nhau: trang ẩn _dinh_danh của "
+        "biểu mẫu: \"X01\" → X01; dòng \"Đơn vị báo cáo\" (ô A3): \"UBND xã Mường Giàng và UBND xã Chiềng Ơn\" → "
+        "nhiều đơn vị (X01, X02); tên tệp: \"X01_Muong_Giang.xlsx\" → X01. Tệp chưa được tính cho đơn vị nào "
+        "(X01, X02). Khi đã biết tệp của đơn vị nào, thêm vào tệp đợt báo cáo, mục [xac_nhan], dòng "
+        "\"X01_Muong_Giang.xlsx\" = \"X01\" (thay mã cho đúng) rồi chạy lại."]
+    lines = text.splitlines()
+    at = lines.index("Tệp cần xác nhận đơn vị gửi (1) — chưa được tính cho đơn vị nào:")
+    assert lines[at + 1:at + 5] == [
+        "  X01_Muong_Giang.xlsx — có thể của: UBND xã Mường Giàng (X01), UBND xã Chiềng Ơn (X02)",
+        "    trang ẩn _dinh_danh của biểu mẫu: \"X01\" → X01",
+        "    dòng \"Đơn vị báo cáo\" (ô A3): \"UBND xã Mường Giàng và UBND xã Chiềng Ơn\" → nhiều đơn vị (X01, X02)",
+        "    tên tệp: \"X01_Muong_Giang.xlsx\" → X01"]
+    code, text, merged = merge_json(world, folder)
+    assert merged["merge"]["merged_units"] == ["X03"]
+    assert merged["totals"]["1"]["count"] == 2 and merged["totals"]["4.2"]["count"] == 12
+    # the clerk says it is X01's: it counts for X01, and only for X01
+    campaign = world["base"] / "campaign_two_titles.toml"
+    campaign.write_text((world["base"] / "campaign.toml").read_text(encoding="utf-8")
+                        + '\n[xac_nhan]\n"X01_Muong_Giang.xlsx" = "X01"\n', encoding="utf-8")
+    code, text, merged = merge_json(world, folder, campaign)
+    assert merged["merge"]["merged_units"] == ["X01", "X03"]
+    assert merged["totals"]["1"]["count"] == 3 + 2 and merged["totals"]["4.2"]["count"] == 85 + 12
+    assert merged["units"]["X02"]["status"] == "missing"
 
 
 # ----------------------------------------------------------------------------- 3. content and time
@@ -416,7 +458,8 @@ def test_a_province_sees_each_districts_completeness(district_summaries):
     code, doc = _province_check(district_summaries["clean"].parent)
     f = doc["files"][0]
     assert (f["unit"], f["status"]) == ("QNH", "accepted")
-    assert f["evidence"][0] == {"source": "identity", "unit": "QNH", "said": "QNH", "where": "", "strength": 40}
+    assert f["evidence"][0] == {"source": "identity", "unit": "QNH", "said": "QNH", "where": "", "strength": 40,
+                                 "candidates": []}
     said = {i["code"]: (i["severity"], i["message"]) for i in f["issues"]}
     assert said["summary-pedigree"] == ("info", "tong_hop_quynh_nhai_2021.xlsx: biểu tổng hợp của Phòng Giáo dục và "
                                                 "Đào tạo huyện Quỳnh Nhai, tổng hợp từ 15/23 đơn vị, thiếu 8 đơn vị.")

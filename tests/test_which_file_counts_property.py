@@ -1,5 +1,5 @@
 """Issue 14 as a property: whatever sequence of submissions a few units send (resends, blank templates,
-another unit's template, renamed files), every merged total is the sum of the files that should count —
+another unit's template, renamed files, a "Đơn vị báo cáo" line naming two units), every merged total is the sum of the files that should count —
 for each unit its newest own file with values — and a file whose evidence disagrees counts for nobody and
 flags the units it names."""
 
@@ -23,6 +23,7 @@ from consolidate.templates import COL_COUNT, COL_LABEL, make_templates
 CODES = ("X01", "X02", "X03")
 ROWS = ("2", "4.2", "10.1")  # rows with no total rule between them: any values are valid
 T0 = dt.datetime(2021, 10, 10, 8, 0)
+FORM_LAYOUT_UNIT_CELL = "A3"  # where templates.write_form_sheet puts "Đơn vị báo cáo: …"
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +39,18 @@ submission_st = st.one_of(
     st.tuples(st.just("blank"), st.sampled_from(CODES), st.none(), st.just({}), st.booleans()),
     st.tuples(st.just("swapped"), st.sampled_from(CODES), st.sampled_from(CODES), values_st, st.just(True)),
     st.tuples(st.just("renamed"), st.sampled_from(CODES), st.sampled_from(CODES), values_st, st.just(True)),
+    # ``unit``'s own template and file name, its "Đơn vị báo cáo" line naming ``unit`` and ``other``
+    st.tuples(st.just("two_titles"), st.sampled_from(CODES), st.sampled_from(CODES), values_st, st.just(True)),
 )
 
 
-def _write(template: Path, values: dict[str, int], saved_at: dt.datetime | None, dst: Path, form) -> None:  # noqa: ANN001
+def _write(template: Path, values: dict[str, int], saved_at: dt.datetime | None, dst: Path, form,  # noqa: ANN001
+           title: str | None = None) -> None:
     wb = load_workbook(template)
     ws = wb.worksheets[0]
+    if title is not None:
+        assert str(ws[FORM_LAYOUT_UNIT_CELL].value).startswith("Đơn vị báo cáo: ")
+        ws[FORM_LAYOUT_UNIT_CELL] = f"Đơn vị báo cáo: {title}"
     rows = {str(ws.cell(r, COL_LABEL).value or "").strip(): r for r in range(1, ws.max_row + 1)}
     for code, value in values.items():
         ws.cell(rows[form.row(code).label], COL_COUNT).value = value
@@ -74,6 +81,14 @@ def test_every_total_is_the_sum_of_the_files_that_count(templates, campaign, for
                 shutil.copy(templates[unit], folder / (f"{unit}_mau_{i}.xlsx" if named else f"mau_{i}.xlsx"))
             elif kind == "swapped":  # ``unit`` fills ``other``'s template and names the file after itself
                 _write(templates[other], values, saved, folder / f"{unit}_bao_cao_{i}.xlsx", form)
+                if unit == other:
+                    if values:
+                        expected[unit] = values
+                else:
+                    flagged |= {unit, other}
+            elif kind == "two_titles":
+                names = units.get(unit).name if unit == other else f"{units.get(unit).name} và {units.get(other).name}"
+                _write(templates[unit], values, saved, folder / f"{unit}_tieu_de_{i}.xlsx", form, names)
                 if unit == other:
                     if values:
                         expected[unit] = values
