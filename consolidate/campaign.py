@@ -89,7 +89,9 @@ def district_kind(district: str) -> str:
     return "thành phố" if kind.startswith("tp") else kind
 
 
-COMMUNE_KINDS = {"huyện": "xã", "quận": "phường", "thị xã": "phường/xã", "thành phố": "phường/xã"}
+# the level below: a province (the Sở rolling up its districts' summaries) has huyện and thành phố
+COMMUNE_KINDS = {"huyện": "xã", "quận": "phường", "thị xã": "phường/xã", "thành phố": "phường/xã",
+                 "tỉnh": "huyện"}
 
 
 def place_name(district: str) -> str:

@@ -45,6 +45,26 @@ _KEYS = {"preset", "host", "port", "security", "smtp_host", "smtp_port", "smtp_s
          "template", "reminder_template", "send_log", "retries", "backoff", "timeout", "cafile"}
 
 
+class MailError(RunError):
+    """A mail server that refuses or cannot be reached. ``str()`` keeps the server's own words in parentheses
+    (for whoever reads the terminal); ``plain`` is the Vietnamese alone, as the web page shows it."""
+
+    def __init__(self, text: str, detail: str = "", after: str = "") -> None:
+        super().__init__(text + (f" ({detail})" if detail else "") + after)
+        self.plain = text + after
+        self.detail = detail
+
+
+def has_mail_settings(campaign_file: str | Path | None) -> bool:
+    """True when the campaign file has an ``[email]`` section (an unreadable file has none)."""
+    if campaign_file is None:
+        return False
+    try:
+        return isinstance(tomllib.loads(Path(campaign_file).read_text(encoding="utf-8")).get("email"), dict)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
 @dataclass(frozen=True)
 class MailSettings:
     """Where and how to send and fetch mail for one campaign (never the password)."""

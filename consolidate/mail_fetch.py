@@ -32,8 +32,8 @@ from email.utils import getaddresses
 from pathlib import Path
 
 from consolidate import outputs
-from consolidate.issues import RunError, UsageError
-from consolidate.mail_config import MailSettings
+from consolidate.issues import UsageError
+from consolidate.mail_config import MailError, MailSettings
 from consolidate.mail_manifest import DUPLICATE_NOTE, FORWARD_NOTE, ManifestRow, manifest_path, read_manifest, \
     write_manifest
 
@@ -171,10 +171,10 @@ def _connect(settings: MailSettings, password: str | None, context: ssl.SSLConte
             if s.imap_security == "starttls":
                 imap.starttls(ssl_context=context)
     except ssl.SSLError as exc:
-        raise RunError(f"Không lập được kết nối mã hóa tới {s.imap_host}:{s.imap_port} ({exc.reason or exc}); "
-                       "kiểm tra imap_port và imap_security (993 = ssl).") from None
+        raise MailError(f"Không lập được kết nối mã hóa tới {s.imap_host}:{s.imap_port}", str(exc.reason or exc),
+                        "; kiểm tra imap_port và imap_security (993 = ssl).") from None
     except (OSError, imaplib.IMAP4.error) as exc:
-        raise RunError(f"Không kết nối được tới máy chủ thư {s.imap_host}:{s.imap_port} ({exc}).") from None
+        raise MailError(f"Không kết nối được tới máy chủ thư {s.imap_host}:{s.imap_port}", str(exc), ".") from None
     try:
         if (s.user + (password or "")).isascii():
             imap.login(s.user, password or "")
@@ -183,8 +183,8 @@ def _connect(settings: MailSettings, password: str | None, context: ssl.SSLConte
     except imaplib.IMAP4.error as exc:
         _logout(imap)
         detail = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
-        raise RunError(f"Máy chủ thư {s.imap_host} không nhận tài khoản {s.user} ({detail}). Kiểm tra mật khẩu; "
-                       "với Gmail cần bật IMAP và dùng \"mật khẩu ứng dụng\" (App Password).") from None
+        raise MailError(f"Máy chủ thư {s.imap_host} không nhận tài khoản {s.user}", detail, ". Kiểm tra mật khẩu; "
+                        "với Gmail cần bật IMAP và dùng \"mật khẩu ứng dụng\" (App Password).") from None
     return imap
 
 
@@ -233,8 +233,8 @@ def fetch_returns(settings: MailSettings, password: str | None, folder: Path, *,
         try:
             typ, data = imap.select(_quote_mailbox(settings.folder), readonly=True)  # EXAMINE: read-only
             if typ != "OK":
-                raise RunError(f"Không mở được hộp thư {settings.folder!r} trên {settings.imap_host} "
-                               f"({(data[0] or b'').decode(errors='replace') if data else ''}).")
+                raise MailError(f"Không mở được hộp thư {settings.folder!r} trên {settings.imap_host}",
+                                (data[0] or b"").decode(errors="replace") if data else "", ".")
             criteria = ["SINCE", f"{since.day:02d}-{_MONTHS[since.month - 1]}-{since.year}"] if since else ["ALL"]
             typ, data = imap.uid("SEARCH", *criteria)
             uids = (data[0] or b"").split() if typ == "OK" and data else []

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from consolidate import outputs
 from consolidate.issues import RunError, UsageError
-from consolidate.mail_config import MailSettings
+from consolidate.mail_config import MailError, MailSettings
 
 if TYPE_CHECKING:
     from consolidate.campaign import Campaign
@@ -355,9 +355,10 @@ def sent_units(log: list[dict], round_name: str) -> set[str]:
 class _Temporary(Exception):
     """A refusal worth trying again (4xx, a dropped connection); ``connect`` when the server cannot be reached."""
 
-    def __init__(self, reply: str, connect: bool = False) -> None:
+    def __init__(self, reply: str, connect: bool = False, detail: str = "") -> None:
         super().__init__(reply)
         self.connect = connect
+        self.detail = detail  # for ``connect``: why, in the system's words
 
 
 class _Permanent(Exception):
@@ -425,22 +426,23 @@ class _Connection:
         try:
             return self.open()
         except smtplib.SMTPAuthenticationError as exc:
-            raise RunError(f"Máy chủ thư {s.smtp_host} không nhận tài khoản {s.user} "
-                           f"({_reply_text(exc.smtp_code, exc.smtp_error)}). Kiểm tra mật khẩu; với Gmail cần "
-                           "\"mật khẩu ứng dụng\" (App Password), không phải mật khẩu đăng nhập.") from None
+            raise MailError(f"Máy chủ thư {s.smtp_host} không nhận tài khoản {s.user}",
+                            _reply_text(exc.smtp_code, exc.smtp_error), ". Kiểm tra mật khẩu; với Gmail cần "
+                            "\"mật khẩu ứng dụng\" (App Password), không phải mật khẩu đăng nhập.") from None
         except smtplib.SMTPNotSupportedError:
             raise RunError(f"Máy chủ thư {s.smtp_host} không hỗ trợ {s.smtp_security.upper()} hoặc đăng nhập trên cổng "
                            f"{s.smtp_port}; kiểm tra mục [email] (preset, port, security).") from None
         except ssl.SSLError as exc:
-            raise RunError(f"Không lập được kết nối mã hóa tới {s.smtp_host}:{s.smtp_port} ({exc.reason or exc}); "
-                           "kiểm tra port và security (465 = ssl, 587 = starttls).") from None
+            raise MailError(f"Không lập được kết nối mã hóa tới {s.smtp_host}:{s.smtp_port}", str(exc.reason or exc),
+                            "; kiểm tra port và security (465 = ssl, 587 = starttls).") from None
         except smtplib.SMTPResponseException as exc:
             if 400 <= exc.smtp_code < 500:
                 raise _Temporary(_reply_text(exc.smtp_code, exc.smtp_error)) from None
-            raise RunError(f"Máy chủ thư {s.smtp_host} từ chối kết nối: "
-                           f"{_reply_text(exc.smtp_code, exc.smtp_error)}.") from None
+            raise MailError(f"Máy chủ thư {s.smtp_host} từ chối kết nối",
+                            _reply_text(exc.smtp_code, exc.smtp_error), ".") from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise _Temporary(f"không kết nối được tới {s.smtp_host}:{s.smtp_port} ({exc})", connect=True) from None
+            raise _Temporary(f"không kết nối được tới {s.smtp_host}:{s.smtp_port} ({exc})", connect=True,
+                             detail=str(exc)) from None
 
     def close(self) -> None:
         if self.smtp is not None:
@@ -459,8 +461,8 @@ class _Connection:
             self._refusal(code, text)
         except smtplib.SMTPResponseException as exc:  # sender refused, data refused, …
             if exc.smtp_code in _AUTH_CODES:
-                raise RunError(f"Máy chủ thư yêu cầu đăng nhập lại ({_reply_text(exc.smtp_code, exc.smtp_error)}).") \
-                    from None
+                raise MailError("Máy chủ thư yêu cầu đăng nhập lại", _reply_text(exc.smtp_code, exc.smtp_error),
+                                ".") from None
             self._refusal(exc.smtp_code, exc.smtp_error)
         except (smtplib.SMTPServerDisconnected, OSError, socket.timeout) as exc:
             smtp.close()
@@ -484,6 +486,9 @@ def send_letters(letters: Sequence[Letter], settings: MailSettings, *, round_nam
                  progress: Callable[[int, int], None] | None = None) -> SendResult:
     """Send (or, with ``dry_run_dir``, write as .eml) each letter once per round; see the module docstring."""
     result = SendResult(round_name, log=None if dry_run_dir else settings.send_log, dry_run_dir=dry_run_dir)
+    if letters and "@" not in settings.sender:
+        raise UsageError(f"Địa chỉ gửi thư \"{settings.sender}\" không phải địa chỉ email: thêm from = \"…@…\" "
+                         "vào mục [email] của tệp đợt báo cáo.")
     if dry_run_dir is not None:
         names = outputs.unique_names([outputs.unit_file_name(l.unit.code, l.unit.name, ".eml") for l in letters])
         with outputs.folder_lock(dry_run_dir):
@@ -539,9 +544,10 @@ def _send_one(conn: _Connection, msg: EmailMessage, letter: Letter, settings: Ma
         except _Temporary as exc:
             if attempt == settings.retries:
                 if exc.connect:  # nothing more can be sent in this run
-                    raise RunError(f"Không gửi được thư cho {letter.unit.name}: {exc}, sau {settings.retries + 1} lần "
-                                   "thử. Các thư đã gửi được ghi trong nhật ký; chạy lại lệnh sau ít phút để gửi "
-                                   "tiếp (không gửi trùng).") from None
+                    raise MailError(f"Không gửi được thư cho {letter.unit.name}: không kết nối được tới "
+                                    f"{settings.smtp_host}:{settings.smtp_port}", exc.detail,
+                                    f", sau {settings.retries + 1} lần thử. Các thư đã gửi được ghi trong nhật ký; "
+                                    "chạy lại lệnh sau ít phút để gửi tiếp (không gửi trùng).") from None
                 return Outcome(letter.unit, "deferred", f"{exc} (đã thử {settings.retries + 1} lần)",
                                message_id=msg["Message-ID"])
             sleep(wait)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -91,6 +93,14 @@ def cannot_write(path: Path, exc: OSError) -> RunError:
     return RunError(f"Không ghi được {path}: {os_reason(exc)}.")
 
 
+def cannot_write_in(folder: Path, exc: OSError) -> RunError:
+    """The run-stopping error for an output folder that exists but takes no new file (its lock file)."""
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
+        return RunError(f"Không ghi được vào thư mục {folder}: không có quyền ghi vào thư mục này. Hãy chọn thư "
+                        "mục khác.")
+    return RunError(f"Không ghi được vào thư mục {folder}: {os_reason(exc)}.")
+
+
 def check_output(path: Path, inputs: Path | None = None, *, folder: bool = False, what: str = "tệp kết quả") -> None:
     """Refuse, before any work, an output that would land inside the inputs (the next run would read it back
     as a unit's return) or that cannot be what it must be (a file where a folder should be, or the reverse)."""
@@ -137,21 +147,57 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
                 tmp.unlink()
 
 
+def _os_error_in(exc: BaseException) -> OSError | None:
+    """The OS error behind ``exc``: itself, or the one a writer library wrapped in its own exception
+    (XlsxWriter turns a full disk or a refused file into ``FileCreateError`` raised from the OSError)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError):
+            return current
+        seen.add(id(current))
+        wrapped = next((a for a in current.args if isinstance(a, OSError)), None)
+        current = wrapped or current.__cause__ or current.__context__
+    return None
+
+
+def _quiet_os_errors(previous: Callable[..., object]) -> Callable[..., object]:
+    def hook(unraisable: object) -> None:
+        if not isinstance(getattr(unraisable, "exc_value", None), OSError):
+            previous(unraisable)
+    return hook
+
+
 def _write_and_replace(path: Path, tmp: Path, write: Callable[[Path], None]) -> None:
+    # A writer stopped by a full disk (openpyxl's and python-docx's zip) leaves its zip file open; closing it
+    # later flushes again, fails again, and Python prints that second failure as a traceback ("Exception
+    # ignored in ZipFile.__del__"). It is closed here, at once and quietly: the clerk reads one message.
+    previous = sys.unraisablehook
+    sys.unraisablehook = _quiet_os_errors(previous)
     try:
-        write(tmp)
-        # mkstemp makes the file private (0600); give it the mode a normally created file would have
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        error: RunError | None = None
         try:
-            os.replace(tmp, path)
-        except PermissionError:
-            raise RunError(
-                f"Không ghi được {path}: tệp đang được mở (có thể trong Excel). Hãy đóng tệp rồi chạy lại."
-            ) from None
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
+            write(tmp)
+            # mkstemp makes the file private (0600); give it the mode a normally created file would have
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            try:
+                os.replace(tmp, path)
+            except PermissionError:  # Windows: the target is open in Excel (a sharing violation)
+                error = RunError(f"Không ghi được {path}: tệp đang được mở (có thể trong Excel). Hãy đóng tệp "
+                                 "rồi chạy lại.")
+        except Exception as exc:  # noqa: BLE001  # an OS error, possibly wrapped by the writer library
+            os_error = _os_error_in(exc)
+            if os_error is None:
+                raise
+            error = cannot_write(path, os_error)
+            del os_error  # its traceback holds the failed writer's frames: let them go before collecting
+        if error is not None:
+            gc.collect()  # the failed writer's objects (freed with the exception above, or in a cycle)
+            raise error
+    finally:
+        sys.unraisablehook = previous
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -175,8 +221,6 @@ def folder_lock(folder: Path) -> Iterator[None]:
     lock = folder / ".consolidate.lock"
     try:
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except PermissionError as exc:
-        raise cannot_write(folder, exc) from None
     except FileExistsError:
         try:
             pid = int(lock.read_text().strip() or 0)
@@ -184,11 +228,20 @@ def folder_lock(folder: Path) -> Iterator[None]:
             pid = 0
         if pid and _alive(pid):
             raise RunError(f"Thư mục {folder} đang được một lần chạy khác ghi (tiến trình {pid}); hãy chờ.") from None
-        lock.unlink(missing_ok=True)  # stale lock of a crashed run
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        try:
+            lock.unlink(missing_ok=True)  # stale lock of a crashed run
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except OSError as exc:
+            raise cannot_write_in(folder, exc) from None
+    except OSError as exc:  # no permission, a read-only or full disk
+        raise cannot_write_in(folder, exc) from None
     try:
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
+        try:
+            os.write(fd, str(os.getpid()).encode())
+        except OSError as exc:  # a disk with room for the name of the lock but not for its content
+            raise cannot_write_in(folder, exc) from None
+        finally:
+            os.close(fd)
         yield
     finally:
         lock.unlink(missing_ok=True)

@@ -155,6 +155,9 @@ def test_opening_time_and_the_district_s_levels(tmp_path):
                                         'communes = "xã/thị trấn"\n'))
     assert (own.opening_time, own.levels("cấp {district_kind}/{commune_kind}")) == (None, "cấp huyện/xã/thị trấn")
     assert load_campaign(write(tmp_path, 'title = "t"\nyear = 2024\n')).commune_kind == "xã"  # the form's words
+    # a province (the Sở rolling up district summaries, samples/son-la-2021): the level below is the huyện
+    sl = load_campaign(write(tmp_path, 'title = "t"\nyear = 2021\ndistrict = "tỉnh Sơn La"\n'))
+    assert sl.levels("cấp {district_kind}/{commune_kind}") == "cấp tỉnh/huyện"
 
 
 def test_bad_opening_time_names_the_file_and_key(tmp_path):

@@ -23,7 +23,7 @@ from python_calamine import CalamineWorkbook
 from consolidate.form import load_form
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ["quynh-nhai-2021", "dong-da-2024"]
+SAMPLES = ["quynh-nhai-2021", "dong-da-2024", "son-la-2021"]
 MEASURES = ("count", "people", "amount")
 FORM = load_form()
 
@@ -106,6 +106,30 @@ def test_the_headline_figures_of_the_samples() -> None:
         == (24, 31, 1, 6)
     assert (dd["totals"]["1"]["count"], dd["totals"]["1.0"]["people"], dd["totals"]["10.1"]["amount"],
             dd["totals"]["10.2"]["amount"]) == (158, 6540, 209_000_000, 81_500_000)
+    # the province: Quỳnh Nhai's summary is added; Thuận Châu's (--include-invalid) is refused
+    sl = truth("son-la-2021")
+    assert (sl["counts"]["accepted"], sl["counts"]["units"], sl["counts"]["rejected"], sl["counts"]["missing"]) \
+        == (1, 12, 1, 10)
+    assert sl["totals"] == qn["totals"]
+    assert sl["units"]["TCH"]["values"]["1"]["count"] == 137  # 116 + X04's 10 + TH03's 11, unchecked
+    assert sl["pedigree"] == {"QNH": {"merged": 15, "total": 23, "include_invalid": False},
+                              "TCH": {"merged": 17, "total": 23, "include_invalid": True}}
+
+
+def test_the_province_truth_follows_the_district_truth() -> None:
+    """Sơn La's truth is made from Quỳnh Nhai's (its district summaries are Quỳnh Nhai's sample merged): if that
+    sample changes, the committed province truth must be regenerated (python samples/son-la-2021/make_returns.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("son_la_make_returns",
+                                                  ROOT / "samples" / "son-la-2021" / "make_returns.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    qn, sl = truth("quynh-nhai-2021"), truth("son-la-2021")
+    assert sl["units"]["QNH"]["values"] == module.district_values(qn, ("accepted",))
+    assert sl["units"]["TCH"]["values"] == module.district_values(qn, ("accepted", "rejected"))
+    assert sl["pedigree"]["TCH"]["merged"] == qn["counts"]["accepted"] + qn["counts"]["rejected"]
 
 
 # ------------------------------------------------------------------------------------- merge --json
@@ -197,9 +221,9 @@ def test_the_per_unit_sheet_holds_each_accepted_units_values(sample: str, merged
     t = truth(sample)
     rows = _sheet(xlsx, "Theo đơn vị")
     units = t["units"]
-    code_row = next(r for r in rows if sum(str(c).strip() in units for c in r) >= 2)
-    at = {str(c).strip(): k for k, c in enumerate(code_row) if str(c).strip() in units}
     accepted = [u for u, v in units.items() if v["status"] == "accepted"]
+    code_row = next(r for r in rows if sum(str(c).strip() in accepted for c in r) >= min(2, len(accepted)))
+    at = {str(c).strip(): k for k, c in enumerate(code_row) if str(c).strip() in units}
     assert sorted(at) == sorted(accepted)  # only the units that are added up have a column
     labels = _labels()
     single = {r.code for r in FORM.value_rows if len(r.numeric_measures) == 1}
@@ -268,7 +292,7 @@ def _readme_output(command: str) -> str:
 
 
 def _codes_in(line: str) -> list[str]:
-    return re.findall(r"\(([A-Z]+\d+)(?:, \d+ lỗi)?\)", line)
+    return re.findall(r"\(([A-Z]+\d*)(?:, \d+ lỗi)?\)", line)  # a school's MN01, a district's QNH
 
 
 @pytest.mark.parametrize("sample", SAMPLES)
@@ -277,7 +301,7 @@ def test_the_readme_merge_output_shows_the_true_figures(sample: str) -> None:
     out = _readme_output(f"consolidate merge samples/{sample}/da_nhan")
     c, totals = t["counts"], t["totals"]
     assert re.search(rf"^Đã tổng hợp {c['accepted']}/{c['units']} đơn vị vào tệp ", out, re.M), out
-    headline = re.search(r"^Toàn (?:huyện|quận|thị xã|thành phố): (.*)$", out, re.M)
+    headline = re.search(r"^Toàn (?:huyện|quận|thị xã|thành phố|tỉnh): (.*)$", out, re.M)
     assert headline is not None, out
     assert headline.group(1) == (
         f"{vn(totals['1']['count'])} lớp bồi dưỡng; {vn(totals['1.0']['people'])} người tham gia; "
@@ -289,10 +313,33 @@ def test_the_readme_merge_output_shows_the_true_figures(sample: str) -> None:
     assert rejected.startswith(f"Có lỗi, chưa được cộng ({c['rejected']}): ")
     assert _codes_in(rejected) == [u for u, v in t["units"].items() if v["status"] == "rejected"]
     unused = c["files_superseded"] + c["files_unknown_unit"] + c["files_not_a_report"] + c["files_unreadable"]
-    other = next(line for line in out.splitlines() if "tệp khác trong thư mục không được dùng" in line)
-    assert other.startswith(f"{unused} tệp khác trong thư mục không được dùng: ")
+    other = next((line for line in out.splitlines() if "tệp khác trong thư mục không được dùng" in line), None)
+    if not unused:
+        assert other is None, other
+        return
+    assert other is not None and other.startswith(f"{unused} tệp khác trong thư mục không được dùng: ")
     if c["files_superseded"]:
         assert f"{c['files_superseded']} bản cũ" in other
+
+
+def test_the_province_check_shows_each_districts_true_completeness() -> None:
+    """The README promises that the province's check shows how many units each district summary adds up:
+    the N/M of each district comes from Quỳnh Nhai's truth, and the --include-invalid one is an error."""
+    t = truth("son-la-2021")
+    here = ROOT / "samples" / "son-la-2021"
+    proc = run_cli("check", str(here / "da_nhan"), "--campaign", str(here / "campaign.toml"))
+    assert proc.returncode == 1, proc.stderr
+    names = {f["unit"]: name for name, f in t["files"].items()}
+    for code, p in t["pedigree"].items():
+        missing = p["total"] - p["merged"]
+        district = {"QNH": "Quỳnh Nhai", "TCH": "Thuận Châu"}[code]
+        assert (f"  Thông tin: biểu tổng hợp của Phòng Giáo dục và Đào tạo huyện {district}, tổng hợp từ "
+                f"{p['merged']}/{p['total']} đơn vị, thiếu {missing} đơn vị.") in proc.stdout.splitlines()
+        refused = (f"  Lỗi: biểu tổng hợp của Phòng Giáo dục và Đào tạo huyện {district} được lập với "
+                   "--include-invalid")
+        assert any(line.startswith(refused) for line in proc.stdout.splitlines()) == p["include_invalid"]
+        status = {"accepted": "hợp lệ", "rejected": "có lỗi"}[t["files"][names[code]]["status"]]
+        assert re.search(rf"^{re.escape(names[code])}\s+.*\({code}\)\s+{status}\s", proc.stdout, re.M), code
 
 
 def test_the_readme_report_output_shows_the_true_figures() -> None:

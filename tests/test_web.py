@@ -78,8 +78,8 @@ def readme_command(campaign: Path) -> list[str]:
 class Server:
     """``consolidate web`` in a child process, started with the README's command (without opening a browser)."""
 
-    def __init__(self, campaign: Path, *extra: str) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+    def __init__(self, campaign: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+        env = dict(os.environ if env is None else env, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen([*readme_command(campaign), *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         first = self.proc.stdout.readline()

@@ -96,3 +96,99 @@ def test_pages_say_what_they_may_run(config):
     assert resp.headers["X-Frame-Options"] == "DENY"
     cookie = resp.headers["Set-Cookie"]
     assert "SameSite=Strict" in cookie and "HttpOnly" in cookie
+
+
+# ---------------------------------------------------------------------------------------- the mail buttons
+
+H = {"Host": "127.0.0.1:8765"}
+
+
+def _with_email(config: WebConfig, section: str) -> WebConfig:
+    path = config.campaign_file
+    path.write_text(path.read_text(encoding="utf-8") + "\n[email]\n" + section, encoding="utf-8")
+    return config
+
+
+def _job(client, resp) -> dict:
+    """Wait for the job a post started; its last state."""
+    import time
+
+    job = resp.get_json()
+    for _ in range(200):
+        if job["state"] != "running":
+            return job
+        time.sleep(0.05)
+        job = client.get(f"/viec/{job['id']}.json", headers=H).get_json()
+    raise AssertionError(job)
+
+
+def test_without_an_email_section_the_page_says_how_to_add_it(config):
+    client = create_app(config).test_client()
+    page = client.get("/thu", headers=H).get_data(as_text=True)
+    assert "chưa có mục <code>[email]</code> (hộp thư của phòng)" in page
+    assert "Không ghi mật khẩu vào tệp." in page
+    assert 'id="mail-gui-bieu"' not in page and 'id="mail-nhan-thu"' not in page and 'id="mail-nhac"' not in page
+    resp = client.post("/thu/nhan", data={"csrf": token(client)}, headers={**H, "X-Requested-With": "consolidate"})
+    assert resp.status_code == 400 and "chưa có mục [email]" in resp.get_json()["error"]
+
+
+def test_every_mail_post_needs_the_pages_token(config):
+    client = create_app(_with_email(config, 'host = "127.0.0.1"\nport = 1\nsecurity = "plain"\nuser = "u"\n')) \
+        .test_client()
+    assert 'id="mail-gui-bieu"' in client.get("/thu", headers=H).get_data(as_text=True)
+    for path in ("/thu/xem-truoc/gui-bieu", "/thu/xem-truoc/nhac", "/thu/nhan", "/thu/gui/0123"):
+        resp = client.post(path, data={"mat_khau": "x"}, headers=H)
+        assert resp.status_code == 403, path
+    assert not (config.out_dir / "bieu_mau").exists()
+
+
+def test_a_password_in_the_campaign_file_is_refused_on_the_page(config):
+    client = create_app(_with_email(config, 'preset = "gmail"\nuser = "a@gmail.com"\npassword = "lộ"\n')).test_client()
+    page = client.get("/thu", headers=H).get_data(as_text=True)
+    assert 'id="loi-cai-dat"' in page and "không ghi mật khẩu vào tệp (ai có tệp sẽ đọc được)" in page
+    assert 'id="mail-gui-bieu"' not in page
+
+
+def test_an_unreachable_mail_server_is_told_in_vietnamese_and_the_password_goes_nowhere(config, monkeypatch):
+    from consolidate.mail_config import PASSWORD_ENV
+
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    _with_email(config, 'host = "127.0.0.1"\nport = 1\nsecurity = "plain"\nimap_port = 1\n'
+                        'imap_security = "plain"\nuser = "phong"\ntimeout = 5\nbackoff = 0\n')
+    client = create_app(config).test_client()
+    page = client.get("/thu", headers=H).get_data(as_text=True)
+    assert 'name="mat_khau"' in page  # neither the environment nor a keyring has it
+    secret = "Mật-khẩu-bí-mật-42"
+    post = {**H, "X-Requested-With": "consolidate"}
+    job = _job(client, client.post("/thu/nhan", data={"csrf": token(client), "mat_khau": secret}, headers=post))
+    assert job["state"] == "failed"
+    assert job["text"] == "Lỗi: Không kết nối được tới máy chủ thư 127.0.0.1:1."  # no "[Errno 111] Connection refused"
+    # without a password typed the page asks for it
+    job = _job(client, client.post("/thu/nhan", data={"csrf": token(client)}, headers=post))
+    assert job["text"] == "Lỗi: Hãy nhập mật khẩu thư của phong vào ô \"Mật khẩu thư\" rồi bấm lại."
+    # Gửi biểu: the preview first, then the confirmation fails on the server, in Vietnamese
+    preview = _job(client, client.post("/thu/xem-truoc/gui-bieu", data={"csrf": token(client)}, headers=post))
+    assert preview["state"] == "done" and "Sẽ gửi 23 thư" in preview["html"]
+    plan = re.search(r'data-plan="([0-9a-f]+)"', preview["html"]).group(1)
+    sent = _job(client, client.post(f"/thu/gui/{plan}", data={"csrf": token(client), "mat_khau": secret},
+                                    headers=post))
+    # the account "phong" is no address to send from
+    assert sent["text"] == ("Lỗi: Địa chỉ gửi thư \"phong\" không phải địa chỉ email: thêm from = \"…@…\" vào mục "
+                            "[email] của tệp đợt báo cáo.")
+    text = config.campaign_file.read_text(encoding="utf-8")
+    config.campaign_file.write_text(text.replace('user = "phong"', 'user = "phong"\nfrom = "phong@quynhnhai.example"'),
+                                    encoding="utf-8")
+    preview = _job(client, client.post("/thu/xem-truoc/gui-bieu", data={"csrf": token(client)}, headers=post))
+    plan = re.search(r'data-plan="([0-9a-f]+)"', preview["html"]).group(1)
+    sent = _job(client, client.post(f"/thu/gui/{plan}", data={"csrf": token(client), "mat_khau": secret},
+                                    headers=post))
+    assert sent["state"] == "failed"
+    assert sent["text"].startswith("Lỗi: Không gửi được thư cho UBND xã Mường Giàng: không kết nối được tới "
+                                   "127.0.0.1:1, sau 5 lần thử.")
+    assert "Errno" not in sent["text"]
+    for path in ("/thu", f"/viec/{preview['id']}", f"/viec/{sent['id']}"):
+        assert secret not in client.get(path, headers=H).get_data(as_text=True)
+    for p in config.campaign_file.parent.rglob("*"):
+        if p.is_file():
+            assert secret.encode() not in p.read_bytes(), p

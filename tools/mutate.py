@@ -133,6 +133,12 @@ MUTATIONS = [
              "an output name never resolves outside the output folder"),
     Mutation("outputs-lock-ignored", "outputs.py", "        if pid and _alive(pid):", "        if False:",
              OUTPUT_TESTS, "two runs never write one output folder at once"),
+    Mutation("outputs-wrapped-os-error-unseen", "outputs.py",
+             "        current = wrapped or current.__cause__ or current.__context__", "        current = None",
+             OUTPUT_TESTS, "a writer library's wrapped OS error (XlsxWriter's FileCreateError) is a message too"),
+    Mutation("outputs-failed-writer-loud", "outputs.py", "    sys.unraisablehook = _quiet_os_errors(previous)",
+             "    sys.unraisablehook = previous", OUTPUT_TESTS,
+             "a full disk is one message, not a second traceback from a half-closed zip"),
     Mutation("outputs-csv-quote-only-equals", "outputs.py", 'if text and text[0] in "=+-@\\t\\r":',
              'if text and text[0] in "=":', OUTPUT_TESTS, "= + - @ TAB CR get a quote prefix in CSV"),
     # ---- the web page's intake of handed-over files (intake.py, issue 17): its own bounds over sniff's

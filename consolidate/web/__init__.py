@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, flash, jsonify, redirect, render_template, request, send_file, session, url_for
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from consolidate import intake, outputs
@@ -135,6 +136,13 @@ class Desk:
                 entries.append(f"{os.path.relpath(p, folder)}:{st.st_size}:{st.st_mtime_ns}")
         for e in sorted(entries):
             h.update(e.encode("utf-8", "surrogateescape"))
+        from consolidate.mail_manifest import manifest_path
+
+        try:  # what "Nhận thư" learnt (sender, receipt time) is beside the folder
+            st = manifest_path(folder).stat()
+            h.update(f"manifest:{st.st_size}:{st.st_mtime_ns}".encode())
+        except OSError:
+            pass
         return h.hexdigest()[:16]
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> RunResult:
@@ -166,6 +174,9 @@ class Job:
     text: str = ""
     path: Path | None = None
     download_name: str = ""
+    template: str = ""  # a fragment of the page that shows the outcome (the mail jobs), rendered with ``view``
+    view: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def progress(self, done: int, total: int) -> None:
         """The library's progress callback."""
@@ -175,7 +186,14 @@ class Job:
         """What the page polls."""
         return {"id": self.id, "state": self.state, "done": self.done, "total": self.total, "text": web_text(self.text),
                 "title": self.title,
-                "download": url_for("job_file", job_id=self.id) if self.state == "done" and self.path else None}
+                "download": url_for("job_file", job_id=self.id) if self.state == "done" and self.path else None,
+                "html": self.html()}
+
+    def html(self) -> str | None:
+        """The outcome as a fragment of the page (autoescaped), once the job is over."""
+        if self.state != "done" or not self.template:
+            return None
+        return Markup(render_template(self.template, job=self, **self.view))
 
 
 def web_text(text: str) -> str:
@@ -217,20 +235,27 @@ class Jobs:
         self.jobs: dict[str, Job] = {}
         self.log = log
 
-    def start(self, kind: str) -> Job:
-        """Start a run of one kind; the page polls its progress."""
-        job = Job(uuid.uuid4().hex, kind, self.KINDS[kind])
+    def start(self, kind: str, title: str | None = None, work: Callable[[Job], None] | None = None,
+              locked: bool = True) -> Job:
+        """Start a run of one kind (or ``work``, which takes the desk's lock itself when not ``locked``); the page
+        polls its progress."""
+        job = Job(uuid.uuid4().hex, kind, title or self.KINDS[kind])
         self.jobs[job.id] = job
-        threading.Thread(target=self._work, args=(job,), daemon=True, name=f"job-{kind}").start()
+        work = work or getattr(self, "_" + kind.replace("-", "_"))
+        threading.Thread(target=self._work, args=(job, work, locked), daemon=True, name=f"job-{kind}").start()
         return job
 
-    def _work(self, job: Job) -> None:
+    def _work(self, job: Job, work: Callable[[Job], None], locked: bool) -> None:
         try:
-            with self.desk.lock:
-                getattr(self, "_" + job.kind.replace("-", "_"))(job)
+            if locked:
+                with self.desk.lock:
+                    work(job)
+            else:
+                work(job)
             job.state = "done"
         except RunError as exc:
-            job.text, job.state = f"Lỗi: {exc}", "failed"
+            # a mail server's refusal without the server's own (English) words
+            job.text, job.state = f"Lỗi: {getattr(exc, 'plain', exc)}", "failed"
         except Exception as exc:  # noqa: BLE001  (shown on the page, the traceback kept in the log)
             self.log(traceback.format_exc())
             job.text, job.state = f"Lỗi không mong đợi ({type(exc).__name__}): {exc}", "failed"
@@ -313,11 +338,16 @@ class UnitRow:
     late: bool
     errors: int
     warnings: int
+    received_at: str = ""  # the mail server's receipt time of a file fetched by "Nhận thư"
+    sender: str = ""  # the address it came from
 
 
 def unit_rows(run: RunResult) -> list[UnitRow]:
     """Every unit of the list with its standing and the file that counts."""
+    from consolidate.mail_manifest import received_text
+
     by_file = {f.file: f for f in run.files}
+    mail = run.extras.get("mail") or {}
     rows = []
     for unit in run.units:
         st = run.unit_status[unit.code]
@@ -327,6 +357,10 @@ def unit_rows(run: RunResult) -> list[UnitRow]:
                             STATE_LABELS.get(st.status, UNIT_STATE_NAMES.get(st.status, st.status)),
                             st.file, _when(f.saved_at) if f else "", late,
                             f.errors if f else 0, f.warnings if f else 0))
+        record = mail.get(st.file) if st.file else None
+        if record is not None:
+            rows[-1].received_at = received_text(record.received_at) if record.received_at else ""
+            rows[-1].sender = record.sender
     return rows
 
 
@@ -480,7 +514,10 @@ def create_app(config: WebConfig, log: Callable[[str], None] | None = None) -> F
     desk = Desk(config)
     write_log = log or (lambda text: None)
     jobs = Jobs(desk, write_log)
-    app.extensions["consolidate"] = {"desk": desk, "jobs": jobs}
+    from consolidate.web.mail import Postbox, register as register_mail
+
+    postbox = Postbox(desk, config)
+    app.extensions["consolidate"] = {"desk": desk, "jobs": jobs, "postbox": postbox}
 
     def csrf_token() -> str:
         if "csrf" not in session:
@@ -561,6 +598,8 @@ def create_app(config: WebConfig, log: Callable[[str], None] | None = None) -> F
             return jsonify({"error": text}), 500
         return render_template("loi.html", message=text, code=500), 500
 
+    register_mail(app, postbox, jobs, wants_fragment)
+
     @app.route("/dang-nhap", methods=["GET", "POST"])
     def login() -> Any:
         error = ""
@@ -582,6 +621,7 @@ def create_app(config: WebConfig, log: Callable[[str], None] | None = None) -> F
                                counts=status_counts(rows), types=type_counts(rows, run.units.types),
                                totals=totals, merged=merged, others=other_files(run),
                                measures=MEASURE_LABELS, signature=desk.signature(),
+                               by_mail=bool(run.extras.get("mail")),
                                checked_at=dt.datetime.now().strftime("%H:%M:%S %d/%m/%Y"))
 
     @app.route("/trang-thai.json")

@@ -164,53 +164,67 @@
     form.addEventListener("submit", (e) => { e.preventDefault(); });
   }
 
-  /* ---- Tải về */
-  function setupJobs() {
-    document.querySelectorAll("form.job").forEach((form) => {
-      form.addEventListener("submit", async (e) => {
-        e.preventDefault();
-        const button = form.querySelector("button");
-        const progress = form.querySelector(".progress");
-        const bar = progress.querySelector(".bar");
-        const label = progress.querySelector(".label");
-        const result = form.querySelector(".job-result");
-        button.disabled = true;
-        result.textContent = "";
-        progress.hidden = false;
-        progress.classList.add("busy");
-        bar.style.width = "0%";
-        label.textContent = "Đang chạy…";
-        let job;
-        try {
-          const resp = await fetch(form.action, {
-            method: "POST", body: new FormData(form),
-            headers: { "X-Requested-With": "consolidate", "X-CSRF-Token": csrf() },
-          });
-          job = await resp.json();
-          if (job.error) throw new Error(job.error);
-          while (job.state === "running") {
-            await new Promise((r) => setTimeout(r, 400));
-            job = await (await fetch("/viec/" + job.id + ".json", { cache: "no-store" })).json();
-            if (job.total) {
-              progress.classList.remove("busy");
-              bar.style.width = Math.round((100 * job.done) / job.total) + "%";
-              label.textContent = "Đã xong " + job.done + "/" + job.total;
-            }
-          }
-        } catch (err) {
-          job = { state: "failed", text: err.message || "Không chạy được." };
-        }
-        progress.classList.remove("busy");
-        bar.style.width = "100%";
-        label.textContent = job.state === "done" ? "Xong." : "Không thành công.";
-        result.appendChild(el("pre", "run-text" + (job.state === "failed" ? " error" : ""), job.text || ""));
-        if (job.download) {
-          const a = el("a", "button download", "Tải về máy");
-          a.href = job.download;
-          result.appendChild(a);
-        }
-        button.disabled = false;
+  /* ---- Tải về, Gửi và nhận thư: a run on the server, its progress polled. A form's result goes into its own
+     .job-result, or into the element its data-result names (a preview holds a form of its own, and forms do
+     not nest). Forms that arrive later (the confirmation under a preview) are handled the same way. */
+  async function runJob(form) {
+    const button = form.querySelector('button[type="submit"], button:not([type])');
+    const progress = form.querySelector(".progress");
+    const bar = progress.querySelector(".bar");
+    const label = progress.querySelector(".label");
+    const result = form.dataset.result ? document.querySelector(form.dataset.result) : form.querySelector(".job-result");
+    button.disabled = true;
+    result.textContent = "";
+    progress.hidden = false;
+    progress.classList.add("busy");
+    bar.style.width = "0%";
+    label.textContent = "Đang chạy…";
+    const body = new FormData(form);
+    // a typed password leaves the page with this post and is not kept in it
+    form.querySelectorAll('input[type="password"]').forEach((input) => { input.value = ""; });
+    let job;
+    try {
+      const resp = await fetch(form.action, {
+        method: "POST", body: body,
+        headers: { "X-Requested-With": "consolidate", "X-CSRF-Token": csrf() },
       });
+      job = await resp.json();
+      if (job.error) throw new Error(job.error);
+      while (job.state === "running") {
+        await new Promise((r) => setTimeout(r, 400));
+        job = await (await fetch("/viec/" + job.id + ".json", { cache: "no-store" })).json();
+        if (job.total) {
+          progress.classList.remove("busy");
+          bar.style.width = Math.round((100 * job.done) / job.total) + "%";
+          label.textContent = "Đã xong " + job.done + "/" + job.total;
+        }
+      }
+    } catch (err) {
+      job = { state: "failed", text: err.message || "Không chạy được." };
+    }
+    progress.classList.remove("busy");
+    bar.style.width = "100%";
+    label.textContent = job.state === "done" ? "Xong." : "Không thành công.";
+    if (job.html) {
+      // a fragment the server rendered with every text escaped
+      result.insertAdjacentHTML("beforeend", job.html);
+    } else {
+      result.appendChild(el("pre", "run-text" + (job.state === "failed" ? " error" : ""), job.text || ""));
+    }
+    if (job.download) {
+      const a = el("a", "button download", "Tải về máy");
+      a.href = job.download;
+      result.appendChild(a);
+    }
+    button.disabled = false;
+  }
+
+  function setupJobs() {
+    document.addEventListener("submit", (e) => {
+      const form = e.target;
+      if (!(form instanceof HTMLFormElement) || !form.classList.contains("job")) return;
+      e.preventDefault();
+      runJob(form);
     });
   }
 
