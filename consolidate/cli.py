@@ -309,8 +309,11 @@ def fetch(folder: str, campaign_file: str | None, mailbox: str | None, since: st
 @click.option("--password", envvar="CONSOLIDATE_WEB_PASSWORD", metavar="MẬT_KHẨU",
               help="Mật khẩu vào trang (bắt buộc khi dùng --host).")
 @click.option("--no-browser", is_flag=True, help="Không tự mở trình duyệt.")
+@click.option("--shortcut", is_flag=True,
+              help="Không mở trang: tạo lối tắt bấm đúp để mở trang của đợt này (trên màn hình nền, hoặc cạnh tệp "
+                   "đợt báo cáo).")
 def web(folder: str | None, campaign_file: str | None, units_file: str | None, out_dir: str | None, host: str,
-        port: int, password: str | None, no_browser: bool, **overrides: Any) -> None:
+        port: int, password: str | None, no_browser: bool, shortcut: bool = False, **overrides: Any) -> None:
     """Mở trang làm việc trên trình duyệt: tình hình nộp, nhận tệp, tải biểu mẫu, tổng hợp, báo cáo.
 
     THƯ_MỤC là thư mục nhận báo cáo của đơn vị (mặc định: da_nhan bên cạnh tệp đợt báo cáo)."""
@@ -321,7 +324,17 @@ def web(folder: str | None, campaign_file: str | None, units_file: str | None, o
         if not loopback and not password:
             raise UsageError(f"Mở trang ở địa chỉ {host} cho máy khác vào thì phải đặt mật khẩu: thêm --password MẬT_KHẨU.")
         base = Path(campaign_file).resolve().parent if campaign_file else Path.cwd()
-        _prepare(campaign_file, units_file, **overrides)  # a bad unit list stops here, as in every command
+        campaign = _prepare(campaign_file, units_file, **overrides)[0]  # a bad unit list stops here
+        if shortcut:
+            from consolidate.web.shortcut import write_shortcut
+
+            if campaign_file is None:
+                raise UsageError("Lối tắt mở trang của một đợt báo cáo: thêm --campaign TỆP.")
+            made = write_shortcut(Path(campaign_file), campaign, Path(units_file) if units_file else None,
+                                  Path(folder) if folder else None, Path(out_dir) if out_dir else None)
+            click.echo(f"Đã tạo lối tắt mở trang làm việc của đợt này: {made}")
+            click.echo("Bấm đúp vào lối tắt để mở trang; giữ cửa sổ đi kèm mở trong khi làm việc.")
+            return
         from consolidate.web import WebConfig, make_server
 
         returns = Path(folder) if folder else base / "da_nhan"
