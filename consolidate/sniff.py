@@ -11,7 +11,9 @@ sheet's DIMENSIONS record declares, so one damaged byte (an inverted DIMENSIONS,
 made it request hundreds of GB and abort the whole process, which no ``except`` can catch (found by the
 fuzz test); such a file is marked for the kept .xls reader (xlrd) instead. The cell record ids are those of
 [MS-XLS] for BIFF5/BIFF8; BIFF2–4 files and flat .fods are named and refused, and a FILEPASS record means
-encrypted (opened with Excel's default key "VelvetSweatshop" through msoffcrypto-tool when that is the key). The same holds for an .xlsx shared-string table's declared ``uniqueCount`` (calamine
+encrypted (opened with Excel's default key "VelvetSweatshop" through msoffcrypto-tool when that is the key). An .xlsb
+(Excel's binary workbook) is walked record by record the same way, by hand for the same reason: no kept library
+reads its records without building the cells first (see the xlsb section). The same holds for an .xlsx shared-string table's declared ``uniqueCount`` (calamine
 reserves room for it before reading a string). calamine also expands every table of an .ods at open (an 801-byte file with one repeated
 cell took 327 MB), so an .ods or .xls with one oversized sheet is refused whole; .xlsx sheets load one
 at a time, so there only the oversized sheet is skipped. The worksheet scans use byte regexes rather than an XML parser: they only look for cell
@@ -47,7 +49,7 @@ RATIO_FLOOR = 1024 * 1024
 MAX_SHEETS = 100
 MAX_SHEET_CELLS = 500_000  # the dense grid calamine builds for one sheet; a form uses ~500 cells
 
-Format = Literal["xlsx", "xls", "ods"]
+Format = Literal["xlsx", "xls", "ods", "xlsb"]
 Kind = Literal["report", "not_a_report", "unreadable"]
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -256,7 +258,7 @@ def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
             except _Unsafe as exc:
                 return _doctype_refusal(rel, str(exc))
             if main.endswith(".bin") and _member_key(main) in names:
-                return _bad("unsupported-format", rel, reason="sổ Excel nhị phân (.xlsb), chương trình chưa đọc dạng này")
+                return _check_xlsb(parts, rel, main)
             if main.startswith("xl/") and _member_key(main) in names:
                 return _check_xlsx(parts, rel, main)
             if "word/document.xml" in names:
@@ -769,6 +771,260 @@ def _ods_area_exact(body: bytes) -> str | None:
         height, width = row_at, max(width, used_to)
     if height * width > MAX_SHEET_CELLS:
         return f"vùng dữ liệu {height:,} hàng × {width:,} cột".replace(",", ".")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- xlsb
+# Excel's binary workbook ([MS-XLSB]): the parts of an .xlsx, but each one a stream of records instead of XML
+# ([MS-XLSB] 2.1.4: a record type of 1–2 bytes and a size of 1–4 bytes, 7 bits a byte, high bit = more).
+# calamine reads it from fixed member names (xl/sharedStrings.bin, xl/styles.bin, xl/_rels/workbook.bin.rels,
+# xl/workbook.bin, then "xl/" + each sheet's relationship target, unnormalised), allocates a record's declared
+# size before reading its body (up to 256 MB), and builds a sheet's dense grid from its cells' first to last
+# row and column. In xl/styles.bin and in the defined names of xl/workbook.bin (calamine
+# 0.37, measured here) it does not walk record by record: it reads a type and, when the type is not one it
+# wants, reads the next type right after it, so that the bytes of other records' bodies and sizes are read as
+# types too, and a size found inside a body is allocated. The code below makes exactly calamine's reads, in
+# calamine's order, on the same bytes, and bounds what each would allocate; the sheet's declared used range
+# (BrtWsDim) is never trusted. No kept library
+# walks these records without building the cells first (pyxlsb and calamine both allocate as they go), hence
+# the hand-written walk.
+
+_XLSB_WORKBOOK = "xl/workbook.bin"
+_XLSB_RELS = "xl/_rels/workbook.bin.rels"
+_XLSB_STRINGS = "xl/sharedStrings.bin"
+_XLSB_STYLES = "xl/styles.bin"
+_BRT_ROW, _BRT_SHEET_DATA, _BRT_SHEET_DATA_END, _BRT_WS_DIM = 0x0000, 0x0091, 0x0092, 0x0094
+_BRT_BUNDLE_SH, _BRT_BUNDLE_SHS_END, _BRT_WB_PROP = 0x009C, 0x0090, 0x0099
+_BRT_EXTERN_SHEET, _BRT_NAME = 0x016A, 0x0027
+_BRT_AFTER_NAMES = frozenset({0x009D, 0x0225, 0x018D, 0x0180, 0x009A, 0x0252, 0x0229, 0x009B, 0x0084})
+_BRT_SST, _BRT_SST_ITEM, _BRT_CELL_ISST = 0x009F, 0x0013, 0x0007
+_BRT_FMTS, _BRT_FMT, _BRT_CELL_XFS, _BRT_XF = 0x0267, 0x002C, 0x0269, 0x002F
+# the cell records calamine keeps (BrtCellRk … BrtFmlaBool; BrtCellBlank, BrtFmlaError and BrtCellRString it
+# skips), each with the fewest body bytes [MS-XLSB] gives it: calamine reads a shorter one out of the bytes of an
+# earlier record (its buffer is reused), so a cell could land anywhere; BrtRowHdr is read the same way
+_BRT_KEPT_CELLS = {0x0002: 12, 0x0003: 9, 0x0004: 9, 0x0005: 16, 0x0006: 12, 0x0007: 12, 0x0008: 12,
+                   0x0009: 16, 0x000A: 9}
+_BRT_ROW_MIN = 17
+# record blocks calamine skips whole while it looks for BrtBeginSheetData (views, AC blocks, column infos)
+_BRT_SKIPPED_BLOCKS = {0x0085: 0x0086, 0x0025: 0x0026, 0x0186: 0x0187}
+_XLSB_LAST_ROW, _XLSB_LAST_COL = 1_048_575, 16_383  # Excel's sheet, 0-based
+MAX_XLSB_RECORDS = 1_000_000  # reads of a record type in one file (~0.7 s here); a filled form has a few thousand
+
+
+def _dotted(n: int) -> str:
+    """A count as Vietnamese writes it: 1.000.000."""
+    return f"{n:,}".replace(",", ".")
+
+
+class _BadRecords(Exception):
+    """An .xlsb part calamine would fail on or misplace cells from (cut short, out of Excel's sheet)."""
+
+
+class _Unbounded(Exception):
+    """More record reads than the budget of one file."""
+
+
+class _Budget:
+    """The record reads left for one file, shared by its parts."""
+
+    def __init__(self) -> None:
+        self.left = MAX_XLSB_RECORDS
+
+
+class _Records:
+    """calamine's RecordIter over one part: read_type and fill_buffer, on the same bytes in the same order."""
+
+    def __init__(self, part: bytes, name: str, budget: _Budget) -> None:
+        self.part, self.name, self.budget, self.pos = part, name, budget, 0
+
+    def read_type(self) -> int | None:
+        """The next record type, or None at the end of the part (where calamine's read fails)."""
+        part, pos = self.part, self.pos
+        self.budget.left -= 1
+        if self.budget.left < 0:
+            raise _Unbounded(f"tệp có hơn {_dotted(MAX_XLSB_RECORDS)} bản ghi")
+        if pos >= len(part):
+            return None
+        b = part[pos]
+        if b & 0x80:
+            if pos + 1 >= len(part):
+                return None
+            self.pos = pos + 2
+            return (b & 0x7F) | (part[pos + 1] & 0x7F) << 7
+        self.pos = pos + 1
+        return b
+
+    def fill(self) -> tuple[int, int]:
+        """The next record's body (start, end): its size, at most four bytes, the fourth one's high bit ignored
+        as calamine does; raises _BadRecords when the size or the body runs past the end of the part."""
+        part, pos, n = self.part, self.pos, len(self.part)
+        size = shift = 0
+        for _ in range(4):
+            if pos >= n:
+                raise _BadRecords(f"bản ghi bị cắt cụt trong {self.name}")
+            b, pos = part[pos], pos + 1
+            size, shift = size | (b & 0x7F) << shift, shift + 7
+            if not b & 0x80:
+                break
+        if pos + size > n:
+            raise _BadRecords(f"bản ghi bị cắt cụt trong {self.name} (khai báo {_dotted(size)} byte, "
+                              f"còn {_dotted(n - pos)})")
+        self.pos = pos + size
+        return pos, pos + size
+
+    def next(self) -> tuple[int, int, int]:
+        """One whole record (type, body start, body end); _BadRecords at the end of the part."""
+        rtype = self.read_type()
+        if rtype is None:
+            raise _BadRecords(f"{self.name} kết thúc giữa chừng")
+        return (rtype, *self.fill())
+
+    def next_skip_blocks(self, wanted: int, blocks: dict[int, int] | None = None) -> tuple[int, int]:
+        """Records up to the next of type ``wanted`` (its body), skipping whole the blocks that start with a key of
+        ``blocks`` up to their end type."""
+        while True:
+            rtype, start, end = self.next()
+            if rtype == wanted:
+                return start, end
+            if blocks and rtype in blocks:
+                while self.next()[0] != blocks[rtype]:
+                    pass
+
+    def u32(self, at: int, end: int) -> int:
+        """A 32-bit count or index inside a body; _BadRecords when the body is too short (calamine panics)."""
+        if at + 4 > end:
+            raise _BadRecords(f"bản ghi quá ngắn trong {self.name}")
+        return struct.unpack_from("<I", self.part, at)[0]
+
+
+def _check_xlsb(parts: _Parts, rel: str, main: str) -> Sniffed:
+    if main != _XLSB_WORKBOOK:
+        return _bad("unsupported-format", rel, reason=f"sổ Excel nhị phân (.xlsb) có phần sổ làm việc mang tên "
+                                                      f"khác ({main}), chương trình chưa đọc dạng này")
+    try:
+        return _xlsb_bounds(parts, rel)
+    except _Unsafe as exc:
+        return _doctype_refusal(rel, str(exc))
+    except _BadRecords as exc:
+        return _bad("corrupt", rel, reason=str(exc))
+    except _Unbounded as exc:
+        return _bad("unsafe-file", rel, reason=str(exc))
+
+
+def _xlsb_bounds(parts: _Parts, rel: str) -> Sniffed:
+    budget = _Budget()
+    strings = parts.read(_XLSB_STRINGS)
+    n_strings = 0
+    if _member_key(_XLSB_STRINGS) in parts.infos:
+        it = _Records(strings, _XLSB_STRINGS, budget)
+        start, end = it.next_skip_blocks(_BRT_SST)
+        n_strings = it.u32(start + 4, end)
+        # calamine reads this many BrtSSTItem records, and a reader that reserves room for them first would ask
+        # for gigabytes: every string takes 7 bytes at least
+        if n_strings > len(strings) // 4:
+            return _bad("unsafe-file", rel, reason=f"bảng chuỗi khai báo {_dotted(n_strings)} chuỗi trong "
+                                                   f"{_dotted(len(strings))} byte")
+        for _ in range(n_strings):
+            it.next_skip_blocks(_BRT_SST_ITEM, {0x0023: 0x0024})
+    if _member_key(_XLSB_STYLES) in parts.infos:
+        _xlsb_styles(_Records(parts.read(_XLSB_STYLES), _XLSB_STYLES, budget))
+    targets = {}
+    for m in _REL.findall(parts.read(_XLSB_RELS)):  # raw attribute values, as calamine takes them
+        a = dict(_ATTR.findall(m))
+        if b"Id" in a and b"Target" in a:
+            targets[a[b"Id"].decode("utf-8", "replace")] = a[b"Target"].decode("utf-8", "replace")
+    sheets = _xlsb_sheets(_Records(parts.read(_XLSB_WORKBOOK), _XLSB_WORKBOOK, budget))
+    if len(sheets) > MAX_SHEETS:
+        return _bad("too-many-sheets", rel, count=len(sheets), limit=MAX_SHEETS)
+    out = Sniffed("report", "xlsb")
+    for name, relid in sheets:
+        if relid not in targets:
+            raise _BadRecords(f"trang \"{name}\" không có trong xl/_rels/workbook.bin.rels")
+        path = f"xl/{targets[relid]}"
+        if path.split("/")[1:2] != ["worksheets"] or _member_key(path) not in parts.infos:
+            continue  # chart and dialog sheets hold no cells calamine reads; a missing part fails that sheet alone
+        reason = _xlsb_sheet_area(_Records(parts.read(path), path, budget), name, n_strings)
+        if reason:
+            out.refused_sheets[name] = reason
+    parts.check_the_rest()
+    return out
+
+
+def _xlsb_styles(it: _Records) -> None:
+    """calamine's read of xl/styles.bin: types until BrtBeginFmts or BrtBeginCellXFs (bodies of other records
+    read as types), then that many BrtFmt or BrtXF records, record by record."""
+    while True:
+        rtype = it.read_type()
+        if rtype is None:
+            raise _BadRecords(f"{it.name} kết thúc giữa chừng")
+        if rtype in (_BRT_FMTS, _BRT_CELL_XFS):
+            start, end = it.fill()
+            for _ in range(it.u32(start, end)):
+                it.next_skip_blocks(_BRT_FMT if rtype == _BRT_FMTS else _BRT_XF)
+            if rtype == _BRT_CELL_XFS:
+                return
+
+
+def _xlsb_sheets(it: _Records) -> list[tuple[str, str]]:
+    """calamine's read of xl/workbook.bin: (name, relationship id) of the sheets it lists, record by record up
+    to BrtEndBundleShs, then its defined names, read type by type (bodies only of BrtExternSheet and BrtName)."""
+    sheets = []
+    while True:
+        rtype, start, end = it.next()
+        if rtype == _BRT_BUNDLE_SHS_END:
+            break
+        if rtype == _BRT_BUNDLE_SH:  # hsState, iTabID, strRelID (nullable), strName
+            count = it.u32(start + 8, end)
+            if count != 0xFFFFFFFF:  # calamine lists a sheet only with a relationship id
+                name_at = start + 12 + 2 * count
+                if name_at > end or it.u32(name_at, end) * 2 + name_at + 4 > end:
+                    raise _BadRecords(f"tên trang bị cắt cụt trong {it.name}")
+                relid = it.part[start + 12:name_at].decode("utf-16-le", "replace")
+                name = it.part[name_at + 4:name_at + 4 + 2 * it.u32(name_at, end)].decode("utf-16-le", "replace")
+                sheets.append((name, relid))
+    while (rtype := it.read_type()) not in _BRT_AFTER_NAMES:
+        if rtype is None:
+            raise _BadRecords(f"{it.name} kết thúc giữa chừng")
+        if rtype in (_BRT_EXTERN_SHEET, _BRT_NAME):
+            it.fill()
+    return sheets
+
+
+def _xlsb_sheet_area(it: _Records, name: str, strings: int) -> str | None:
+    """Why calamine must not load this worksheet part (the grid of its cells is too large), or None; raises
+    _BadRecords for cells that no reader would place (outside Excel's sheet, a string the table does not
+    hold) and for records cut short before the end of the sheet data."""
+    part = it.part
+    it.next_skip_blocks(_BRT_WS_DIM)
+    it.next_skip_blocks(_BRT_SHEET_DATA, _BRT_SKIPPED_BLOCKS)
+    row = 0
+    min_row = min_col = 1 << 32
+    max_row = max_col = -1
+    while True:
+        rtype, start, end = it.next()
+        if rtype in _BRT_KEPT_CELLS:
+            if end - start < _BRT_KEPT_CELLS[rtype]:
+                raise _BadRecords(f"bản ghi ô quá ngắn trong trang \"{name}\" ({it.name})")
+            col = struct.unpack_from("<I", part, start)[0]
+            if col > _XLSB_LAST_COL:
+                raise _BadRecords(f"trang \"{name}\" có ô ở cột {_dotted(col + 1)}, ngoài trang tính Excel")
+            if rtype == _BRT_CELL_ISST and struct.unpack_from("<I", part, start + 8)[0] >= strings:
+                raise _BadRecords(f"trang \"{name}\" có ô trỏ tới chuỗi không có trong bảng chuỗi")
+            min_row, max_row = min(min_row, row), max(max_row, row)
+            min_col, max_col = min(min_col, col), max(max_col, col)
+        elif rtype == _BRT_ROW:
+            if end - start < _BRT_ROW_MIN:
+                raise _BadRecords(f"bản ghi hàng quá ngắn trong trang \"{name}\" ({it.name})")
+            row = struct.unpack_from("<I", part, start)[0]
+            if row > _XLSB_LAST_ROW:
+                raise _BadRecords(f"trang \"{name}\" có hàng {_dotted(row + 1)}, ngoài trang tính Excel")
+        elif rtype == _BRT_SHEET_DATA_END:
+            break
+    if max_row < 0:
+        return None
+    height, width = max_row - min_row + 1, max_col - min_col + 1
+    if height * width > MAX_SHEET_CELLS:
+        return f"vùng dữ liệu {_dotted(height)} hàng × {_dotted(width)} cột"
     return None
 
 

@@ -571,6 +571,75 @@ def test_spreadsheets_we_do_not_read_are_named_with_what_to_do(name: str, messag
     assert (sheets, kind, [i.message for i in issues]) == (None, "unreadable", [message])
 
 
+def test_an_excel_binary_workbook_is_read_with_its_values() -> None:
+    """excel_base.xlsb, written by Excel 16 (python-calamine's test data): the values its own test expects."""
+    sheets, kind, issues = reader.open_sheets(FORMATS / "excel_base.xlsb", "excel_base.xlsb")
+    assert (kind, issues) == ("report", [])
+    assert [(s.name, s.hidden, s.first_row, s.first_col) for s in sheets] == [
+        ("Sheet1", False, 1, 0), ("Sheet2", False, 0, 0), ("Sheet3", False, 1, 1), ("Merged Cells", False, 0, 0)]
+    assert sheets[0].rows == [["String", 1.0, 1.1, True, False, dt.date(2010, 10, 10),
+                               dt.datetime(2010, 10, 10, 10, 10, 10), dt.time(10, 10, 10),
+                               dt.timedelta(hours=10, minutes=10, seconds=10, microseconds=100000),
+                               dt.timedelta(hours=255, minutes=10, seconds=10)]]
+    assert sheets[0].address(0, 0) == "A2"
+    assert sheets[2].rows == [["line1"] * 3, ["line2"] * 3, ["line3"] * 3]
+    assert sheets[2].address(2, 2) == "D4"
+    assert sheets[1].rows == sheets[3].rows == []
+
+
+def test_an_xlsb_keeps_hidden_sheets_and_skips_its_chart_sheet() -> None:
+    sheets, kind, issues = reader.open_sheets(FORMATS / "excel_sheet_kinds.xlsb", "excel_sheet_kinds.xlsb")
+    assert (kind, issues) == ("report", [])
+    assert [(s.name, s.hidden) for s in sheets] == [("Visible", False), ("Hidden", True), ("VeryHidden", True)]
+    assert sheets[0].rows[:3] == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+
+
+def test_xlsb_rows_out_of_order_are_read_where_they_stand(tmp_path) -> None:
+    import struct
+    import zipfile
+
+    def brt(rtype: int, body: bytes = b"") -> bytes:  # [MS-XLSB] record, bodies here all under 128 bytes
+        return (bytes([rtype]) if rtype < 0x80 else bytes([rtype & 0x7F | 0x80, rtype >> 7])) + bytes([len(body)]) + body
+
+    def row(r: int) -> bytes:
+        return brt(0x0000, struct.pack("<I", r) + b"\x00" * 13)
+
+    sheet = (brt(0x81) + brt(0x94, struct.pack("<4I", 0, 0, 0, 0)) + brt(0x91) + row(4)
+             + brt(0x05, struct.pack("<IId", 0, 0, 1.0)) + row(1) + brt(0x05, struct.pack("<IId", 1, 0, 2.0))
+             + brt(0x92) + brt(0x82))
+    target = tmp_path / "back.xlsb"
+    with zipfile.ZipFile(FORMATS / "excel_base.xlsb") as zin, zipfile.ZipFile(target, "w") as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, sheet if item.filename == "xl/worksheets/sheet1.bin" else zin.read(item))
+    sheets, kind, issues = reader.open_sheets(target, "back.xlsb")
+    assert (kind, issues) == ("report", [])
+    assert (sheets[0].address(0, 0), sheets[0].rows) == ("A2", [["", 2.0], ["", ""], ["", ""], [1.0, ""]])
+
+
+def test_an_xlsb_sheet_too_large_is_skipped_and_the_others_read(tmp_path) -> None:
+    import struct
+    import zipfile
+
+    def brt(rtype: int, body: bytes = b"") -> bytes:  # [MS-XLSB] record, bodies here all under 128 bytes
+        return (bytes([rtype]) if rtype < 0x80 else bytes([rtype & 0x7F | 0x80, rtype >> 7])) + bytes([len(body)]) + body
+
+    def row(r: int) -> bytes:
+        return brt(0x0000, struct.pack("<I", r) + b"\x00" * 13)
+
+    far = (brt(0x81) + brt(0x94, struct.pack("<4I", 0, 0, 0, 0)) + brt(0x91) + row(0)
+           + brt(0x05, struct.pack("<IId", 0, 0, 1.0)) + row(900_000) + brt(0x05, struct.pack("<IId", 3, 0, 2.0))
+           + brt(0x92) + brt(0x82))
+    src, target = FORMATS / "excel_base.xlsb", tmp_path / "far.xlsb"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(target, "w") as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, far if item.filename == "xl/worksheets/sheet1.bin" else zin.read(item))
+    sheets, kind, issues = reader.open_sheets(target, "far.xlsb")
+    assert kind == "report"
+    assert [i.message for i in issues] == [
+        "far.xlsb, trang Sheet1: trang có vùng dữ liệu 900.001 hàng × 4 cột, vượt giới hạn an toàn; không đọc."]
+    assert [s.name for s in sheets] == ["Sheet2", "Sheet3", "Merged Cells"]
+
+
 @pytest.mark.parametrize("name", ["template_lo.xls", "template_07_lo.xlsx", "template_07_lo.ods"])
 def test_the_kept_readers_give_calamines_grid(name: str) -> None:
     """The fallback readers (xlrd, openpyxl, odfpy) read the same bounded grid, types and anchor as calamine."""

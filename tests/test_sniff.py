@@ -749,15 +749,201 @@ def test_xlsx_parts_are_found_as_readers_find_them_and_bounded_by_cells(name: st
     assert (got.kind, got.format, got.issues, got.refused_sheets) == ("report", "xlsx", [], {})
 
 
-def test_a_binary_workbook_is_named_with_what_to_do() -> None:
+# ------------------------------------------------------------------------------------------ .xlsb
+
+FORMATS = FILES.parent / "formats"
+
+
+def _brt(rtype: int, body: bytes = b"") -> bytes:
+    """One [MS-XLSB] record: type (1–2 bytes) and size (1–4 bytes), 7 bits a byte, high bit = more."""
+    head = bytes([rtype]) if rtype < 0x80 else bytes([rtype & 0x7F | 0x80, rtype >> 7])
+    size, out = len(body), bytearray()
+    while True:
+        out.append(size & 0x7F | (0x80 if size > 0x7F else 0))
+        size >>= 7
+        if not size:
+            break
+    return head + bytes(out) + body
+
+
+def _row(r: int) -> bytes:
+    return _brt(0x0000, struct.pack("<IIHBBB", r, 0, 300, 0, 0, 0) + b"\x00" * 4)
+
+
+def _num(col: int, value: float) -> bytes:
+    return _brt(0x0005, struct.pack("<IId", col, 0, value))  # BrtCellReal: column, style, value
+
+
+def _xlsb_sheet(*cells: bytes, dims: tuple[int, int, int, int] = (1, 2, 0, 1)) -> bytes:
+    """A worksheet part: BrtBeginSheet, BrtWsDim (first row, last row, first column, last column), the sheet
+    data, BrtEndSheet."""
+    return (_brt(0x0081) + _brt(0x0094, struct.pack("<4I", *dims)) + _brt(0x0091) + b"".join(cells)
+            + _brt(0x0092) + _brt(0x0082))
+
+
+def _with_part(data: bytes, member: str, body: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, body if item.filename == member else zin.read(item))
+    return out.getvalue()
+
+
+def _excel_xlsb_with(sheet1: bytes) -> bytes:
+    return _with_part((FORMATS / "excel_base.xlsb").read_bytes(), "xl/worksheets/sheet1.bin", sheet1)
+
+
+def test_an_excel_binary_workbook_is_a_report_bounded_by_its_cells() -> None:
+    for name in ("excel_base.xlsb", "excel_sheet_kinds.xlsb"):
+        got = sniff((FORMATS / name).read_bytes(), name)
+        assert (got.kind, got.format, got.issues, got.refused_sheets, got.calamine_safe) == \
+            ("report", "xlsb", [], {}, True)
+
+
+def test_an_xlsb_sheet_is_bounded_by_its_cells_never_by_its_declared_range() -> None:
+    # BrtWsDim says A1:XFD1048576; the cells are two
+    lying = _xlsb_sheet(_row(1), _num(0, 1.0), _num(1, 2.0), dims=(0, 1_048_575, 0, 16_383))
+    assert sniff(_excel_xlsb_with(lying), "a.xlsb").refused_sheets == {}
+    # a cell far below the first (row 1,000,001) makes a grid of 1,000,000 rows: that sheet alone is refused
+    far = _xlsb_sheet(_row(1), _num(0, 1.0), _row(1_000_000), _num(1, 2.0))
+    got = sniff(_excel_xlsb_with(far), "a.xlsb")
+    assert (got.kind, got.issues) == ("report", [])
+    assert got.refused_sheets == {"Sheet1": "vùng dữ liệu 1.000.000 hàng × 2 cột"}
+    # rows out of order span from the lowest to the highest (calamine 0.37 places them so)
+    back = _xlsb_sheet(_row(1_000_000), _num(0, 1.0), _row(1), _num(1, 2.0))
+    assert sniff(_excel_xlsb_with(back), "a.xlsb").refused_sheets == {"Sheet1": "vùng dữ liệu 1.000.000 hàng × 2 cột"}
+    # blank cells (BrtCellBlank) are not in calamine's grid
+    blank = _xlsb_sheet(_row(1), _num(0, 1.0), _row(1_000_000), _brt(0x0001, struct.pack("<II", 5, 0)))
+    assert sniff(_excel_xlsb_with(blank), "a.xlsb").refused_sheets == {}
+
+
+_CUT = 6  # BrtEndSheetData and BrtEndSheet, three bytes each, end every _xlsb_sheet
+
+
+@pytest.mark.parametrize(("sheet1", "reason"), [
+    # a row past Excel's last (calamine ends the sheet there without a word)
+    (_xlsb_sheet(_row(1), _num(0, 1.0), _row(2_000_000), _num(0, 2.0)),
+     "trang \"Sheet1\" có hàng 2.000.001, ngoài trang tính Excel"),
+    (_xlsb_sheet(_row(1), _num(70_000, 1.0)), "trang \"Sheet1\" có ô ở cột 70.001, ngoài trang tính Excel"),
+    # a record whose size (4 bytes, the deepest) declares 268 MB inside a part of a few bytes
+    (_xlsb_sheet(_row(1), b"\x05\xff\xff\xff\x7f" + b"\x00" * 16),
+     "bản ghi bị cắt cụt trong xl/worksheets/sheet1.bin (khai báo 268.435.455 byte, còn 22)"),
+    # the part cut in the middle of a cell record (16 bytes of body, 10 left)
+    (_xlsb_sheet(_row(1), _num(0, 1.0))[:-_CUT - 6],
+     "bản ghi bị cắt cụt trong xl/worksheets/sheet1.bin (khai báo 16 byte, còn 10)"),
+    # cut inside a record's size
+    (_xlsb_sheet(_row(1))[:-_CUT] + b"\x05\x90", "bản ghi bị cắt cụt trong xl/worksheets/sheet1.bin"),
+], ids=["row-past-excel", "column-past-excel", "deep-size", "cut-body", "cut-size"])
+def test_hostile_xlsb_sheets_are_refused_before_calamine(sheet1: bytes, reason: str) -> None:
+    got = sniff(_excel_xlsb_with(sheet1), "a.xlsb")
+    assert (got.kind, [i.message for i in got.issues]) == (
+        "unreadable", [f"a.xlsb: tệp bị hỏng hoặc chưa tải về đủ ({reason}). Đề nghị đơn vị gửi lại."])
+
+
+def test_an_xlsb_size_that_calamine_reads_from_inside_another_record_is_bounded() -> None:
+    """calamine 0.37 reads xl/styles.bin, and the defined names of xl/workbook.bin, type by type: inside the
+    body of a record it skips, the bytes E9 84 read as BrtBeginCellXFs and the next four as a size of 256 MB,
+    which it allocates. A record walk would call this body harmless; the refusal follows calamine's reads."""
+    base = (FORMATS / "excel_base.xlsb").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(base)) as z:
+        styles, workbook = z.read("xl/styles.bin"), z.read("xl/workbook.bin")
+    hidden = _brt(0x000A, b"\xe9\x84\xff\xff\xff\x7f")  # a record of 6 bytes, intact as a record
+    got = sniff(_with_part(base, "xl/styles.bin", styles[:3] + hidden + styles[3:]), "a.xlsb")
+    assert [i.message for i in got.issues] == [
+        f"a.xlsb: tệp bị hỏng hoặc chưa tải về đủ (bản ghi bị cắt cụt trong xl/styles.bin (khai báo 268.435.455 "
+        f"byte, còn {sniff_mod._dotted(len(styles) - 3)})). Đề nghị đơn vị gửi lại."]
+    at = workbook.index(_brt(0x0090)) + 3  # after BrtEndBundleShs: BrtName (0x27) read out of a body
+    got = sniff(_with_part(base, "xl/workbook.bin", workbook[:at] + _brt(0x000A, b"\x27\xff\xff\xff\x7f")
+                           + workbook[at:]), "a.xlsb")
+    assert [i.message for i in got.issues] == [
+        f"a.xlsb: tệp bị hỏng hoặc chưa tải về đủ (bản ghi bị cắt cụt trong xl/workbook.bin (khai báo 268.435.455 "
+        f"byte, còn {sniff_mod._dotted(len(workbook) - at)})). Đề nghị đơn vị gửi lại."]
+    # the same bytes before BrtEndBundleShs are a body calamine skips whole: read
+    at = workbook.index(_brt(0x0090))
+    got = sniff(_with_part(base, "xl/workbook.bin", workbook[:at] + _brt(0x000A, b"\x27\xff\xff\xff\x7f")
+                           + workbook[at:]), "a.xlsb")
+    assert (got.kind, got.issues) == ("report", [])
+
+
+def test_an_xlsb_string_table_declaring_more_strings_than_it_can_hold_is_refused() -> None:
+    base = (FORMATS / "excel_base.xlsb").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(base)) as z:
+        strings = z.read("xl/sharedStrings.bin")
+    assert strings[:3] == b"\x9f\x01\x08"  # BrtBeginSst: total, unique
+    lying = strings[:3] + struct.pack("<II", 4_000_000_000, 4_000_000_000) + strings[11:]
+    got = sniff(_with_part(base, "xl/sharedStrings.bin", lying), "a.xlsb")
+    assert [i.message for i in got.issues] == [
+        f"a.xlsb: tệp bị từ chối vì lý do an toàn (bảng chuỗi khai báo 4.000.000.000 chuỗi trong {len(lying)} byte)."
+        " Đề nghị đơn vị mở bằng Excel, lưu lại và gửi lại."]
+
+
+def test_an_xlsb_walk_has_one_record_budget_for_the_whole_file(monkeypatch) -> None:
+    monkeypatch.setattr(sniff_mod, "MAX_XLSB_RECORDS", 50)
+    got = sniff(_excel_xlsb_with(_xlsb_sheet(*[_row(r) + _num(0, r) for r in range(30)])), "a.xlsb")
+    assert [i.message for i in got.issues] == [
+        "a.xlsb: tệp bị từ chối vì lý do an toàn (tệp có hơn 50 bản ghi). Đề nghị đơn vị mở bằng Excel, lưu lại và "
+        "gửi lại."]
+
+
+def test_an_xlsb_whose_workbook_part_calamine_cannot_find_is_named() -> None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
-        z.writestr("[Content_Types].xml", '<Types><Override PartName="/xl/workbook.bin" ContentType="application/'
+        z.writestr("[Content_Types].xml", '<Types><Override PartName="/xl/book.bin" ContentType="application/'
                                           'vnd.ms-excel.sheet.binary.macroEnabled.main"/></Types>')
         z.writestr("_rels/.rels", '<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-                                  'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.bin"/>'
+                                  'officeDocument/2006/relationships/officeDocument" Target="xl/book.bin"/>'
                                   '</Relationships>')
-        z.writestr("xl/workbook.bin", b"\x83\x01\x00")
+        z.writestr("xl/book.bin", b"\x83\x01\x00")
     assert [i.message for i in sniff(out.getvalue(), "so.xlsb").issues] == [
-        "so.xlsb: sổ Excel nhị phân (.xlsb), chương trình chưa đọc dạng này: đề nghị lưu lại dạng .xlsx (mở bằng "
-        "Excel hoặc LibreOffice, chọn Lưu thành… → Sổ làm việc Excel .xlsx) rồi gửi lại."]
+        "so.xlsb: sổ Excel nhị phân (.xlsb) có phần sổ làm việc mang tên khác (xl/book.bin), chương trình chưa đọc "
+        "dạng này: đề nghị lưu lại dạng .xlsx (mở bằng Excel hoặc LibreOffice, chọn Lưu thành… → Sổ làm việc Excel "
+        ".xlsx) rồi gửi lại."]
+
+
+def test_an_xlsb_with_a_real_password_asks_for_the_file_without_it() -> None:
+    got = sniff((FORMATS / "excel_password.xlsb").read_bytes(), "excel_password.xlsb")
+    assert [i.message for i in got.issues] == [
+        "excel_password.xlsb: tệp được đặt mật khẩu nên không đọc được. Đề nghị đơn vị gỡ mật khẩu (Tệp → Thông tin "
+        "→ Bảo vệ sổ làm việc) và gửi lại."]
+
+
+_XLSB_PARTS = ("xl/worksheets/sheet1.bin", "xl/worksheets/sheet3.bin", "xl/workbook.bin", "xl/sharedStrings.bin",
+               "xl/styles.bin")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(part=st.sampled_from(_XLSB_PARTS), seed=st.integers(min_value=0, max_value=2**32 - 1),
+       how=st.sampled_from(["flip", "truncate", "splice", "big"]))
+def test_mutated_xlsb_records_are_refused_or_read_never_a_crash(part: str, seed: int, how: str) -> None:
+    """Damaged records inside an intact zip: sniff refuses them or calamine reads them within the bounds;
+    whatever calamine then raises or panics on becomes an issue (an abort would end this test run)."""
+    import random
+
+    from consolidate.reader import MAX_COLS, MAX_ROWS, load_sheets
+
+    base = (FORMATS / "excel_base.xlsb").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(base)) as z:
+        body = bytearray(z.read(part))
+    rnd = random.Random(seed)
+    if how == "flip":
+        for _ in range(rnd.randint(1, 8)):
+            body[rnd.randrange(len(body))] = rnd.randrange(256)
+    elif how == "truncate":
+        body = body[:rnd.randrange(len(body))]
+    elif how == "splice":
+        at = rnd.randrange(len(body))
+        body[at:at] = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 40)))
+    else:  # a far row or column written into a row header or cell
+        at = rnd.randrange(max(len(body) - 4, 1))
+        body[at:at + 4] = struct.pack("<I", rnd.choice([1_048_575, 1_048_576, 16_383, 16_384, 2**31, 2**32 - 1]))
+    got = sniff(_with_part(base, part, bytes(body)), "a.xlsb")
+    assert got.kind in ("report", "unreadable")
+    if got.kind == "unreadable":
+        assert [i.code for i in got.issues] in (["corrupt"], ["unsafe-file"], ["too-many-sheets"],
+                                                 ["unsupported-format"])
+        return
+    sheets, issues = load_sheets(got.data, "a.xlsb", got.refused_sheets, got.uncached, fmt=got.format,
+                                 calamine_safe=got.calamine_safe)
+    assert sheets is not None or [i.code for i in issues] == ["corrupt"]
+    for sheet in sheets or []:
+        assert len(sheet.rows) <= MAX_ROWS and all(len(r) <= MAX_COLS for r in sheet.rows)

@@ -17,6 +17,15 @@ What other writers do, made from LibreOffice's saves by changing only what those
   backslash_names.xlsx    member names with "\\" separators and other letter cases (Windows zippers)
   whitespace.ods          content.xml indented between row and cell elements (KOffice and others)
   biff4.xls               an Excel 4.0 worksheet (BIFF4), written record by record
+
+Written by Microsoft Excel, copied (not made here: no Excel on this machine, and LibreOffice cannot save .xlsb)
+from the test data of python-calamine 0.9.1 (PyPI sdist, tests/data/; MIT licence, Copyright (c) 2021 dimastbk,
+full text in LICENSE-python-calamine.txt beside them):
+  excel_base.xlsb          base.xlsb: Excel 16 (docProps/app.xml AppVersion 16.0300), four sheets, every cell type;
+                           the values python-calamine's own test_xlsb_read expects
+  excel_sheet_kinds.xlsb   any_sheets.xlsb: "Microsoft Excel" 16.0300; a visible, a hidden, a very hidden and a
+                           chart sheet
+  excel_password.xlsb      password.xlsb: an .xlsb encrypted with a password (a compound file), refused
 """
 
 from __future__ import annotations
