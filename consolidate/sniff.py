@@ -26,7 +26,7 @@ measured share of the benchmark's budget (``merge`` of 1,000 returns: 3 ms per f
 samples/ (61 .xlsx, 2 .ods; 2026-12-03, median of 7) sniff took 1.4 ms per file with the fast paths and 4.9 ms
 with the exact scans alone, of which the .xlsx cell scan is 2.7 ms per file, the zip member reads 0.24 ms per
 file and the .ods bound 7.7 ms per .ods. The exact scan is the reference: property tests in tests/test_sniff.py
-check that each fast path gives its verdict. The .xlsb walk has one implementation (its files are rare).
+check that each fast path gives the exact scan's verdict. The .xlsb walk has one implementation (its files are rare).
 """
 
 from __future__ import annotations
