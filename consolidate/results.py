@@ -169,8 +169,18 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` document."""
+        mail = self.extras.get("mail") or {}  # files fetched by mail: the server's receipt time and the sender
+
+        def file_dict(f: FileReport) -> dict[str, Any]:
+            out = f.to_dict()
+            record = mail.get(f.file)
+            if record is not None:
+                out["mail"] = {"received_at": record.received_at.isoformat() if record.received_at else None,
+                               "sender": record.sender, "message_id": record.message_id}
+            return out
+
         return {
-            "files": [f.to_dict() for f in self.files],
+            "files": [file_dict(f) for f in self.files],
             "units": {code: {"status": s.status, "file": s.file} for code, s in self.unit_status.items()},
             "summary": self.counts(),
         }

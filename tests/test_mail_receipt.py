@@ -124,6 +124,13 @@ def test_check_counts_the_return_the_server_received_last(fetched):
     assert sorted((-e["strength"], e["source"], e["unit"], e["said"]) for e in files[SECOND]["evidence"]) == [
         (-40, "identity", "X02", "X02"), (-30, "sender", "X02", X02_MAIL), (-20, "title", "X02", "UBND xã Chiềng Ơn"),
         (-10, "filename", "X02", SECOND)]
+    assert files[SECOND]["mail"] == {"received_at": "2021-10-16T08:00:00+07:00", "sender": X02_MAIL,
+                                     "message_id": "<lan2@quynhnhai.example>"}
+    assert files[FIRST]["mail"]["received_at"] == "2021-10-14T09:00:00+07:00"
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parent.parent / "docs" / "check.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
     assert files[SECOND]["replaces"] == FIRST
     assert [(c["indicator"], c["old"], c["new"]) for c in files[SECOND]["changes"]] == [("2", 3.0, 4.0),
                                                                                        ("4.2", 40.0, 55.0)]
