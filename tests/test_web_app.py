@@ -156,6 +156,9 @@ def test_an_unreachable_mail_server_is_told_in_vietnamese_and_the_password_goes_
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     _with_email(config, 'host = "127.0.0.1"\nport = 1\nsecurity = "plain"\nimap_port = 1\n'
                         'imap_security = "plain"\nuser = "phong"\ntimeout = 5\nbackoff = 0\n')
+    units = config.campaign_file.parent / "units.csv"
+    units.write_text(units.read_text(encoding="utf-8") + 'Z1,"<img src=x onerror=alert(1)>",Xã,z1@example.vn\n',
+                     encoding="utf-8")
     client = create_app(config).test_client()
     page = client.get("/thu", headers=H).get_data(as_text=True)
     assert 'name="mat_khau"' in page  # neither the environment nor a keyring has it
@@ -169,7 +172,8 @@ def test_an_unreachable_mail_server_is_told_in_vietnamese_and_the_password_goes_
     assert job["text"] == "Lỗi: Hãy nhập mật khẩu thư của phong vào ô \"Mật khẩu thư\" rồi bấm lại."
     # Gửi biểu: the preview first, then the confirmation fails on the server, in Vietnamese
     preview = _job(client, client.post("/thu/xem-truoc/gui-bieu", data={"csrf": token(client)}, headers=post))
-    assert preview["state"] == "done" and "Sẽ gửi 23 thư" in preview["html"]
+    assert preview["state"] == "done" and "Sẽ gửi 24 thư" in preview["html"]
+    assert "<img src=x" not in preview["html"] and "&lt;img src=x onerror=alert(1)&gt;" in preview["html"]
     plan = re.search(r'data-plan="([0-9a-f]+)"', preview["html"]).group(1)
     sent = _job(client, client.post(f"/thu/gui/{plan}", data={"csrf": token(client), "mat_khau": secret},
                                     headers=post))

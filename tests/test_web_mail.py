@@ -208,6 +208,16 @@ def test_gui_bieu_previews_then_mails_each_unit_its_workbook_once(page_of, scree
         log = [json.loads(line) for line in
                (campaign.parent / "nhat_ky_gui_thu.jsonl").read_text(encoding="utf-8").splitlines()]
         assert len(log) == len(UNITS) and {r["status"] for r in log} == {"sent"}
+        # only when the clerk asks for it: everyone again
+        page.click("#mail-gui-bieu")
+        page.locator("#ket-qua-gui-bieu .preview").wait_for(timeout=120_000)
+        again = page.locator("#ket-qua-gui-bieu .preview")
+        again.locator("input[name=gui_lai]").check()
+        again.locator("button.mail-confirm").click()
+        again.locator(".sent").wait_for(timeout=120_000)
+        assert again.locator(".sent .alert").inner_text() == \
+            f'Đợt gửi "gui-bieu": đã gửi {len(UNITS)} thư gửi biểu mẫu.'
+        assert len(smtp.received) == 2 * len(UNITS)
         assert not errors, errors
     finally:
         server.stop()
@@ -329,3 +339,19 @@ def test_nhac_don_vi_after_a_check_mails_exactly_the_missing_and_faulty_units(pa
     finally:
         server.stop()
     assert_no_password(tmp_path)
+
+
+def test_without_an_email_section_the_page_says_how_to_add_it(page_of, screens, tmp_path):
+    server = Server(campaign_copy(tmp_path / "dot"))
+    try:
+        page, errors = page_of()
+        page.goto(server.url)
+        page.click("nav >> text=Gửi & nhận thư")
+        how = page.locator("#chua-co-email")
+        assert "chưa có mục [email] (hộp thư của phòng), nên trang chưa gửi, nhận thư được." in how.inner_text()
+        assert '[email]\npreset = "gmail"' in how.locator("pre").inner_text()
+        assert page.locator("#mail-gui-bieu, #mail-nhan-thu, #mail-nhac").count() == 0  # no dead buttons
+        page.screenshot(path=str(screens / "16-chua-co-email.png"))
+        assert not errors, errors
+    finally:
+        server.stop()
