@@ -639,10 +639,13 @@ def match_rows(lay: Layout, form: Form) -> tuple[list[tuple[str, int, int]], lis
 # ------------------------------------------------------------------------------------------ values
 
 
-def read_values(lay: Layout, form: Form, rel: str) -> tuple[list[dict], list[Issue]]:
-    """Records (one per form value row found) and the issues of finding rows and reading values."""
+def read_values(lay: Layout, form: Form, rel: str,
+                matched: tuple[list[tuple[str, int, int]], list[int]] | None = None) -> tuple[list[dict], list[Issue]]:
+    """Records (one per form value row found) and the issues of finding rows and reading values.
+
+    ``matched`` is ``match_rows(lay, form)`` when the caller has it."""
     sheet = lay.sheet
-    matched, unknown = match_rows(lay, form)
+    matched, unknown = matched or match_rows(lay, form)
     issues: list[Issue] = []
     records: list[dict] = []
     first_at: dict[str, str] = {}
@@ -785,7 +788,8 @@ def has_typed(rf: ReadFile) -> bool:
     return any(i.code in _TYPED_CODES for i in rf.issues)
 
 
-def stray_numbers(lay: Layout, form: Form, rel: str) -> list[Issue]:
+def stray_numbers(lay: Layout, form: Form, rel: str,
+                  matched: tuple[list[tuple[str, int, int]], list[int]] | None = None) -> list[Issue]:
     """A warning for every number typed outside the form's input cells — the "Ghi chú" column, a column right
     of the form, under the form — naming the cell and the form row it seems to belong to.
 
@@ -793,7 +797,7 @@ def stray_numbers(lay: Layout, form: Form, rel: str) -> list[Issue]:
     columns (STT, label, unit) are the form's own text, except that a number in the "Đơn vị" column of a
     value row is a stray too."""
     sheet = lay.sheet
-    matched, _unknown = match_rows(lay, form)
+    matched, _unknown = matched or match_rows(lay, form)
     value_cols = {c for c in (lay.count, lay.people) if c is not None}
     if not value_cols:
         return []
@@ -1122,12 +1126,13 @@ def read_file(path: Path, rel: str, form: Form, campaign: Campaign, units: UnitL
         rf.issues.append(make("form-not-found", file=rel))
         return rf
     rf.form_found, rf.form_sheet = True, layout.sheet.name
-    records, value_issues = read_values(layout, form, rel)
+    rows = match_rows(layout, form)  # once for both: 0.3 ms a file
+    records, value_issues = read_values(layout, form, rel, rows)
     for rec in records:
         rec["unit"] = rf.unit
     rf.records = records
     rf.issues.extend(value_issues)
-    rf.issues.extend(stray_numbers(layout, form, rel))
+    rf.issues.extend(stray_numbers(layout, form, rel, rows))
     rf.typed = has_typed(rf)
     if rf.kind == "not_a_report":  # a district's own summary: its values are read, but it is no return
         rf.issues = [i for i in rf.issues if i.code == "not-a-report"]

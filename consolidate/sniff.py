@@ -21,7 +21,12 @@ references and formula cells, and must stay cheap on the common path (one pass o
 Each check has a fast path for the shape the usual writers produce (unprefixed ``<c r="…">`` cells, LibreOffice's
 trailing repeats, plain zip members inflated with ``zlib`` exactly as ``zipfile`` would) that only answers when it can prove the exact scan would give the same verdict, and
 falls back to that exact scan otherwise; small zip members are looked up by their stored bytes, since every return
-of a campaign carries the same workbook, theme and styles parts.
+of a campaign carries the same workbook, theme and styles parts. The pairs stay because the fast one saves a
+measured share of the benchmark's budget (``merge`` of 1,000 returns: 3 ms per file in all): on the 63 returns of
+samples/ (61 .xlsx, 2 .ods; 2026-12-03, median of 7) sniff took 1.4 ms per file with the fast paths and 4.9 ms
+with the exact scans alone, of which the .xlsx cell scan is 2.7 ms per file, the zip member reads 0.24 ms per
+file and the .ods bound 7.7 ms per .ods. The exact scan is the reference: property tests in tests/test_sniff.py
+check that each fast path gives the exact scan's verdict. The .xlsb walk has one implementation (its files are rare).
 """
 
 from __future__ import annotations

@@ -749,6 +749,8 @@ def _by_unit_rows(wb: Workbook, F: _Formats, result: MergeResult, values: _UnitV
     texts = [(first_value + k, values.column("text", row.code, rows)) for k, (row, m) in enumerate(pairs)
              if m == "text"]
     note_block = values.arrays["note"][rows]
+    noted = pd.notna(note_block)  # once for the block: most units write no note
+    has_note = noted.any(axis=1)
     row_codes = [r.code for r in form.value_rows]
     status = run.unit_status
     units_by_code = {u.code: u for u in run.units}
@@ -776,8 +778,8 @@ def _by_unit_rows(wb: Workbook, F: _Formats, result: MergeResult, values: _UnitV
             text = column[i]
             if isinstance(text, str) and text:
                 ws.write_string(r, c, fit_cell(text), fmt_text)
-        notes = [f"{row_codes[j]}: {note_block[i, j]}" for j in np.flatnonzero(pd.notna(note_block[i]))
-                 if isinstance(note_block[i, j], str) and note_block[i, j]]
+        notes = [f"{row_codes[j]}: {note_block[i, j]}" for j in np.flatnonzero(noted[i])
+                 if isinstance(note_block[i, j], str) and note_block[i, j]] if has_note[i] else None
         if notes:
             ws.write_string(r, note_col, fit_cell("\n".join(notes)), fmt_text)
     last = first + len(merged) - 1
@@ -875,10 +877,20 @@ def _unit_note(code: str, state: str, parts_sent: dict[str, list[str]], claimed:
         notes.append(f"Thay bản {report.replaces}: " + (f"{len(report.changes)} ô thay đổi: {shown}."
                                                          if report.changes else "không ô số liệu nào thay đổi."))
     if report is not None and report.same_as:
-        notes.append(f"Số liệu giống hệt tệp {', '.join(report.same_as)} của đơn vị khác.")
+        notes.append(f"Số liệu giống hệt tệp {_some_files(report.same_as)} của đơn vị khác.")
     if state == "missing" and code in parts_sent:
         notes.append(f"Đã gửi {' và '.join(parts_sent[code])}, chưa gửi biểu số liệu.")
     return "\n".join(notes) or None
+
+
+SAME_AS_SHOWN = 3  # files named in a unit's note; a province's copies of one file would fill a page per row
+
+
+def _some_files(files: Sequence[str], shown: int = SAME_AS_SHOWN) -> str:
+    """The first few file names, then how many more: "a.xlsx, b.xlsx, c.xlsx và 12 tệp khác"."""
+    if len(files) <= shown:
+        return ", ".join(files)
+    return f"{', '.join(files[:shown])} và {len(files) - shown} tệp khác"
 
 
 def _evidence_note(report: FileReport) -> str:

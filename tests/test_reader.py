@@ -545,11 +545,39 @@ FORMATS = Path(__file__).parent / "files" / "formats"  # see tests/files/formats
     "workbook_renamed.xlsx",  # the workbook part found through _rels/.rels (calamine fails: openpyxl reads it)
     "backslash_names.xlsx",  # "xl\\Worksheets\\sheet1.xml" as Windows zippers write it
     "whitespace.ods",  # whitespace between row and cell elements (calamine fails: odfpy reads it)
+    "margins_lo.xls",  # "Hướng dẫn" protected with 0.6" margins (RIGHTMARGIN once read as a 13,108² grid)
+    "short_sector_lo.xls",  # the last sector 256 bytes long
+    "encrypted_default_lo.xls",  # LibreOffice's save with Excel's default key "VelvetSweatshop": decrypted
+    "macro_lo.ods",  # a Basic module, whose XML names an external DTD
 ])
 def test_every_format_of_the_filled_template_is_read(name: str, form, campaign, units) -> None:
     got = read_file(FORMATS / name, name, form, campaign, units)
     assert (got.kind, got.unit, got.form_found, len(got.records)) == ("report", "X01", True, 37)
     assert [i.code for i in got.issues if i.severity != "info"] == []
+
+
+def test_real_writer_shapes_keep_every_sheet_and_the_input_unchanged() -> None:
+    for name in ("margins_lo.xls", "short_sector_lo.xls", "encrypted_default_lo.xls", "macro_lo.ods"):
+        before = hashlib.sha256((FORMATS / name).read_bytes()).hexdigest()
+        sheets, kind, issues = reader.open_sheets(FORMATS / name, name)
+        assert (kind, issues) == ("report", []), name
+        assert [s.name for s in sheets] == ["Biểu tổng hợp", "Hướng dẫn", "_dinh_danh"], name
+        assert hashlib.sha256((FORMATS / name).read_bytes()).hexdigest() == before
+    # the protected guide sheet with 0.6" margins is read whole, as the same sheet saved with default margins
+    guide = {name: next(s for s in reader.open_sheets(FORMATS / name, name)[0] if s.name == "Hướng dẫn")
+             for name in ("margins_lo.xls", "template_07_lo.xls")}
+    assert guide["margins_lo.xls"].rows == guide["template_07_lo.xls"].rows != []
+    # the short last sector is read by the kept .xls reader too
+    kept, issues = reader._FALLBACKS["xls"]((FORMATS / "short_sector_lo.xls").read_bytes(), "a.xls", {}, None)
+    assert (issues, [s.name for s in kept]) == ([], ["Biểu tổng hợp", "Hướng dẫn", "_dinh_danh"])
+    assert len((FORMATS / "short_sector_lo.xls").read_bytes()) % 512 == 256
+
+
+def test_an_xls_saved_with_a_real_password_is_refused_with_what_to_do(form, campaign, units) -> None:
+    got = read_file(FORMATS / "encrypted_lo.xls", "encrypted_lo.xls", form, campaign, units)
+    assert (got.kind, [i.message for i in got.issues]) == ("unreadable", [
+        "encrypted_lo.xls: tệp được đặt mật khẩu nên không đọc được. Đề nghị đơn vị gỡ mật khẩu (Tệp → Thông tin → "
+        "Bảo vệ sổ làm việc) và gửi lại."])
 
 
 @pytest.mark.parametrize("suffix", ["xls", "xlsx", "ods"])

@@ -233,6 +233,18 @@ def test_lateness_needs_the_units_own_save_time():
     assert unit_saved_at(None) is None
 
 
+def test_a_units_note_names_a_few_identical_files_and_counts_the_rest():
+    from consolidate.results import FileReport
+    from consolidate.summary import _unit_note
+
+    report = FileReport("a.xlsx", Path("a.xlsx"), "accepted", "X01", same_as=["b.xlsx", "c.xlsx"])
+    assert _unit_note("X01", "accepted", {}, {}, report) == "Số liệu giống hệt tệp b.xlsx, c.xlsx của đơn vị khác."
+    # a province's copies of one file: the note stays one readable line, not hundreds of names per row
+    report.same_as = [f"{k:03d}.xlsx" for k in range(400)]
+    assert _unit_note("X01", "accepted", {}, {}, report) == (
+        "Số liệu giống hệt tệp 000.xlsx, 001.xlsx, 002.xlsx và 397 tệp khác của đơn vị khác.")
+
+
 def test_status_sheet_lists_every_other_file_with_its_reason(written):
     ws = load_workbook(written[0])[STATUS_SHEET]
     start = rows_by_label(ws, 1)["CÁC TỆP KHÁC TRONG THƯ MỤC (3 tệp không được dùng để tổng hợp)"]

@@ -2,12 +2,22 @@
 and page style a unit's office writes, plus the shapes other writers produce. The outputs are committed;
 tests never regenerate them.
 
-    python tests/files/formats/make_fixtures.py
+    python tests/files/formats/make_fixtures.py [NAME ...]   (only the named outputs; all without names)
 
 What LibreOffice (7.4, headless, own profile) writes here:
   template_07_lo.{xls,xlsx,ods}   the project's template for X01, filled, with Excel's default 0.7" margins
   default_page_lo.{xls,xlsx,ods}  a small sheet with LibreOffice's default page style (2 cm margins)
   flat_lo.fods                    the filled template as a flat OpenDocument spreadsheet
+  margins_lo.xls                  the filled template, its protected one-column sheet "Hướng dẫn" with custom
+                                  0.6" margins (a RIGHTMARGIN of 0.6 once read as a 13,108 × 13,108 grid)
+  short_sector_lo.xls             template_07_lo.xls as LibreOffice saves it, less its last 256 bytes (the two
+                                  unused directory entries): the last sector is 256 bytes, as some writers leave it
+Saved through LibreOffice's API (lo_uno.py, with Debian's python3-uno), for what its command line cannot do:
+  encrypted_default_lo.xls        the filled template, "MS Excel 97" with the password "VelvetSweatshop" (Excel's
+                                  default key: Excel opens it without asking)
+  encrypted_lo.xls                the same with a real password ("matkhau2021"): refused
+  macro_lo.ods                    the filled template with a Basic module (Basic/Standard/Module1.xml names an
+                                  external DTD in its DOCTYPE, as every OpenOffice Basic module does)
 
 What other writers do, made from LibreOffice's saves by changing only what those writers change:
   form_control.xlsx       Excel's markup for two form controls (<controls> anchors with <xdr:row>)
@@ -166,7 +176,35 @@ def biff4() -> bytes:
     ])
 
 
-def main() -> None:
+def uno_save(jobs: list[dict], work: Path, profile: Path) -> None:
+    """Save with LibreOffice's API (lo_uno.py) under the Python that has LibreOffice's uno module."""
+    import json
+
+    python = next((p for p in ("/usr/bin/python3", shutil.which("python3")) if p and subprocess.run(
+        [p, "-c", "import uno"], capture_output=True).returncode == 0), None)
+    if python is None:
+        raise SystemExit("LibreOffice's Python bridge (Debian: python3-uno) is needed for these fixtures")
+    (work / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
+    subprocess.run([python, str(HERE / "lo_uno.py"), str(work / "jobs.json"), str(profile)], check=True,
+                   capture_output=True, timeout=300)
+
+
+def short_last_sector(data: bytes) -> bytes:
+    """A LibreOffice .xls with its trailing unused directory entries cut off: the last sector is 256 bytes."""
+    tail = data[-256:]
+    # two unused entries: no name, type 0 (unknown), and their child/sibling ids (-1) only
+    assert len(data) % 512 == 0 and tail[:64] == b"\x00" * 64 and tail[66] == 0 and tail[128 + 66] == 0
+    return data[:-256]
+
+
+def main(only: set[str] | None = None) -> None:
+    def put(src: Path | bytes, name: str) -> None:
+        if only is None or name in only:
+            if isinstance(src, bytes):
+                (HERE / name).write_bytes(src)
+            else:
+                shutil.copy(src, HERE / name)
+
     with tempfile.TemporaryDirectory() as tmp_name:
         work = Path(tmp_name)
         profile = Path(tempfile.gettempdir()) / f"lo-fixtures-{uuid.uuid4().hex}"
@@ -179,15 +217,35 @@ def main() -> None:
             src = work / "template_07_lo.xlsx"
             wb.save(src)
             for fmt in ("xls", "xlsx", "ods"):
-                shutil.copy(convert(src, fmt, work / fmt, profile), HERE / f"template_07_lo.{fmt}")
-            shutil.copy(convert(src, "fods", work / "fods", profile), HERE / "flat_lo.fods")
+                put(convert(src, fmt, work / fmt, profile), f"template_07_lo.{fmt}")
+            put(convert(src, "fods", work / "fods", profile), "flat_lo.fods")
+            put(short_last_sector((work / "xls" / "template_07_lo.xls").read_bytes()), "short_sector_lo.xls")
+            uno_save([
+                {"src": str(src), "out": str(work / "encrypted_default_lo.xls"), "filter": "MS Excel 97",
+                 "password": "VelvetSweatshop"},
+                {"src": str(src), "out": str(work / "encrypted_lo.xls"), "filter": "MS Excel 97",
+                 "password": "matkhau2021"},
+                {"src": str(src), "out": str(work / "macro_lo.ods"), "filter": "calc8",
+                 "basic": 'Sub Main\n  MsgBox "Xin chào"\nEnd Sub\n'},
+            ], work, profile)
+            for name in ("encrypted_default_lo.xls", "encrypted_lo.xls", "macro_lo.ods"):
+                put(work / name, name)
+            guide = wb["Hướng dẫn"]
+            guide.protection.sheet = True
+            for side in ("left", "right", "top", "bottom"):
+                setattr(guide.page_margins, side, 0.6)
+            margins = work / "margins_lo.xlsx"
+            wb.save(margins)
+            put(convert(margins, "xls", work / "margins", profile), "margins_lo.xls")
             csv = work / "default_page_lo.csv"
             csv.write_text("Đơn vị,Số lượng\nTrường Mầm non Mường Giàng,12\nTrường Tiểu học Chiềng On,7\n",
                            encoding="utf-8")
             for fmt in ("xls", "xlsx", "ods"):
-                shutil.copy(convert(csv, fmt, work / f"d{fmt}", profile, "CSV:44,34,76"), HERE / f"default_page_lo.{fmt}")
+                put(convert(csv, fmt, work / f"d{fmt}", profile, "CSV:44,34,76"), f"default_page_lo.{fmt}")
         finally:
             shutil.rmtree(profile, ignore_errors=True)
+    if only is not None:
+        return
     lo_xlsx = HERE / "template_07_lo.xlsx"
     rezip(lo_xlsx, HERE / "form_control.xlsx", edit=form_control)
     rezip(lo_xlsx, HERE / "rows_1048576.xlsx", edit=tall_rows)
@@ -204,4 +262,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(set(sys.argv[1:]) or None)
