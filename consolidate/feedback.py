@@ -439,12 +439,14 @@ def problem_page(report: FileReport, unit_name: str, issues: list[Issue], conver
     ]
     if coloured_parts:
         lines.append("Ô tô xanh: các hàng chi tiết mà hàng tổng (ô tô đỏ hoặc vàng) phải bằng tổng của chúng.")
+    original = PurePosixPath(report.file)
+    kind = f"dạng {original.suffix.lower()} (không phải .xlsx)" if original.suffix else "không phải dạng .xlsx"
     if rebuilt:
-        lines.append(f"Tệp gốc \"{PurePosixPath(report.file).name}\" là dạng .xls/.ods nên bản này được làm lại từ "
+        lines.append(f"Tệp gốc \"{original.name}\" là {kind} nên bản này được làm lại từ "
                      "biểu mẫu của đơn vị với các số liệu đã đọc được từ tệp gốc. Đơn vị có thể sửa ngay trên bản "
                      "này (lưu dạng .xlsx) hoặc trên tệp gốc của mình theo danh sách dưới đây rồi gửi lại.")
     elif converted:
-        lines.append(f"Tệp gốc \"{PurePosixPath(report.file).name}\" là dạng .xls/.ods nên bản này chỉ chép lại "
+        lines.append(f"Tệp gốc \"{original.name}\" là {kind} nên bản này chỉ chép lại "
                      "các giá trị sang .xlsx (không giữ định dạng). Đơn vị có thể sửa ngay trên tệp gốc của mình "
                      "theo danh sách dưới đây rồi gửi lại.")
     legacy = legacy_note(report)

@@ -123,8 +123,8 @@ def test_xls_and_ods_are_rebuilt_from_the_units_template_and_say_so(written, for
     wb = openpyxl.load_workbook(feedback.files[4].path)  # X06 from .ods
     assert wb.sheetnames == [FEEDBACK_SHEET, SHEET, "Báo cáo", "Lịch hoạt động", "Hướng dẫn", IDENTITY_SHEET]
     notes = [r[0] for r in wb[FEEDBACK_SHEET].iter_rows(max_col=1, values_only=True) if r[0]]
-    assert ('Tệp gốc "X06_Muong_Chien.ods" là dạng .xls/.ods nên bản này được làm lại từ biểu mẫu của đơn vị với '
-            "các số liệu đã đọc được từ tệp gốc. Đơn vị có thể sửa ngay trên bản này (lưu dạng .xlsx) hoặc trên tệp "
+    assert ('Tệp gốc "X06_Muong_Chien.ods" là dạng .ods (không phải .xlsx) nên bản này được làm lại từ biểu mẫu '
+            "của đơn vị với các số liệu đã đọc được từ tệp gốc. Đơn vị có thể sửa ngay trên bản này (lưu dạng .xlsx) hoặc trên tệp "
             "gốc của mình theo danh sách dưới đây rồi gửi lại.") in notes
     ws = wb[SHEET]
     # the template's widths, protection and validation, not a values-only grid
@@ -411,8 +411,8 @@ def test_an_ods_of_no_known_unit_gets_a_new_values_copy_written_by_xlsxwriter(tm
     problems = back[FEEDBACK_SHEET]
     notes = [r[0] for r in problems.iter_rows(max_col=1, values_only=True) if isinstance(r[0], str)]
     assert notes[0] == "CÁC LỖI CẦN SỬA"
-    assert ('Tệp gốc "bao_cao_xa.ods" là dạng .xls/.ods nên bản này chỉ chép lại các giá trị sang .xlsx (không giữ '
-            "định dạng). Đơn vị có thể sửa ngay trên tệp gốc của mình theo danh sách dưới đây rồi gửi lại.") in notes
+    assert ('Tệp gốc "bao_cao_xa.ods" là dạng .ods (không phải .xlsx) nên bản này chỉ chép lại các giá trị sang .xlsx '
+            "(không giữ định dạng). Đơn vị có thể sửa ngay trên tệp gốc của mình theo danh sách dưới đây rồi gửi lại.") in notes
     head = next(r for r in range(1, 20) if problems.cell(r, 1).value == "STT")
     assert problems.print_title_rows == f"${head}:${head}" and problems.page_setup.orientation == "landscape"
     assert render_feedback(feedback).splitlines()[1] == (

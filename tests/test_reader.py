@@ -549,6 +549,7 @@ FORMATS = Path(__file__).parent / "files" / "formats"  # see tests/files/formats
     "short_sector_lo.xls",  # the last sector 256 bytes long
     "encrypted_default_lo.xls",  # LibreOffice's save with Excel's default key "VelvetSweatshop": decrypted
     "macro_lo.ods",  # a Basic module, whose XML names an external DTD
+    "template_pyxlsbwriter.xlsb",  # the filled return as an Excel binary workbook (pyxlsbwriter)
 ])
 def test_every_format_of_the_filled_template_is_read(name: str, form, campaign, units) -> None:
     got = read_file(FORMATS / name, name, form, campaign, units)

@@ -28,6 +28,10 @@ What other writers do, made from LibreOffice's saves by changing only what those
   whitespace.ods          content.xml indented between row and cell elements (KOffice and others)
   biff4.xls               an Excel 4.0 worksheet (BIFF4), written record by record
 
+Written by pyxlsbwriter 0.1.0 (PyPI; installed by hand only to make it, not a dependency of the project):
+  template_pyxlsbwriter.xlsb       the cached values of template_07_lo.xlsx, sheet by sheet from A1, the identity
+                                   sheet hidden: a filled return as an .xlsb (no Excel here to save one)
+
 Written by Microsoft Excel, copied (not made here: no Excel on this machine, and LibreOffice cannot save .xlsb)
 from the test data of python-calamine 0.9.1 (PyPI sdist, tests/data/; MIT licence, Copyright (c) 2021 dimastbk,
 full text in LICENSE-python-calamine.txt beside them):
@@ -189,6 +193,21 @@ def uno_save(jobs: list[dict], work: Path, profile: Path) -> None:
                    capture_output=True, timeout=300)
 
 
+def xlsb_copy(src: Path, out: Path) -> None:
+    """The cached values of ``src``, each sheet from A1 (hidden sheets kept hidden), written by pyxlsbwriter."""
+    import openpyxl
+
+    try:
+        from pyxlsbwriter import XlsbWriter
+    except ImportError:
+        raise SystemExit("pyxlsbwriter is needed for template_pyxlsbwriter.xlsb (pip install pyxlsbwriter==0.1.0)")
+    wb = openpyxl.load_workbook(src, data_only=True)
+    with XlsbWriter(str(out)) as writer:
+        for ws in wb.worksheets:
+            writer.add_sheet(ws.title, hidden=ws.sheet_state != "visible")
+            writer.write_sheet([[cell.value for cell in row] for row in ws.iter_rows()])
+
+
 def short_last_sector(data: bytes) -> bytes:
     """A LibreOffice .xls with its trailing unused directory entries cut off: the last sector is 256 bytes."""
     tail = data[-256:]
@@ -220,6 +239,8 @@ def main(only: set[str] | None = None) -> None:
                 put(convert(src, fmt, work / fmt, profile), f"template_07_lo.{fmt}")
             put(convert(src, "fods", work / "fods", profile), "flat_lo.fods")
             put(short_last_sector((work / "xls" / "template_07_lo.xls").read_bytes()), "short_sector_lo.xls")
+            xlsb_copy(work / "xlsx" / "template_07_lo.xlsx", work / "template_pyxlsbwriter.xlsb")
+            put(work / "template_pyxlsbwriter.xlsb", "template_pyxlsbwriter.xlsb")
             uno_save([
                 {"src": str(src), "out": str(work / "encrypted_default_lo.xls"), "filter": "MS Excel 97",
                  "password": "VelvetSweatshop"},
