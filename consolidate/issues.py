@@ -7,7 +7,7 @@ a whole run is an exception (:class:`RunError`).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -234,6 +234,9 @@ _TYPES = [
 CATALOGUE: dict[str, IssueType] = {t.code: t for t in _TYPES}
 
 
+_JSON_FIELDS = ("severity", "code", "indicator", "measure", "sheet", "cell", "value", "message")
+
+
 @dataclass(frozen=True)
 class Issue:
     """One problem found in one place. Every field but code, severity and message is optional."""
@@ -257,10 +260,9 @@ class Issue:
 
     def to_dict(self) -> dict[str, str | None]:
         """The JSON shape of an issue (see ``check --json``)."""
-        d = asdict(self)
-        d.pop("unit")
-        d.pop("file")
-        return {k: d[k] for k in ("severity", "code", "indicator", "measure", "sheet", "cell", "value", "message")}
+        # the fields are plain strings: read directly (dataclasses.asdict deep-copies every one of them, 0.1 s
+        # of a 1,000-file ``merge --json``)
+        return {k: getattr(self, k) for k in _JSON_FIELDS}
 
     def with_file(self, file: str) -> Issue:
         """The same issue attributed to another file name."""
