@@ -235,11 +235,11 @@ def _members(name: str, data: bytes) -> tuple[list[Member], list[Issue]]:
         return [], refused
     out: list[Member] = []
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        infos = [i for i in zf.infolist() if not i.is_dir()]
+        infos = [i for i in zf.infolist() if not i.filename.endswith("/")]  # is_dir() fails on an empty name
         if len(infos) > MAX_FILES:
             return [], [make("upload-too-many", file=name, count=len(infos), limit=MAX_FILES)]
         for info in infos:
-            member = _member_name(info)
+            member = _member_name(info) or "(thành phần không tên)"  # a hand-made zip can hold one
             if info.file_size > MAX_FILE_BYTES:
                 out.append((member, b"", None, make(
                     "too-large", file=f"{name}/{member}",

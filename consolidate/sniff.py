@@ -301,7 +301,8 @@ class _Parts:
         self.zf = zf
         self.data = data  # the bytes zf reads from (io.BytesIO(data)), offsets included
         # by _member_key: Windows zippers write "xl\\Worksheets\\sheet1.xml", which calamine reads too
-        self.infos = {_member_key(i.filename): i for i in zf.infolist() if not i.is_dir()}
+        # not ZipInfo.is_dir(): it indexes filename[-1], an IndexError for a member without a name
+        self.infos = {_member_key(i.filename): i for i in zf.infolist() if not i.filename.endswith("/")}
         self.full: dict[str, bytes] = {}
 
     def read(self, name: str) -> bytes:

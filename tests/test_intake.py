@@ -162,3 +162,17 @@ def test_utf8_names_of_a_zip_without_the_utf8_flag_are_read_as_written(tmp_path)
     assert zipfile.ZipFile(io.BytesIO(data)).infolist()[0].flag_bits & 0x800 == 0
     [r] = intake.receive(tmp_path, [("tra_ve.zip", data)])
     assert r.saved == "Xã Chiềng Ơn.xlsx"
+
+
+def test_a_zip_member_without_a_name_is_named_and_left_out_the_others_kept(tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("X01.xlsx", X01)
+        nameless = zipfile.ZipInfo("x")
+        nameless.filename = ""  # zipfile writes it; ZipInfo.is_dir() then fails on it
+        zf.writestr(nameless, b"du lieu")
+    got = intake.receive(tmp_path, [("tra_ve.zip", buf.getvalue())])
+    assert [(r.name, r.saved) for r in got] == [("X01.xlsx", "X01.xlsx"), ("(thành phần không tên)", None)]
+    assert [i.message for i in got[1].issues] == [
+        "(thành phần không tên): không phải tệp báo cáo (tệp văn bản); không lưu vào thư mục báo cáo."]
+    assert listing(tmp_path) == {"X01.xlsx": X01}

@@ -947,3 +947,14 @@ def test_mutated_xlsb_records_are_refused_or_read_never_a_crash(part: str, seed:
     assert sheets is not None or [i.code for i in issues] == ["corrupt"]
     for sheet in sheets or []:
         assert len(sheet.rows) <= MAX_ROWS and all(len(r) <= MAX_COLS for r in sheet.rows)
+
+
+def test_a_zip_member_without_a_name_is_no_traceback() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        nameless = zipfile.ZipInfo("x")
+        nameless.filename = ""  # ZipInfo.is_dir() indexes filename[-1]
+        zf.writestr(nameless, b"du lieu")
+    got = sniff_mod.sniff_bytes(buf.getvalue(), "t.xlsx")
+    assert (got.kind, [i.code for i in got.issues]) == ("unreadable", ["wrong-format"])
