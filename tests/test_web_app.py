@@ -196,3 +196,39 @@ def test_an_unreachable_mail_server_is_told_in_vietnamese_and_the_password_goes_
     for p in config.campaign_file.parent.rglob("*"):
         if p.is_file():
             assert secret.encode() not in p.read_bytes(), p
+
+
+def test_refusals_of_single_messages_are_told_per_unit_in_vietnamese(config, monkeypatch):
+    """A real SMTP server (aiosmtpd) refuses one address for good (550) and another for now (451, every retry):
+    the others are sent; the page names both units with the server's reply code, not its English words."""
+    from consolidate.mail_config import PASSWORD_ENV
+
+    from mail_servers import start_smtp
+
+    controller, box = start_smtp("phong", "mk-9")
+    try:
+        monkeypatch.setenv(PASSWORD_ENV, "mk-9")
+        _with_email(config, f'host = "127.0.0.1"\nport = {box.port}\nsecurity = "plain"\nuser = "phong"\n'
+                            'from = "phong@quynhnhai.example"\nbackoff = 0\nretries = 1\ntimeout = 10\n')
+        box.replies["ubnd.muonggiang@quynhnhai.example"] = ["550 5.1.1 No such user here"]
+        box.replies["ubnd.chiengon@quynhnhai.example"] = ["451 4.7.1 Try again later"] * 2
+        client = create_app(config).test_client()
+        post = {**H, "X-Requested-With": "consolidate"}
+        preview = _job(client, client.post("/thu/xem-truoc/gui-bieu", data={"csrf": token(client)}, headers=post))
+        plan = re.search(r'data-plan="([0-9a-f]+)"', preview["html"]).group(1)
+        sent = _job(client, client.post(f"/thu/gui/{plan}", data={"csrf": token(client)}, headers=post))
+        assert sent["state"] == "done"
+        html = sent["html"]
+        assert 'Đợt gửi "gui-bieu": đã gửi 21 thư gửi biểu mẫu.' in html
+        rows = dict(re.findall(r'<tr data-unit="(\w+)" data-status="\w+">(?:<td>.*?</td>){3}<td>(.*?)</td></tr>', html))
+        assert rows["X01"] == "máy chủ từ chối (mã trả lời 550)"
+        assert rows["X02"] == ("chưa gửi được: máy chủ tạm từ chối hoặc mất kết nối; bấm gửi lại sau ít phút "
+                               "(mã trả lời 451)")
+        assert list(rows.values()).count("đã gửi") == 21
+        assert "No such user" not in html and "Try again" not in html
+        assert len(box.received) == 21
+        # the same plan is not sent twice
+        again = client.post(f"/thu/gui/{plan}", data={"csrf": token(client)}, headers=post)
+        assert again.status_code == 409 and "Các thư này đã được gửi" in again.get_json()["error"]
+    finally:
+        controller.stop()
