@@ -318,6 +318,7 @@ def test_hostile_uploads_get_a_message_and_leave_the_folder_as_it_was(page_of, s
             urllib.request.urlopen(req, timeout=60)
         assert too_big.value.code == 413
         assert "Tệp gửi lên quá lớn" in json.loads(too_big.value.read())["error"]
+        too_big.value.close()  # an HTTPError holds its response's socket: unclosed, its ResourceWarning comes later
         # a post without the page's token is refused
         form = b"--zz\r\nContent-Disposition: form-data; name=\"tep\"; filename=\"X03.xlsx\"\r\n\r\n" + \
             _xlsx_bytes() + b"\r\n--zz--\r\n"
@@ -326,12 +327,14 @@ def test_hostile_uploads_get_a_message_and_leave_the_folder_as_it_was(page_of, s
         with pytest.raises(urllib.error.HTTPError) as forged:
             urllib.request.urlopen(req, timeout=60)
         assert forged.value.code == 403
+        forged.value.close()
         assert folder_state(server.folder) == before
         # a page that reaches the server under another name (DNS rebinding) is refused
         req = urllib.request.Request(server.url, headers={"Host": "evil.example:80"})
         with pytest.raises(urllib.error.HTTPError) as rebound:
             urllib.request.urlopen(req, timeout=60)
         assert rebound.value.code == 400
+        rebound.value.close()
 
         # unit text is text: a unit called <script> shows as such and runs nothing
         page.goto(server.url)

@@ -232,3 +232,26 @@ def test_refusals_of_single_messages_are_told_per_unit_in_vietnamese(config, mon
         assert again.status_code == 409 and "Các thư này đã được gửi" in again.get_json()["error"]
     finally:
         controller.stop()
+
+
+def test_a_return_received_late_by_mail_shows_late_and_no_save_time_it_does_not_carry():
+    import dataclasses
+    import datetime as dt
+
+    from consolidate.campaign import prepare
+    from consolidate.check import check_folder
+    from consolidate.issues import make
+    from consolidate.web import file_view, unit_rows
+
+    campaign, form, units, _ = prepare(str(SAMPLE / "campaign.toml"), None)
+    run = check_folder(SAMPLE / "da_nhan", campaign, form, units)
+    f = next(f for f in run.files if f.unit == "X01" and f.status == "accepted")
+    assert f.saved_at is not None and {r.code: r for r in unit_rows(run)}["X01"].late is False
+    # fetched by "Nhận thư" after the deadline: the server's time is its only time (no save time in the workbook)
+    received = dt.datetime(2021, 10, 25, 9, 30)
+    i = run.files.index(f)
+    run.files[i] = dataclasses.replace(f, saved_at=received, received_at=received, issues=[*f.issues, make(
+        "late-received", file=f.file, unit="X01", value="09:30 25/10/2021", deadline="22/10/2021")])
+    row = {r.code: r for r in unit_rows(run)}["X01"]
+    assert (row.late, row.saved_at) == (True, "")
+    assert file_view(run, run.files[i])["saved_at"] == ""

@@ -108,7 +108,8 @@ def test_the_linux_shortcut_opens_the_page_of_this_campaign(tmp_path):
     try:
         first = proc.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/", first).group(0)
-        page = urllib.request.urlopen(url, timeout=60).read().decode("utf-8")
+        with urllib.request.urlopen(url, timeout=60) as answer:  # closed here, not whenever it is collected
+            page = answer.read().decode("utf-8")
         assert "Tình hình nộp báo cáo" in page and "Tuần lễ hưởng ứng học tập suốt đời năm 2021" in page
         for _ in range(100):
             if opened.exists() and opened.read_text():

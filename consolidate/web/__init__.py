@@ -345,6 +345,7 @@ class UnitRow:
 def unit_rows(run: RunResult) -> list[UnitRow]:
     """Every unit of the list with its standing and the file that counts."""
     from consolidate.mail_manifest import received_text
+    from consolidate.summary import unit_saved_at  # a copy's or the server's time is no save time
 
     by_file = {f.file: f for f in run.files}
     mail = run.extras.get("mail") or {}
@@ -352,10 +353,11 @@ def unit_rows(run: RunResult) -> list[UnitRow]:
     for unit in run.units:
         st = run.unit_status[unit.code]
         f = by_file.get(st.file) if st.file else None
-        late = bool(f and any(i.code == "late" for i in f.issues))
+        # late by the save time the workbook carries, or by the mail server's receipt time (fetched files)
+        late = bool(f and any(i.code in ("late", "late-received") for i in f.issues))
         rows.append(UnitRow(unit.code, unit.name, unit.type, st.status,
                             STATE_LABELS.get(st.status, UNIT_STATE_NAMES.get(st.status, st.status)),
-                            st.file, _when(f.saved_at) if f else "", late,
+                            st.file, _when(unit_saved_at(f)), late,
                             f.errors if f else 0, f.warnings if f else 0))
         record = mail.get(st.file) if st.file else None
         if record is not None:
@@ -460,12 +462,14 @@ def issue_rows(issues: list[Issue]) -> list[dict[str, Any]]:
 
 def file_view(run: RunResult, f: FileReport) -> dict[str, Any]:
     """One file on the unit page."""
+    from consolidate.summary import unit_saved_at
+
     return {"file": f.file, "status": f.status, "status_name": FILE_STATUS_NAMES.get(f.status, f.status),
             "evidence": _evidence(run, f), "claims": _claims(run, f), "settle": f.status in SETTLED_STATUSES,
             "replaces": f.replaces, "same_as": list(f.same_as),
             "changes": [{"indicator": c.indicator, "measure": MEASURE_LABELS.get(c.measure, "nội dung"),
                          "cell": c.cell or "", "old": _shown(c.old), "new": _shown(c.new)} for c in f.changes],
-            "parts": ", ".join(PART_NAMES.get(p, p) for p in f.parts), "saved_at": _when(f.saved_at),
+            "parts": ", ".join(PART_NAMES.get(p, p) for p in f.parts), "saved_at": _when(unit_saved_at(f)),
             "received_at": _when(f.received_at),
             "identity": _why(f) or ("chưa rõ: các dấu hiệu chỉ nhiều đơn vị" if f.claims else "không xác định được"),
             "issues": issue_rows(f.issues), "errors": f.errors, "warnings": f.warnings}
