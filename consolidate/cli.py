@@ -159,7 +159,7 @@ def check(folder: str, campaign_file: str | None, units_file: str | None, json_f
 
         with _progress("Đang đọc") as progress:
             result = check_folder(Path(folder), campaign, form, units, progress=progress)
-        click.echo(render_check(result))
+        click.echo(render_check(result, feedback=bool(feedback_dir)))
         if json_file:
             _write_json(json_file, result.to_dict())
         if feedback_dir:

@@ -212,8 +212,9 @@ def _confirm(file: str, code: str) -> str:
     return confirm_line(file, code)
 
 
-def render_check(result) -> str:  # noqa: ANN001  (results.RunResult; imported lazily)
-    """Report of ``consolidate check``: a table of files, the issues grouped by file, missing units, verdict."""
+def render_check(result, feedback: bool = False) -> str:  # noqa: ANN001  (results.RunResult; imported lazily)
+    """Report of ``consolidate check``: a table of files, the issues grouped by file, missing units, verdict
+    (and the hint of ``--feedback`` unless the copies are being written: ``feedback``)."""
     from consolidate.results import FILE_STATUS_NAMES
 
     names = {u.code: u.name for u in result.units}
@@ -269,7 +270,7 @@ def render_check(result) -> str:  # noqa: ANN001  (results.RunResult; imported l
         lines += ["", f"Đơn vị chưa nộp ({len(missing)}):"]
         lines += [f"  {who(code)}{note(code)}" for code in missing]
     lines += ["", verdict(result)]
-    if result.has_errors:
+    if result.has_errors and not feedback:
         lines.append("Các tệp có lỗi chưa được tổng hợp. Dùng --feedback THƯ_MỤC để tạo cho mỗi đơn vị "
                      "một bản sao đánh dấu các ô cần sửa, kèm danh sách gửi thư.")
     return "\n".join(lines)

@@ -68,6 +68,7 @@ def test_feedback_option_writes_copies(tmp_path):
     assert f"Đã ghi 6 bản sao đánh dấu các ô cần sửa vào thư mục {out}" in result.stdout.splitlines()
     assert (out / "X02_Chieng_On_can_sua.xlsx").exists()
     assert (out / "danh_sach_gui_lai.csv").exists()
+    assert not [line for line in result.stdout.splitlines() if "Dùng --feedback" in line]  # it was used
 
 
 def test_units_option_with_no_campaign():
