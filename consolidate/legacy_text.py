@@ -25,6 +25,7 @@ whole workbook again, on every file with a legacy font.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import struct
 import sys
@@ -742,12 +743,13 @@ def convert_sheets(sheets: list[Sheet], data: bytes, fmt: str | None, rel: str) 
     """Turn every legacy-encoded text cell of the sheets into Unicode, in place; one information issue per
     converted cell. Unicode, ASCII and other languages are left exactly as they are."""
     # the distinct texts first: a Unicode or ASCII file stops here, at ~0.1 ms
-    distinct = {v for sheet in sheets for row in sheet.rows for v in row if v.__class__ is str and not v.isascii()}
-    if not distinct:
-        return []
-    fonts = cell_fonts(data, fmt) if _worth_the_fonts(distinct) else {}
+    distinct = _non_ascii_texts(sheets)
+    if not distinct or not _worth_the_fonts(distinct):
+        return []  # nothing says legacy (no plain reading, so no font is read): a text that reads as
+        # Vietnamese both ways stays as it is
+    fonts = cell_fonts(data, fmt)
     if not any(fonts.values()) and not any(r and r[0].clear for r in map(read_text, distinct)):
-        return []  # nothing says legacy: a text that reads as Vietnamese both ways stays as it is
+        return []
     everything = any(fonts.values())  # an …H font shows plain ASCII as capitals: every text cell is looked at
     cells = [((sheet, r, c), v, fonts.get(sheet.name, {}).get((sheet.first_row + r, sheet.first_col + c)))
              for sheet in sheets for r, row in enumerate(sheet.rows) for c, v in enumerate(row)
@@ -758,6 +760,16 @@ def convert_sheets(sheets: list[Sheet], data: bytes, fmt: str | None, rel: str) 
         issues.append(make("legacy-encoding", file=rel, sheet=sheet.name, cell=sheet.address(r, c),  # type: ignore[attr-defined]
                            value=_preview(new), encoding=ENCODING_NAMES[enc]))
     return issues
+
+
+def _non_ascii_texts(sheets: list[Sheet]) -> set[str]:
+    """The distinct texts of the sheets with a character beyond ASCII."""
+    rows = itertools.chain.from_iterable(sheet.rows for sheet in sheets)
+    try:
+        values: Iterable[object] = set().union(*rows)  # each distinct value once, the same label of every row
+    except TypeError:  # an unhashable value (calamine and the kept readers give none)
+        values = [v for sheet in sheets for row in sheet.rows for v in row]
+    return {v for v in values if v.__class__ is str and not v.isascii()}  # type: ignore[misc]
 
 
 def convert_grid(rows: list[list[str]], data: bytes | None = None, fmt: str | None = None,
@@ -788,7 +800,9 @@ def _worth_the_fonts(texts: Iterable[str]) -> bool:
     Vietnamese both ways in a file where nothing is typed in Unicode. A Unicode form always holds letters
     only Unicode has ("hoạt động"), so its styles are never parsed for its few Latin-1 words ("Ghi chú")."""
     texts = list(texts)
-    readings = [read_text(v) for v in texts]
+    readings = list(map(read_text, texts))
+    if not any(readings):  # a Unicode file: every text is Unicode Vietnamese, ASCII or another language
+        return False
     if any(r and r[0].clear for r in readings):
         return True
-    return any(readings) and not any(_VIETNAMESE_ONLY.search(v) for v in texts)
+    return not any(_VIETNAMESE_ONLY.search(v) for v in texts)
