@@ -9,6 +9,7 @@ import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -74,12 +75,15 @@ class Campaign:
     def levels(self, text: str) -> str:
         """A text of the plan with its administrative levels named for this district: "{district_kind}" and
         "{commune_kind}" filled in ("Lễ phát động cấp {district_kind}/{commune_kind}" → "… cấp quận/phường")."""
+        if "{" not in text:  # most texts name no level (every heading of a file's "narrative-empty" is asked)
+            return text
         return text.replace("{district_kind}", self.district_kind).replace("{commune_kind}", self.commune_kind)
 
 
 _PLACE_PREFIX = re.compile(r"^(huyện|quận|thị xã|thành phố|tp\.?|tỉnh)\s+", re.I)  # a province rolls up districts
 
 
+@lru_cache(maxsize=256)  # asked for every heading of every file's narrative; a campaign has one district
 def district_kind(district: str) -> str:
     """"quận Đống Đa" → "quận"; a name without a kind counts as a "huyện" (the form's own word)."""
     m = _PLACE_PREFIX.match(district.strip())

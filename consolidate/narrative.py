@@ -313,7 +313,7 @@ def _is_section(text: str, sections: frozenset[str]) -> bool:
 
 def _is_stop(text: str) -> bool:
     key = fold_cached(text[:40])
-    return any(key.startswith(s) for s in _STOP)
+    return key.startswith(_STOP)
 
 
 class _Memo:
