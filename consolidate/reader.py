@@ -193,7 +193,9 @@ def _calamine_sheets(data: bytes, rel: str, refused: dict[str, str],
                 sh = wb.get_sheet_by_index(i)
                 start = sh.start or (0, 0)
                 # relative to sh.start (iter_rows would pad from row 1); the sniff bound keeps the grid small
-                rows = [r[:MAX_COLS] for r in sh.to_python(nrows=MAX_ROWS)]
+                rows = sh.to_python(nrows=MAX_ROWS)
+                if max(map(len, rows), default=0) > MAX_COLS:  # a form's rows are narrower: no copy then
+                    rows = [r[:MAX_COLS] for r in rows]
             except BaseException as exc:  # one sheet calamine cannot parse: the kept reader tries it
                 _reraise_interrupts(exc)
                 failed[meta.name] = _reason(exc)
@@ -431,14 +433,22 @@ def _quiet_stderr() -> Iterator[None]:
         yield
         return
     try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            try:
-                yield
-            finally:
-                os.dup2(saved, 2)
+        os.dup2(_devnull(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
     finally:
         os.close(saved)
+
+
+_DEVNULL: list[int] = []  # the process's one descriptor on os.devnull (a forked worker shares it)
+
+
+def _devnull() -> int:
+    if not _DEVNULL:
+        _DEVNULL.append(os.open(os.devnull, os.O_WRONLY))
+    return _DEVNULL[0]
 
 
 def _reraise_interrupts(exc: BaseException) -> None:
@@ -605,7 +615,9 @@ def match_rows(lay: Layout, form: Form) -> tuple[list[tuple[str, int, int]], lis
     lc = lay.label
     value_cols = [c for c in (lay.count, lay.people) if c is not None]
     labels = [(as_text(row[lc]) or "") if lc < len(row) else "" for row in sheet.rows]
-    filled = [any(c < len(row) and row[c] not in ("", None) for c in value_cols) for row in sheet.rows]
+    filled = [False] * end
+    for c in value_cols:  # column by column: a generator per row and column cost more than the test
+        filled = [f or (c < len(row) and row[c] not in ("", None)) for f, row in zip(filled, sheet.rows)]
     r = lay.data_row
     while r < end:
         label = labels[r]
@@ -648,43 +660,51 @@ def read_values(lay: Layout, form: Form, rel: str,
     matched, unknown = matched or match_rows(lay, form)
     issues: list[Issue] = []
     records: list[dict] = []
-    first_at: dict[str, str] = {}
-    totals = {(rule.total, rule.measure) for rule in form.rules}
+    first_at: dict[str, int] = {}  # code → grid row of its first label (addressed only for a duplicate)
+    totals = _totals(form)
+    by_code = form.by_code
     for r in unknown:
         label = _row_label(sheet, lay, r) or "(không có tên)"
         issues.append(make("row-unknown", file=rel, sheet=sheet.name, cell=sheet.address(r, lay.label),
                            value=label))
     for code, r, _span in matched:
-        row = form.row(code)
-        here = sheet.address(r, lay.label)
+        row = by_code[code]
         if code in first_at:
-            issues.append(make("row-duplicate", file=rel, sheet=sheet.name, cell=here, indicator=code,
-                               first_cell=first_at[code]))
+            issues.append(make("row-duplicate", file=rel, sheet=sheet.name, cell=sheet.address(r, lay.label),
+                               indicator=code, first_cell=sheet.address(first_at[code], lay.label)))
             continue
-        first_at[code] = here
-        if row.is_header:
+        first_at[code] = r
+        if not row.measures:  # a header row (Row.is_header)
             for measure, c in (("count", lay.count), ("people", lay.people)):
                 if c is not None and sheet.cell(r, c) not in ("", None):
                     issues.append(make("value-not-allowed", file=rel, sheet=sheet.name,
                                        cell=sheet.address(r, c), indicator=code, measure=measure,
                                        value=as_text(sheet.cell(r, c))))
             continue
-        rec, rec_issues = _read_row(sheet, lay, row, r, rel, totals)
-        records.append(rec)
-        issues.extend(rec_issues)
+        records.append(_read_row(sheet, lay, row, r, rel, totals, issues))
     for row in form.value_rows:
         if row.code not in first_at:
             issues.append(make("row-missing", file=rel, sheet=sheet.name, indicator=row.code, label=row.label))
     return records, issues
 
 
+@_by_identity
+def _totals(form: Form) -> set[tuple[str, str]]:
+    """(total row, measure) of every total rule of the form."""
+    return {(rule.total, rule.measure) for rule in form.rules}
+
+
+_CELL_KEYS = {"count": "cell_count", "people": "cell_people", "amount": "cell_amount"}
+_EMPTY_RECORD: dict = {"file": None, "unit": None, "indicator": None, "count": math.nan, "people": math.nan,
+                       "amount": math.nan, "text": None, "note": None, "sheet": None, "cell_count": None,
+                       "cell_people": None, "cell_amount": None, "cell_text": None, "cell_note": None}
+
+
 def _read_row(sheet: Sheet, lay: Layout, row: Row, r_: int, rel: str,
-              totals: set[tuple[str, str]]) -> tuple[dict, list[Issue]]:
-    nan = math.nan
-    rec: dict = {"file": rel, "unit": None, "indicator": row.code, "count": nan, "people": nan,
-                 "amount": nan, "text": None, "note": None, "sheet": sheet.name, "cell_count": None,
-                 "cell_people": None, "cell_amount": None, "cell_text": None, "cell_note": None}
-    issues: list[Issue] = []
+              totals: set[tuple[str, str]], issues: list[Issue]) -> dict:
+    """The record of one value row; its issues are appended to ``issues``."""
+    rec = _EMPTY_RECORD.copy()  # a copy of a built dict: a literal of 14 keys grows its table twice
+    rec["file"], rec["indicator"], rec["sheet"] = rel, row.code, sheet.name
     cells = sheet.rows[r_] if 0 <= r_ < len(sheet.rows) else []
     width = len(cells)
     count_col, people_col = lay.count, lay.people
@@ -718,7 +738,7 @@ def _read_row(sheet: Sheet, lay: Layout, row: Row, r_: int, rel: str,
                                indicator=row.code, measure=single, value=_fmt(v1), other=_fmt(v2),
                                other_cell=sheet.address(r_, c2)))
         elif found:
-            rec[single], rec[f"cell_{single}"] = found[0][1], sheet.address(r_, found[0][0])
+            rec[single], rec[_CELL_KEYS[single]] = found[0][1], sheet.address(r_, found[0][0])
     else:
         for measure in row.numeric_measures:
             c, raw = (count_col, count_raw) if measure == "count" else (people_col, people_raw) \
@@ -727,7 +747,7 @@ def _read_row(sheet: Sheet, lay: Layout, row: Row, r_: int, rel: str,
                 continue
             got = _read_number(sheet, r_, c, raw, row, measure, rel, totals, issues)
             if got is not None:
-                rec[measure], rec[f"cell_{measure}"] = got, sheet.address(r_, c)
+                rec[measure], rec[_CELL_KEYS[measure]] = got, sheet.address(r_, c)
     note_col = lay.note
     if note_col is not None:
         raw = cells[note_col] if note_col < width else ""
@@ -738,7 +758,7 @@ def _read_row(sheet: Sheet, lay: Layout, row: Row, r_: int, rel: str,
             if length >= EXCEL_CELL_LIMIT:
                 issues.append(make("text-too-long", file=rel, sheet=sheet.name, cell=rec["cell_note"],
                                    indicator=row.code, length=f"{length:,}".replace(",", ".")))
-    return rec, issues
+    return rec
 
 
 def _raw_len(raw: object) -> int:
@@ -751,7 +771,10 @@ def _fmt(value: float) -> str:
 
 def _read_number(sheet: Sheet, r: int, c: int, raw: object, row: Row, measure: str, rel: str,
                  totals: set[tuple[str, str]], issues: list[Issue]) -> float | None:
-    if raw == "" or raw is None:
+    if raw.__class__ is float:  # a number cell, most of all: what parse_value gives it
+        if math.isfinite(raw):  # type: ignore[arg-type]
+            return raw  # type: ignore[return-value]
+    elif raw == "" or raw is None:
         if not sheet.uncached or sheet.address(r, c) not in sheet.uncached:
             return None  # blank: the common case, told apart before any address is written out
         # a formula with no stored result: a total of the form is computed from its parts by the schema
@@ -759,8 +782,6 @@ def _read_number(sheet: Sheet, r: int, c: int, raw: object, row: Row, measure: s
             issues.append(make("formula-no-value", file=rel, sheet=sheet.name, cell=sheet.address(r, c),
                                indicator=row.code, measure=measure))
         return None
-    if type(raw) is float and math.isfinite(raw):  # a number cell, most of all: what parse_value gives it
-        return raw
     parsed = parse_value(raw, measure)
     if parsed.is_text and parsed.number is not None and not parsed.number.is_integer():
         # "1,200" typed as text reads as 1,2 (a decimal comma): quoted as the unit wrote it, not as 1,2
@@ -805,15 +826,21 @@ def stray_numbers(lay: Layout, form: Form, rel: str,
     row_at = {r + k: code for code, r, span in matched for k in range(span)}
     last = max((r + span - 1 for _c, r, span in matched), default=lay.data_row)
     issues: list[Issue] = []
-    for r in range(lay.data_row, min(len(sheet.rows), last + 16)):
+    text_codes = _text_codes(form)
+    rows = sheet.rows
+    for r in range(lay.data_row, min(len(rows), last + 16)):
         code = row_at.get(r)
-        for c, raw in enumerate(sheet.rows[r]):
-            if c in value_cols or raw in ("", None) or isinstance(raw, bool):
+        if code in text_codes:
+            continue  # the free-text row spans the value columns and beyond
+        # STT, the label, and anything left of the table are skipped; in a value row, not the unit's column
+        start = first_value if code is None else min(first_value, lay.label + 1)
+        row = rows[r]
+        for c in range(start, len(row)):
+            raw = row[c]
+            if raw == "" or raw is None or c in value_cols or raw.__class__ is bool:
                 continue
-            if c < first_value and not (code is not None and c > lay.label and c != lay.stt):
-                continue  # STT, the label, and anything left of the table
-            if code is not None and "text" in form.row(code).measures:
-                continue  # the free-text row spans the value columns and beyond
+            if c < first_value and c == lay.stt:
+                continue
             if isinstance(raw, (int, float)):
                 number = float(raw)
                 if not math.isfinite(number):
@@ -838,6 +865,12 @@ def stray_numbers(lay: Layout, form: Form, rel: str,
             issues.append(make("value-outside-form", file=rel, sheet=sheet.name, cell=sheet.address(r, c),
                                indicator=code, value=as_text(raw), belongs=belongs))
     return issues
+
+
+@_by_identity
+def _text_codes(form: Form) -> frozenset[str]:
+    """Codes of the form's free-text rows."""
+    return frozenset(row.code for row in form.rows if "text" in row.measures)
 
 
 _NUMBER_ONLY = re.compile(r"^[+-]?[\d.,\s]+$")
@@ -898,10 +931,11 @@ def _find(seq: list[str], sub: list[str]) -> int:
 
 @_by_identity
 def _unit_lookup(units: UnitList) -> tuple[list[tuple[str, str, list[list[str]]]], dict[str, list[int]],
-                                           dict[tuple[str, ...], list[tuple[int, int]]], list[int]]:
+                                           dict[tuple[str, ...], list[tuple[int, int]]], dict[str, list[int]]]:
     """The unit index keyed for lookup, so that naming a unit costs the same with 20 or 20,000 units:
-    folded code → unit positions, a name variant's words → (unit position, variant number), and the
-    lengths of the variants (an empty variant, of length 0, matches any text at its start)."""
+    folded code → unit positions, a name variant's words → (unit position, variant number), and a first
+    word → the lengths of the variants starting with it (so that a text's other words cost one look-up;
+    an empty variant, of length 0, matches any text at its start)."""
     index = _unit_index(units)
     by_code: dict[str, list[int]] = {}
     by_words: dict[tuple[str, ...], list[tuple[int, int]]] = {}
@@ -909,7 +943,11 @@ def _unit_lookup(units: UnitList) -> tuple[list[tuple[str, str, list[list[str]]]
         by_code.setdefault(code_key, []).append(pos)
         for vi, variant in enumerate(variants):
             by_words.setdefault(tuple(variant), []).append((pos, vi))
-    return index, by_code, by_words, sorted({len(k) for k in by_words})
+    starts: dict[str, set[int]] = {}
+    for key in by_words:
+        if key:
+            starts.setdefault(key[0], set()).add(len(key))
+    return index, by_code, by_words, {word: sorted(lengths) for word, lengths in starts.items()}
 
 
 @_by_identity
@@ -933,11 +971,12 @@ def unit_by_code(units: UnitList, code: str) -> Unit | None:
 def match_units(text: str, units: UnitList, codes: bool = True) -> list[str]:
     """Codes of the units a text names: a unit code as a whole token, or a whole unit name (with the usual
     abbreviations and optional leading words), never a shared place name alone. Several means ambiguous."""
-    seq = _expand(words(text))
+    written = words(text)
+    seq = _expand(written)
     if not seq:
         return []
-    tokens = set(words(text))
-    index, by_code, by_words, lengths = _unit_lookup(units)
+    tokens = set(written)
+    index, by_code, by_words, starts = _unit_lookup(units)
     # unit position → (variant number, span): a code names the unit outright (variant -1); otherwise the
     # unit's first variant (in order) found in the text, at its first place
     found: dict[int, tuple[int, tuple[int, int]]] = {}
@@ -945,10 +984,13 @@ def match_units(text: str, units: UnitList, codes: bool = True) -> list[str]:
         for token in tokens:
             for pos in by_code.get(token, ()):
                 found[pos] = (-1, (0, len(seq) + 1))
-    for i in range(len(seq) + 1):
-        for n in lengths:
-            if i + n > len(seq) or (n == 0 and i > 0):
-                continue
+    for pos, vi in by_words.get((), ()):  # an empty variant, at the start
+        if pos not in found or vi < found[pos][0]:
+            found[pos] = (vi, (0, 0))
+    for i, word in enumerate(seq):  # places in order, and at each the variants from the shortest
+        for n in starts.get(word, ()):
+            if i + n > len(seq):
+                break
             for pos, vi in by_words.get(tuple(seq[i:i + n]), ()):
                 if pos not in found or vi < found[pos][0]:
                     found[pos] = (vi, (i, i + n))
@@ -1008,8 +1050,9 @@ def _identify(rf: ReadFile, sheets: list[Sheet], form: Form, campaign: Campaign,
 
 def filename_evidence(rel: str, units: UnitList) -> Evidence:
     """What the file's name says about its unit."""
-    named = match_units(str(PurePosixPath(rel).with_suffix("")), units)
-    return Evidence("filename", named[0] if len(named) == 1 else None, PurePosixPath(rel).name, "",
+    path = PurePosixPath(rel)
+    named = match_units(str(path.with_suffix("")), units)
+    return Evidence("filename", named[0] if len(named) == 1 else None, path.name, "",
                     tuple(named) if len(named) > 1 else ())
 
 
@@ -1041,7 +1084,9 @@ def settle_identity(rf: ReadFile) -> None:
     rf.unit, rf.unconfirmed = unit, unconfirmed
     naming = sorted((e for e in rf.evidence if e.unit and e.unit == unit), key=lambda e: -e.strength)
     rf.identity_source = naming[0].source if naming else None
-    said = "; ".join(e.describe() for e in sorted(rf.evidence, key=lambda e: -e.strength) if e.unit or e.said)
+    def said() -> str:  # what every piece says, for the messages that quote it
+        return "; ".join(e.describe() for e in sorted(rf.evidence, key=lambda e: -e.strength) if e.unit or e.said)
+
     for e in rf.evidence:
         if e.source == "confirmed" and e.unit is None:
             rf.issues.append(make("confirm-unknown-code", file=rel, value=e.said))
@@ -1053,10 +1098,10 @@ def settle_identity(rf: ReadFile) -> None:
             reason = "tên tệp" if e.source == "filename" else f"{e.source_name} ({e.where}): \"{e.said}\""
             rf.issues.append(make("unit-ambiguous", file=rel, reason=reason, candidates=", ".join(named), line=line))
         else:
-            rf.issues.append(make("unit-unconfirmed", file=rel, reason=said, candidates=", ".join(named), line=line))
+            rf.issues.append(make("unit-unconfirmed", file=rel, reason=said(), candidates=", ".join(named), line=line))
     elif unit is not None:
         if rf.identity_source == "confirmed":
-            rf.issues.append(make("identity-confirmed", file=rel, unit=unit, reason=said))
+            rf.issues.append(make("identity-confirmed", file=rel, unit=unit, reason=said()))
         elif rf.identity_source != "identity":
             rf.issues.append(make("identity-source", file=rel, unit=unit,
                                   reason=SOURCE_NAMES.get(rf.identity_source or "", "")
