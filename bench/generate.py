@@ -13,6 +13,10 @@ How (fast but realistic):
   length, so even the binary .xls keeps every record size; inside .xlsx/.ods zips the XML is patched).
   Every prototype's patch is verified once by reading the patched file back with calamine (identity
   sheet and "Đơn vị báo cáo" line); since the patch is position-for-position, that holds for every unit.
+* Each unit's copy also carries one value of its own: row 3 (leaflets, a count with no total above it) is
+  1000 + the unit's number, patched in place of the prototype's sentinel. Without it every return held
+  the same values as 40 (N = 1,000) to 400 (N = 10,000) others, each with a ``same-values`` warning, which a
+  real district's returns never do (before generator version 6 the bench measured that case at its worst).
 * Mix: about 80 % .xlsx, 10 % .xls, 10 % .ods; about 5 % of the files carry the error.
 
 Everything is cached under ``<cache>/n<N>/`` (``ready.json`` marks a complete folder), the prototypes
@@ -25,6 +29,7 @@ import io
 import json
 import random
 import shutil
+import struct
 import subprocess
 import unicodedata
 import uuid
@@ -43,7 +48,9 @@ PROTO_NUMBER = 99999
 K_XLSX = 32  # value sets per type for .xlsx (variant 0 has the error)
 K_OTHER = 4  # value sets per type and format for .xls / .ods (variant 0 has the error)
 FORMATS = ("xlsx", "xls", "ods")
-GEN_VERSION = 5  # bump when the generator changes, so caches are rebuilt
+GEN_VERSION = 6  # bump when the generator changes, so caches are rebuilt
+OWN_ROW = "3"  # the (row, count) each unit's copy holds a value of its own in: no total sums it
+SENTINEL = 97531  # the prototypes' value there; unique in every prototype file (checked when patching)
 
 CAMPAIGN_TOML = """\
 [campaign]
@@ -73,6 +80,11 @@ PLACES = ("Mường Giàng", "Chiềng Ơn", "Nậm Ét", "Pá Ma Pha Khinh", "C
 
 def name_of(stem: str, number: int, place: int = 0) -> str:
     return unicodedata.normalize("NFC", f"{stem} {PLACES[place]} {number:05d}")
+
+
+def own_value(number: int) -> int:
+    """The unit's own value of row 3 (see OWN_ROW)."""
+    return 1000 + number
 
 
 @dataclass(frozen=True)
@@ -149,6 +161,8 @@ def expected_totals(form, units: list[Assignment]) -> dict[str, dict[str, float]
         vals = per_variant.setdefault(a.variant, variant_values(form, a.variant))
         for code, ms in vals.items():
             for m, v in ms.items():
+                if (code, m) == (OWN_ROW, "count"):
+                    v = float(own_value(a.number))
                 out.setdefault(code, {})[m] = out.get(code, {}).get(m, 0.0) + v
     return out
 
@@ -197,7 +211,7 @@ def fill(template: Path, target: Path, form, values: dict[str, dict[str, float]]
         if row is None:
             continue
         for m, v in values.get(row.code, {}).items():
-            ws.cell(r, MEASURE_COLUMNS[m]).value = int(v)
+            ws.cell(r, MEASURE_COLUMNS[m]).value = SENTINEL if (row.code, m) == (OWN_ROW, "count") else int(v)
         if "text" in row.measures:
             ws.cell(r, MEASURE_COLUMNS["text"]).value = f"Giao lưu văn nghệ, biến thể {variant}"
     wb.save(target)
@@ -285,8 +299,34 @@ def _replacements(t: int, number: int, place: int) -> list[tuple[str, str]]:
             (code_of(prefix, PROTO_NUMBER), code_of(prefix, number))]
 
 
+def _value_forms(fmt: str, value: int) -> list[bytes]:
+    """How a whole number is stored in each format: its RK and IEEE double records (BIFF8: the same length
+    for every number, so no record changes size), the value attribute and shown text (ODF), the value
+    element (OOXML)."""
+    if fmt == "xls":
+        return [struct.pack("<I", (value << 2) | 2), struct.pack("<d", float(value))]
+    if fmt == "ods":
+        return [f'office:value="{value}"'.encode(), f">{value:,}<".encode(), f">{value}<".encode()]
+    return [f"<v>{value}</v>".encode()]
+
+
+def _own_value(data: bytes, fmt: str, number: int) -> tuple[bytes, int]:
+    """The unit's own value (see OWN_ROW) in place of the sentinel; (bytes, how many forms were replaced)."""
+    found = 0
+    for old, new in zip(_value_forms(fmt, SENTINEL), _value_forms(fmt, own_value(number))):
+        found += data.count(old)
+        data = data.replace(old, new)
+    return data, found
+
+
+# the sentinel stands at exactly one place (ODF: as its value and its shown text), so that the replacement
+# can hit no other record
+_SENTINEL_FORMS = {"xls": 1, "ods": 2, "xlsx": 1}
+
+
 def patch(data: bytes, fmt: str, t: int, number: int, place: int = 0) -> tuple[bytes, int]:
-    """The prototype's bytes with the unit's code and name in place of the prototype's; (bytes, hits)."""
+    """The prototype's bytes with the unit's code, name and own value (row 3) in place of the prototype's;
+    (bytes, how many code and name strings were replaced)."""
     assert fmt != "xls" or place == 0, "an .xls is patched in place: same-length names only"
     pairs = _replacements(t, number, place)
     hits = 0
@@ -300,9 +340,12 @@ def patch(data: bytes, fmt: str, t: int, number: int, place: int = 0) -> tuple[b
                     continue
                 hits += out.count(ob)
                 out = out.replace(ob, nb)
+        out, found = _own_value(out, fmt, number)
+        assert found == _SENTINEL_FORMS[fmt], (fmt, found)
         return out, hits
     zin = zipfile.ZipFile(io.BytesIO(data))
     buf = io.BytesIO()
+    found = 0
     with zipfile.ZipFile(buf, "w") as zout:
         for info in zin.infolist():
             member = zin.read(info)
@@ -314,7 +357,11 @@ def patch(data: bytes, fmt: str, t: int, number: int, place: int = 0) -> tuple[b
                     if ob in member:
                         hits += member.count(ob)
                         member = member.replace(ob, nb)
+            if info.filename.endswith(".xml"):
+                member, more = _own_value(member, fmt, number)
+                found += more
             zout.writestr(info, member, compress_type=info.compress_type, compresslevel=1)
+    assert found == _SENTINEL_FORMS[fmt], (fmt, found)
     return buf.getvalue(), hits
 
 
@@ -331,8 +378,11 @@ def verify_patch(proto: bytes, fmt: str, t: int, form) -> None:  # noqa: ANN001
     prefix, _, stem = TYPES[t]
     assert ident.get("unit_code") == code_of(prefix, number), (fmt, t, ident)
     assert ident.get("unit_name") == name_of(stem, number, place), (fmt, t, ident)
-    rows = wb.get_sheet_by_name(form.sheet).to_python(nrows=5)
-    assert any(f"Đơn vị báo cáo: {name_of(stem, number, place)}" == c for r in rows for c in r), (fmt, t)
+    rows = wb.get_sheet_by_name(form.sheet).to_python()
+    assert any(f"Đơn vị báo cáo: {name_of(stem, number, place)}" == c for r in rows[:5] for c in r), (fmt, t)
+    label = next(r.label for r in form.rows if r.code == OWN_ROW)
+    own = [r[3] for r in rows if len(r) > 3 and r[1] == label]
+    assert own == [float(own_value(number))], (fmt, t, own)
     wb.close()
 
 

@@ -42,7 +42,7 @@ def _unit_rows(run: RunResult, states: tuple[str, ...]) -> pd.DataFrame:
     if table is None or table.empty or not current:
         return pd.DataFrame(columns=["unit", "indicator", *VALUE_COLUMNS])
     keep = table["unit"].map(current).eq(table["file"])  # a superseded file's rows never count
-    return table.loc[keep.fillna(False).astype(bool)].copy()
+    return table.loc[keep.fillna(False).astype(bool)]  # a new frame (copy-on-write): no second copy
 
 
 def _numeric_codes(form: Form) -> list[str]:

@@ -93,7 +93,9 @@ class FileReport:
     claims: tuple[str, ...] = ()  # units the evidence names (strongest first); several when unconfirmed
     replaces: str | None = None  # the unit's older file with values that this one replaced
     changes: list[CellChange] = field(default_factory=list)  # values changed from ``replaces``
-    same_as: list[str] = field(default_factory=list)  # current files of other units with identical values
+    same_as: list[str] = field(default_factory=list)  # current files of other units with identical values (the first
+                                                      # check.SAME_AS_KEPT of them)
+    same_count: int = 0  # how many current files of other units have identical values
 
     @property
     def errors(self) -> int:
@@ -111,7 +113,7 @@ class FileReport:
                 "issues": [i.to_dict() for i in self.issues],
                 "evidence": [e.to_dict() for e in self.evidence], "claims": list(self.claims),
                 "replaces": self.replaces, "changes": [c.to_dict() for c in self.changes],
-                "same_as": list(self.same_as)}
+                "same_as": list(self.same_as), "same_count": self.same_count}
 
 
 @dataclass

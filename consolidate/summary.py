@@ -31,6 +31,7 @@ their text (:func:`_lines`), generously.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,7 +47,7 @@ from consolidate.identity import IDENTITY_SHEET
 from consolidate.issues import CATALOGUE, SEVERITY_NAMES, Issue
 from consolidate.mail_manifest import MailRecord, received_text
 from consolidate.results import FILE_STATUS_NAMES, UNIT_STATE_NAMES, FileReport, MergeResult
-from consolidate.templates import (
+from consolidate.sheet_layout import (
     COL_COUNT, COL_LABEL, COL_NOTE, COL_PEOPLE, COL_STT, COL_UNIT, FONT_NAME, LINE_HEIGHT, MEASURE_COLUMNS,
     NUMBER_FORMAT, WIDTHS, check_layout,
 )
@@ -154,7 +155,10 @@ def _merge(ws: Worksheet, first_row: int, first_col: int, last_row: int, last_co
 def _lines(text: str, width: float | None, chars_per_width: float = CHARS_PER_WIDTH) -> int:
     """How many lines a wrapped text takes in a column of this width (an estimate by length)."""
     per_line = max(int((width or 8.43) * chars_per_width), 1)
-    return sum(math.ceil(max(len(part), 1) / per_line) for part in str(text).split("\n"))
+    text = str(text)
+    if "\n" not in text:  # most texts: one paragraph
+        return max(-(-len(text) // per_line), 1)
+    return sum(max(-(-len(part) // per_line), 1) for part in text.split("\n"))
 
 
 def _fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[object, float]], size: float = 12,
@@ -877,7 +881,7 @@ def _unit_note(code: str, state: str, parts_sent: dict[str, list[str]], claimed:
         notes.append(f"Thay bản {report.replaces}: " + (f"{len(report.changes)} ô thay đổi: {shown}."
                                                          if report.changes else "không ô số liệu nào thay đổi."))
     if report is not None and report.same_as:
-        notes.append(f"Số liệu giống hệt tệp {_some_files(report.same_as)} của đơn vị khác.")
+        notes.append(f"Số liệu giống hệt tệp {_some_files(report.same_as, report.same_count)} của đơn vị khác.")
     if state == "missing" and code in parts_sent:
         notes.append(f"Đã gửi {' và '.join(parts_sent[code])}, chưa gửi biểu số liệu.")
     return "\n".join(notes) or None
@@ -886,11 +890,13 @@ def _unit_note(code: str, state: str, parts_sent: dict[str, list[str]], claimed:
 SAME_AS_SHOWN = 3  # files named in a unit's note; a province's copies of one file would fill a page per row
 
 
-def _some_files(files: Sequence[str], shown: int = SAME_AS_SHOWN) -> str:
-    """The first few file names, then how many more: "a.xlsx, b.xlsx, c.xlsx và 12 tệp khác"."""
-    if len(files) <= shown:
+def _some_files(files: Sequence[str], total: int | None = None, shown: int = SAME_AS_SHOWN) -> str:
+    """The first few file names, then how many more of ``total`` (default: all given): "a.xlsx, b.xlsx,
+    c.xlsx và 12 tệp khác"."""
+    total = max(total or 0, len(files))
+    if total <= shown:
         return ", ".join(files)
-    return f"{', '.join(files[:shown])} và {len(files) - shown} tệp khác"
+    return f"{', '.join(files[:shown])} và {total - shown} tệp khác"
 
 
 def _evidence_note(report: FileReport) -> str:
@@ -1230,10 +1236,23 @@ def _has_narrative(result: MergeResult) -> bool:
 
 def write_summary(path: str | Path, result: MergeResult) -> Path:
     """Write the summary workbook to ``path`` (``merge`` passes the temporary file of an atomic write)."""
+    path = Path(path)
+    collecting = gc.isenabled()
+    # a province's workbook is a million small objects (a tuple per cell) that all live until close: the
+    # cyclic collector, run again and again over them as they pile up, took a fifth of the write at 10,000
+    # units. Whatever cycles the workbook holds are collected once the collector runs again.
+    gc.disable()
+    try:
+        return _write_workbook(path, result)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _write_workbook(path: Path, result: MergeResult) -> Path:
     from consolidate.narrative import write_narrative_summary
     from consolidate.schedule import write_schedule_summary
 
-    path = Path(path)
     run = result.run
     # in_memory: the parts are assembled in memory, not in one temporary file each
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,

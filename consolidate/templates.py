@@ -40,6 +40,10 @@ from consolidate.text import set_text
 from consolidate.form import MEASURE_NAMES, Form, Row
 from consolidate.identity import IDENTITY_SHEET, identity_rows
 from consolidate.issues import RunError
+from consolidate.sheet_layout import (  # noqa: F401  # re-exported: the form's layout, shared with summary
+    COL_COUNT, COL_LABEL, COL_NOTE, COL_PEOPLE, COL_STT, COL_UNIT, FONT_NAME, LINE_HEIGHT, MEASURE_COLUMNS,
+    NUMBER_FORMAT, WIDTHS, check_layout, layout_problems,
+)
 from consolidate.units import Unit, UnitList
 
 if TYPE_CHECKING:
@@ -52,19 +56,11 @@ MASTER_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / MASTER_
 AMOUNT_MAX = 10**13  # whole đồng; a district's budget line stays far below this
 BLANK = "……"
 
-FONT_NAME = "Times New Roman"
 GREY = PatternFill("solid", fgColor="D9D9D9")
 HEADER_FILL = PatternFill("solid", fgColor="F2F2F2")
 _THIN = Side(style="thin", color="000000")
 BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-NUMBER_FORMAT = "#,##0"  # shown as 1.200.000 by a Vietnamese-locale Excel/LibreOffice
 
-# Columns of the form sheet (1-based). Amount rows (đồng) use the first numeric column, as in the seed,
-# where "Kinh phí … đồng" is written under "Số lượng"; the text row spans both numeric columns.
-COL_STT, COL_LABEL, COL_UNIT, COL_COUNT, COL_PEOPLE, COL_NOTE = 1, 2, 3, 4, 5, 6
-MEASURE_COLUMNS = {"count": COL_COUNT, "people": COL_PEOPLE, "amount": COL_COUNT, "text": COL_COUNT,
-                   "note": COL_NOTE}
-WIDTHS = {COL_STT: 6, COL_LABEL: 58, COL_UNIT: 13, COL_COUNT: 15, COL_PEOPLE: 13, COL_NOTE: 22}
 LABEL_CHARS_PER_LINE = 52  # how many characters of Times New Roman 12 fit the label column, roughly
 UNIT_CHARS_PER_LINE = 14  # the same for the "Đơn vị" column ("Tập thể/cá nhân" takes two lines)
 # "Hướng dẫn" is one column: LibreOffice never scales a single column to the page width (fit to width counts
@@ -72,7 +68,6 @@ UNIT_CHARS_PER_LINE = 14  # the same for the "Đơn vị" column ("Tập thể/c
 # margins (0.75 in; custom margins on this sheet made LibreOffice's .xls of it claim 13,108 × 13,108 cells)
 INSTRUCTIONS_WIDTH = 88
 INSTRUCTIONS_CHARS_PER_LINE = 80  # characters of Times New Roman 12 in that column, roughly
-LINE_HEIGHT = 16.5
 
 DEFAULT_FOOTER: tuple[tuple[str, str], ...] = (
     ("", "……, ngày …… tháng …… năm ……"),
@@ -146,25 +141,6 @@ def _label_height(text: str, chars: int = LABEL_CHARS_PER_LINE) -> float:
 
 def _total_codes(form: Form) -> set[str]:
     return {r.total for r in form.rules}
-
-
-def layout_problems(form: Form) -> list[str]:
-    """Rows whose measures do not fit the two numeric columns of the official layout (Vietnamese)."""
-    problems = []
-    for row in form.rows:
-        numeric = row.numeric_measures
-        if "amount" in numeric and len(numeric) > 1:
-            problems.append(f"hàng {row.code}: số tiền (amount) phải là số liệu duy nhất của hàng")
-        if "text" in row.measures and numeric:
-            problems.append(f"hàng {row.code}: nội dung (text) không đi cùng số liệu khác trên một hàng")
-    return problems
-
-
-def check_layout(form: Form) -> None:
-    """Stop the run when the form definition cannot be laid out (RunError names the rows)."""
-    problems = layout_problems(form)
-    if problems:
-        raise RunError(f"Định nghĩa biểu mẫu {form.source}: " + "; ".join(problems) + ".")
 
 
 def write_form_sheet(ws: Worksheet, form: Form, *, title: str, subtitle: str, unit_line: str,

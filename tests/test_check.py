@@ -272,3 +272,28 @@ def test_a_newer_file_without_the_form_stands_with_its_error(tmp_path, campaign,
     status = {f.file: f.status for f in result.files}
     assert status == {"X01_Muong_Giang.xlsx": "superseded", "X01_Muong_Giang_moi.xlsx": "rejected"}
     assert (result.unit_status["X01"].status, result.unit_status["X01"].file) == ("rejected", "X01_Muong_Giang_moi.xlsx")
+
+
+def test_identical_values_name_the_first_files_and_count_them_all():
+    """A province's copies of one file: each names the first SAME_AS_KEPT other units' files and counts all,
+    instead of every copy listing every other (quadratic)."""
+    from consolidate.check import SAME_AS_KEPT, _resubmissions
+
+    records = [{"indicator": code, "count": 3.0, "people": 40.0, "amount": float("nan")} for code in ("1", "2")]
+    n = SAME_AS_KEPT + 5
+    read = [ReadFile(f"U{k:02d}.xlsx", Path(f"U{k:02d}.xlsx"), "report", unit=f"U{k:02d}", records=records, typed=True)
+            for k in range(n)]
+    # one unit sent its copy twice under two names (both current): its own files are never "another unit's"
+    read.append(ReadFile("U00_ban2.xlsx", Path("U00_ban2.xlsx"), "report", unit="U00", records=records, typed=True))
+    reports = [FileReport(rf.file, rf.path, "accepted", rf.unit, parts=("form",)) for rf in read]
+    _resubmissions(read, reports)
+    first = reports[0]
+    assert first.same_count == n - 1
+    assert first.same_as == [f"U{k:02d}.xlsx" for k in range(1, SAME_AS_KEPT + 1)]
+    last = reports[n - 1]
+    assert last.same_count == n
+    assert last.same_as == [f"U{k:02d}.xlsx" for k in range(SAME_AS_KEPT)]
+    assert [i.message for i in first.issues] == [
+        "U00.xlsx: số liệu giống hệt tệp U01.xlsx của đơn vị U01 (4 ô có số); hãy kiểm tra xem có gửi nhầm tệp "
+        "hay chép số liệu không."]
+    assert first.to_dict()["same_count"] == n - 1

@@ -243,6 +243,10 @@ def test_a_units_note_names_a_few_identical_files_and_counts_the_rest():
     report.same_as = [f"{k:03d}.xlsx" for k in range(400)]
     assert _unit_note("X01", "accepted", {}, {}, report) == (
         "Số liệu giống hệt tệp 000.xlsx, 001.xlsx, 002.xlsx và 397 tệp khác của đơn vị khác.")
+    # check keeps the first 20 names and counts them all: the note counts them all
+    report.same_as, report.same_count = report.same_as[:20], 400
+    assert _unit_note("X01", "accepted", {}, {}, report) == (
+        "Số liệu giống hệt tệp 000.xlsx, 001.xlsx, 002.xlsx và 397 tệp khác của đơn vị khác.")
 
 
 def test_status_sheet_lists_every_other_file_with_its_reason(written):

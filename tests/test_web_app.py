@@ -255,3 +255,18 @@ def test_a_return_received_late_by_mail_shows_late_and_no_save_time_it_does_not_
     row = {r.code: r for r in unit_rows(run)}["X01"]
     assert (row.late, row.saved_at) == (True, "")
     assert file_view(run, run.files[i])["saved_at"] == ""
+
+
+def test_a_file_with_many_identical_copies_names_the_first_and_counts_the_rest():
+    import dataclasses
+
+    from consolidate.campaign import prepare
+    from consolidate.check import check_folder
+    from consolidate.web import file_view
+
+    campaign, form, units, _ = prepare(str(SAMPLE / "campaign.toml"), None)
+    run = check_folder(SAMPLE / "da_nhan", campaign, form, units)
+    f = dataclasses.replace(run.files[0], same_as=[f"U{k:02d}.xlsx" for k in range(20)], same_count=30)
+    view = file_view(run, f)  # the unit page shows "U00.xlsx, …, U19.xlsx và 10 tệp khác"
+    assert (len(view["same_as"]), view["same_as"][-1], view["same_more"]) == (20, "U19.xlsx", 10)
+    assert file_view(run, dataclasses.replace(f, same_count=20))["same_more"] == 0

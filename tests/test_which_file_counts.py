@@ -341,6 +341,7 @@ def test_two_units_with_identical_values_are_pointed_out(world):
     assert files["X01_Muong_Giang.xlsx"]["same_as"] == ["X03_Chieng_Bang.ods"]
     assert files["X03_Chieng_Bang.ods"]["same_as"] == ["X01_Muong_Giang.xlsx"]
     assert files["X04_lan1.xlsx"]["same_as"] == []
+    assert [files[f]["same_count"] for f in ("X01_Muong_Giang.xlsx", "X03_Chieng_Bang.ods", "X04_lan1.xlsx")] == [1, 1, 0]
     warned = [i["message"] for i in files["X01_Muong_Giang.xlsx"]["issues"] if i["code"] == "same-values"]
     assert warned == ["X01_Muong_Giang.xlsx: số liệu giống hệt tệp X03_Chieng_Bang.ods của đơn vị X03 (6 ô có số); "
                       "hãy kiểm tra xem có gửi nhầm tệp hay chép số liệu không."]

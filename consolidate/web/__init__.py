@@ -466,7 +466,7 @@ def file_view(run: RunResult, f: FileReport) -> dict[str, Any]:
 
     return {"file": f.file, "status": f.status, "status_name": FILE_STATUS_NAMES.get(f.status, f.status),
             "evidence": _evidence(run, f), "claims": _claims(run, f), "settle": f.status in SETTLED_STATUSES,
-            "replaces": f.replaces, "same_as": list(f.same_as),
+            "replaces": f.replaces, "same_as": list(f.same_as), "same_more": max(f.same_count - len(f.same_as), 0),
             "changes": [{"indicator": c.indicator, "measure": MEASURE_LABELS.get(c.measure, "nội dung"),
                          "cell": c.cell or "", "old": _shown(c.old), "new": _shown(c.new)} for c in f.changes],
             "parts": ", ".join(PART_NAMES.get(p, p) for p in f.parts), "saved_at": _when(unit_saved_at(f)),
