@@ -246,7 +246,7 @@ def _sniff_zip(data: bytes, rel: str, suffix: str) -> Sniffed:
     if total > MAX_UNCOMPRESSED:
         return _bad("too-large", rel, reason=f"giải nén ra {total // (1024 * 1024)} MB, giới hạn "
                                              f"{MAX_UNCOMPRESSED // (1024 * 1024)} MB")
-    names = {_member_key(i.filename) for i in infos}
+    names = seen  # every member's key, each once (a repeated one was refused above)
     try:
         if "mimetype" in names:
             mime = zf.read("mimetype").strip()
