@@ -244,8 +244,11 @@ def _text(value: object) -> str:
     return clean(str(value)).replace("\r\n", "\n")
 
 
+_NOT_DIGITS = re.compile(r"\D")
+
+
 def _row_number(address: str) -> int:
-    digits = re.sub(r"\D", "", address)
+    digits = _NOT_DIGITS.sub("", address)
     return int(digits) if digits else 0
 
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 # C0 controls except TAB/LF/CR, DEL, C1 controls, and the bidi overrides/isolates that can disguise text.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\ufeff]")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_SPACES = re.compile(r"[ \t]+")
 EXCEL_CELL_LIMIT = 32_767
 # OOXML writes characters as "_xHHHH_" in text; LibreOffice also decodes shorter forms, so a file name such as
 # "X01_UBND_xa_Muong_Giang.xlsx" shows a line break for "_xa_". The standard escape of such an underscore
@@ -21,7 +22,7 @@ def clean(text: str) -> str:
     """NFC-normalise, drop control and bidi characters, collapse runs of spaces, strip the ends."""
     text = unicodedata.normalize("NFC", text)
     text = _UNSAFE.sub("", text).replace("\u00a0", " ")
-    return re.sub(r"[ \t]+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()  # compiled once: re.sub looks its pattern up on every call
 
 
 def strip_accents(text: str) -> str:
