@@ -4,12 +4,15 @@ print-ready."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.cell.rich_text import CellRichText
 from python_calamine import CalamineWorkbook
@@ -530,3 +533,11 @@ def test_by_unit_turns_to_a_row_per_unit_at_province_size(tmp_path, monkeypatch,
     assert list(sums) == ["Cộng Xã (4 đơn vị)", "Cộng Mầm non (1 đơn vị)", "Toàn huyện (5 đơn vị)"]
     assert ws.cell(sums["Toàn huyện (5 đơn vị)"], col["1", "count"]).value == 13
     assert ws.cell(sums["Cộng Xã (4 đơn vị)"], col["2", "count"]).value == 8
+
+
+@given(st.text(alphabet=st.sampled_from("ab \nđ…"), max_size=300), st.one_of(st.none(), st.floats(0.5, 120)))
+def test_a_wrapped_text_takes_one_line_per_column_width_of_each_paragraph(text, width):
+    from consolidate.summary import _lines
+
+    per_line = max(int(width or 8.43), 1)
+    assert _lines(text, width) == sum(max(math.ceil(len(part) / per_line), 1) for part in text.split("\n"))
