@@ -14,7 +14,10 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -248,3 +251,30 @@ def stop_dovecot(server: Dovecot) -> None:
             server.process.wait(timeout=10)
     if server.process.stdout:
         server.process.stdout.close()
+
+
+@contextmanager
+def smtp_running(user: str, password: str) -> Iterator:
+    """An aiosmtpd server for one test; yields its mailbox (start_smtp)."""
+    controller, box = start_smtp(user, password)
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def dovecot_running(mailbox: Iterable[tuple[bytes, str]], prefix: str = "consolidate-dovecot-",
+                    **login: str) -> Iterator[Dovecot]:
+    """A Dovecot in a fresh temporary folder (``server.base.parent``) with these messages delivered; the
+    folder is removed afterwards."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(base, 0o755)  # the dovecot user reads its mail folder inside
+    server = start_dovecot(base / "srv", **login)
+    try:
+        for raw, when in mailbox:
+            server.deliver(raw, when)
+        yield server
+    finally:
+        stop_dovecot(server)
+        shutil.rmtree(base, ignore_errors=True)

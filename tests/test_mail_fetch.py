@@ -23,7 +23,7 @@ from consolidate.mail_fetch import decode_text, imap_utf7, message_files
 from consolidate.mail_manifest import manifest_path, read_manifest
 
 from conftest import SAMPLES
-from mail_servers import start_dovecot, stop_dovecot
+from mail_servers import dovecot_running, start_dovecot, stop_dovecot
 from test_readme import MAILS
 
 FETCH = shlex.split(MAILS[2])[1:]  # the README's command, as written
@@ -205,16 +205,8 @@ MAILBOX = [
 
 @pytest.fixture(scope="module")
 def dovecot():  # noqa: ANN201
-    base = Path(tempfile.mkdtemp(prefix="consolidate-dovecot-"))
-    os.chmod(base, 0o755)  # the dovecot user reads its mail folder inside
-    server = start_dovecot(base / "srv", password="Mật khẩu IMAP 5#")
-    try:
-        for raw, when in MAILBOX:
-            server.deliver(raw, when)
+    with dovecot_running(MAILBOX, password="Mật khẩu IMAP 5#") as server:
         yield server
-    finally:
-        stop_dovecot(server)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def invoke(*args: str):  # noqa: ANN201

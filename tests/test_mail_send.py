@@ -19,7 +19,7 @@ from consolidate.mail_config import PASSWORD_ENV, load_mail_settings
 from consolidate.units import load_units
 
 from conftest import SAMPLES
-from mail_servers import start_smtp
+from mail_servers import smtp_running, start_smtp
 from test_readme import MAILS
 
 DRY_RUN, SEND, _FETCH, REMIND = (shlex.split(c)[1:] for c in MAILS)  # the README's commands, as written
@@ -30,11 +30,8 @@ PASSWORD = "Mật-khẩu-thử-7Qz!"
 
 @pytest.fixture()
 def smtp():  # noqa: ANN201
-    controller, box = start_smtp(USER, PASSWORD)
-    try:
+    with smtp_running(USER, PASSWORD) as box:
         yield box
-    finally:
-        controller.stop()
 
 
 def _campaign(tmp: Path, port: int, extra: str = "") -> Path:

@@ -26,7 +26,7 @@ from consolidate.feedback import FEEDBACK_SHEET
 from consolidate.mail_config import PASSWORD_ENV
 from consolidate.units import load_units
 
-from mail_servers import start_dovecot, start_smtp, stop_dovecot
+from mail_servers import dovecot_running, smtp_running
 from test_mail_fetch import MAILBOX, SAVED
 from test_mail_send import _identity_code
 from test_web import CHROMIUM, SAMPLE, Server, browser, campaign_copy, page_of, screens  # noqa: F401  (fixtures)
@@ -48,26 +48,15 @@ SERVER_FOLDERS: list[Path] = []  # the test IMAP server's own files (its passwor
 
 @pytest.fixture(scope="module")
 def dovecot():  # noqa: ANN201
-    base = Path(tempfile.mkdtemp(prefix="consolidate-web-dovecot-"))
-    os.chmod(base, 0o755)  # the dovecot user reads its mail folder inside
-    SERVER_FOLDERS.append(base)
-    server = start_dovecot(base / "srv", user=USER, password=PASSWORD)
-    try:
-        for raw, when in MAILBOX:
-            server.deliver(raw, when)
+    with dovecot_running(MAILBOX, "consolidate-web-dovecot-", user=USER, password=PASSWORD) as server:
+        SERVER_FOLDERS.append(server.base.parent)
         yield server
-    finally:
-        stop_dovecot(server)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture()
 def smtp():  # noqa: ANN201
-    controller, box = start_smtp(USER, PASSWORD)
-    try:
+    with smtp_running(USER, PASSWORD) as box:
         yield box
-    finally:
-        controller.stop()
 
 
 def mail_campaign(base: Path, smtp_port: int, imap_port: int) -> Path:
