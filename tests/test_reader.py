@@ -21,6 +21,7 @@ from consolidate import reader
 from consolidate.reader import (LabelMatcher, ReadFile, Sheet, column_letters, match_units, read_file,
                                 read_folder, records_frame)
 from consolidate.results import TABLE_COLUMNS
+from test_sniff import _num, _row, _with_part, _xlsb_sheet
 
 FILES = Path(__file__).parent / "files" / "reader"
 GOOD, IDENT, BAD = FILES / "good", FILES / "identity", FILES / "bad"
@@ -624,44 +625,18 @@ def test_an_xlsb_keeps_hidden_sheets_and_skips_its_chart_sheet() -> None:
 
 
 def test_xlsb_rows_out_of_order_are_read_where_they_stand(tmp_path) -> None:
-    import struct
-    import zipfile
-
-    def brt(rtype: int, body: bytes = b"") -> bytes:  # [MS-XLSB] record, bodies here all under 128 bytes
-        return (bytes([rtype]) if rtype < 0x80 else bytes([rtype & 0x7F | 0x80, rtype >> 7])) + bytes([len(body)]) + body
-
-    def row(r: int) -> bytes:
-        return brt(0x0000, struct.pack("<I", r) + b"\x00" * 13)
-
-    sheet = (brt(0x81) + brt(0x94, struct.pack("<4I", 0, 0, 0, 0)) + brt(0x91) + row(4)
-             + brt(0x05, struct.pack("<IId", 0, 0, 1.0)) + row(1) + brt(0x05, struct.pack("<IId", 1, 0, 2.0))
-             + brt(0x92) + brt(0x82))
+    sheet = _xlsb_sheet(_row(4), _num(0, 1.0), _row(1), _num(1, 2.0), dims=(0, 0, 0, 0))
     target = tmp_path / "back.xlsb"
-    with zipfile.ZipFile(FORMATS / "excel_base.xlsb") as zin, zipfile.ZipFile(target, "w") as zout:
-        for item in zin.infolist():
-            zout.writestr(item.filename, sheet if item.filename == "xl/worksheets/sheet1.bin" else zin.read(item))
+    target.write_bytes(_with_part((FORMATS / "excel_base.xlsb").read_bytes(), "xl/worksheets/sheet1.bin", sheet))
     sheets, kind, issues = reader.open_sheets(target, "back.xlsb")
     assert (kind, issues) == ("report", [])
     assert (sheets[0].address(0, 0), sheets[0].rows) == ("A2", [["", 2.0], ["", ""], ["", ""], [1.0, ""]])
 
 
 def test_an_xlsb_sheet_too_large_is_skipped_and_the_others_read(tmp_path) -> None:
-    import struct
-    import zipfile
-
-    def brt(rtype: int, body: bytes = b"") -> bytes:  # [MS-XLSB] record, bodies here all under 128 bytes
-        return (bytes([rtype]) if rtype < 0x80 else bytes([rtype & 0x7F | 0x80, rtype >> 7])) + bytes([len(body)]) + body
-
-    def row(r: int) -> bytes:
-        return brt(0x0000, struct.pack("<I", r) + b"\x00" * 13)
-
-    far = (brt(0x81) + brt(0x94, struct.pack("<4I", 0, 0, 0, 0)) + brt(0x91) + row(0)
-           + brt(0x05, struct.pack("<IId", 0, 0, 1.0)) + row(900_000) + brt(0x05, struct.pack("<IId", 3, 0, 2.0))
-           + brt(0x92) + brt(0x82))
-    src, target = FORMATS / "excel_base.xlsb", tmp_path / "far.xlsb"
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(target, "w") as zout:
-        for item in zin.infolist():
-            zout.writestr(item.filename, far if item.filename == "xl/worksheets/sheet1.bin" else zin.read(item))
+    far = _xlsb_sheet(_row(0), _num(0, 1.0), _row(900_000), _num(3, 2.0), dims=(0, 0, 0, 0))
+    target = tmp_path / "far.xlsb"
+    target.write_bytes(_with_part((FORMATS / "excel_base.xlsb").read_bytes(), "xl/worksheets/sheet1.bin", far))
     sheets, kind, issues = reader.open_sheets(target, "far.xlsb")
     assert kind == "report"
     assert [i.message for i in issues] == [
